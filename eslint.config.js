@@ -1,0 +1,40 @@
+// Lint: typescript-eslint recommended, plus the layer rules of ARCHITECTURE.md §4.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const noExpress = { group: ['express', 'express/*', 'passport', 'passport-*'], message: 'Only server/ may use express or passport (ARCHITECTURE §4).' };
+const ours = (dirs) => dirs.map((d) => ({ group: [`**/${d}/*`, `../${d}/*`, `../../${d}/*`], message: `This layer may not import ${d}/ (ARCHITECTURE §4).` }));
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', require: 'readonly', module: 'writable' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    files: ['server/**/*.ts', 'taxii/**/*.ts', 'collections/**/*.ts', 'stix-schemas/**/*.ts'],
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['stix-schemas/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'taxii', 'collections'])] }] },
+  },
+  {
+    files: ['collections/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'taxii'])] }] },
+  },
+  {
+    files: ['taxii/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server'])] }] },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);
