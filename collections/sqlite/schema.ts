@@ -1,0 +1,112 @@
+// The embedded store's schema. Each index names the endpoint that needs it (STYLE habit 14).
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS api_roots (
+  seq INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  description TEXT,
+  max_content_length INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS collections (
+  pk INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  api_root TEXT NOT NULL REFERENCES api_roots(path),
+  title TEXT NOT NULL,
+  description TEXT,
+  alias TEXT,
+  media_types TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  -- high-water mark of date_added: keeps it strictly increasing even after deletes or clock steps
+  last_date_added INTEGER NOT NULL DEFAULT 0
+);
+-- GET {api-root}/collections/{alias}/ (§5.2): an alias is unique within its API root
+CREATE UNIQUE INDEX IF NOT EXISTS collections_by_alias ON collections(api_root, alias) WHERE alias IS NOT NULL;
+-- GET {api-root}/collections/ (§5.1): stable order
+CREATE INDEX IF NOT EXISTS collections_by_root ON collections(api_root, pk);
+
+CREATE TABLE IF NOT EXISTS accounts (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  credential_version INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS grants (
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+  can_read INTEGER NOT NULL,
+  can_write INTEGER NOT NULL,
+  PRIMARY KEY (account_id, collection_id)
+);
+-- collection deletes and per-collection grant listings
+CREATE INDEX IF NOT EXISTS grants_by_collection ON grants(collection_id);
+
+CREATE TABLE IF NOT EXISTS objects (
+  pk INTEGER PRIMARY KEY,
+  coll INTEGER NOT NULL REFERENCES collections(pk),
+  date_added INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  version TEXT,
+  version_key TEXT NOT NULL,
+  spec_version TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  is_first INTEGER NOT NULL,
+  is_last INTEGER NOT NULL,
+  is_latest_spec INTEGER NOT NULL,
+  submission_id TEXT,
+  json TEXT NOT NULL
+);
+-- GET objects/ and manifest/ (§5.3, §5.4) with match[version]=all or exact versions: keyset on date_added
+CREATE UNIQUE INDEX IF NOT EXISTS objects_page ON objects(coll, date_added);
+-- GET objects/ and manifest/ with the default match[version]=last: the polling hot path
+CREATE INDEX IF NOT EXISTS objects_page_last ON objects(coll, date_added) WHERE is_last = 1;
+-- GET objects/ and manifest/ with match[version]=first
+CREATE INDEX IF NOT EXISTS objects_page_first ON objects(coll, date_added) WHERE is_first = 1;
+-- GET objects/{object-id}/, versions/, DELETE (§5.6–5.8), match[id], duplicate detection on POST (§5.5)
+CREATE UNIQUE INDEX IF NOT EXISTS objects_by_id ON objects(coll, id, version_key);
+-- match[type] on objects/ and manifest/
+CREATE INDEX IF NOT EXISTS objects_by_type ON objects(coll, type, date_added);
+
+CREATE TABLE IF NOT EXISTS submissions (
+  id TEXT PRIMARY KEY,
+  api_root TEXT NOT NULL,
+  collection_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  request_timestamp INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  total_count INTEGER NOT NULL,
+  success_count INTEGER NOT NULL DEFAULT 0,
+  failure_count INTEGER NOT NULL DEFAULT 0,
+  pending_count INTEGER NOT NULL,
+  completed_at INTEGER,
+  body BLOB
+);
+-- crash recovery: submissions still pending at start-up
+CREATE INDEX IF NOT EXISTS submissions_pending ON submissions(status) WHERE status = 'pending';
+-- status retention purge (§4.3)
+CREATE INDEX IF NOT EXISTS submissions_completed ON submissions(completed_at) WHERE status = 'complete';
+
+CREATE TABLE IF NOT EXISTS submission_items (
+  submission_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  object_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  message TEXT,
+  date_added INTEGER,
+  PRIMARY KEY (submission_id, idx)
+) WITHOUT ROWID;
+`;

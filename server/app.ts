@@ -1,0 +1,175 @@
+// The app factory (STYLE habit 4): builds the express app from its parts and never listens.
+// Handlers are thin: parse → one service call → send (habit 5); errors go to one middleware.
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Store } from '../collections/store.js';
+import { StoreUnavailableError } from '../collections/store.js';
+import type { Caller } from '../taxii/access.js';
+import { TaxiiError } from '../taxii/errors.js';
+import { TAXII_MEDIA_TYPE, acceptsTaxii, isTaxiiContentType } from '../taxii/media-types.js';
+import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
+import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
+import { Authenticator } from './auth/authenticate.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { ROUTES } from './routes.js';
+
+export interface AppParts {
+  config: Readonly<Config>;
+  store: Store;
+  service: TaxiiService;
+  logger: Logger;
+}
+
+function send(res: Response, r: TaxiiResponse): void {
+  res.status(r.status);
+  for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, value);
+  res.setHeader('Content-Type', TAXII_MEDIA_TYPE);
+  if (r.rawJson !== undefined) res.end(r.rawJson);
+  else if (r.body !== undefined) res.end(JSON.stringify(r.body));
+  else res.end();
+}
+
+function caller(res: Response): Caller {
+  return res.locals.caller as Caller;
+}
+
+/** Decoded query pairs in request order, so repeats can be told apart (§3.4). */
+function queryOf(req: Request, endpoint: FilteredEndpoint) {
+  const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(search);
+  } catch {
+    throw new TaxiiError('TAXII_ERR_BAD_FILTER', 'The query string cannot be decoded.');
+  }
+  return parseQuery(endpoint, params.entries());
+}
+
+function param(req: Request, name: string): string {
+  const value = req.params[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** Reads the body up to the API root's max_content_length; beyond it a 413 without reading on (§5.5). */
+function readBody(req: Request, res: Response, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    express.raw({ type: () => true, limit, inflate: true })(req, res, (err?: unknown) => {
+      if (err) reject(err);
+      else resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    });
+  });
+}
+
+export function createApp(parts: AppParts): express.Express {
+  const { config, store, service, logger } = parts;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('query parser', false); // we parse the raw query ourselves (repeats matter, §3.4)
+  const auth = new Authenticator(store, config.authCacheSeconds);
+
+  app.use((req, res, next) => {
+    const id = randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info(
+        { req: { id, method: req.method, url: req.originalUrl, remote: req.ip }, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, account: (res.locals.caller as Caller | undefined)?.account.name },
+        'request',
+      );
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res, next) => {
+    store.listApiRoots().then(() => res.json({ status: 'ready', store: store.kind }), next);
+  });
+
+  // Everything else is TAXII: authenticate, then negotiate (§3.1).
+  app.use(auth.middleware());
+  app.use((req, _res, next) => {
+    if (!acceptsTaxii(req.headers.accept)) {
+      return next(new TaxiiError('TAXII_ERR_NOT_ACCEPTABLE', `The Accept header must allow ${TAXII_MEDIA_TYPE} (TAXII 2.1 §1.6.8).`));
+    }
+    next();
+  });
+
+  const routes: Array<[string, Partial<Record<'get' | 'post' | 'delete', express.RequestHandler>>]> = [
+    [ROUTES.discovery, { get: async (req, res) => send(res, await service.discovery(caller(res), publicBase(req))) }],
+    [ROUTES.apiRoot, { get: async (req, res) => send(res, await service.apiRoot(caller(res), param(req, 'apiRoot'))) }],
+    [ROUTES.status, { get: async (req, res) => send(res, await service.status(caller(res), param(req, 'apiRoot'), param(req, 'statusId'))) }],
+    [ROUTES.collections, { get: async (req, res) => send(res, await service.collections(caller(res), param(req, 'apiRoot'))) }],
+    [ROUTES.collection, { get: async (req, res) => send(res, await service.collection(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'))) }],
+    [ROUTES.manifest, { get: async (req, res) => send(res, await service.manifest(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'manifest'))) }],
+    [
+      ROUTES.objects,
+      {
+        get: async (req, res) => send(res, await service.objects(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'objects'))),
+        post: async (req, res) => {
+          const apiRoot = param(req, 'apiRoot');
+          const collectionId = param(req, 'collectionId');
+          if (!isTaxiiContentType(req.headers['content-type'])) {
+            throw new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', `The Content-Type must be ${TAXII_MEDIA_TYPE} (TAXII 2.1 §5.5).`);
+          }
+          // Access is settled before a byte of the body is read.
+          const maxContentLength = await service.writableLimit(caller(res), apiRoot, collectionId);
+          const body = await readBody(req, res, maxContentLength);
+          send(res, await service.addObjects(caller(res), apiRoot, collectionId, body));
+        },
+      },
+    ],
+    [
+      ROUTES.object,
+      {
+        get: async (req, res) => send(res, await service.objects(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'object'), param(req, 'objectId'))),
+        delete: async (req, res) => send(res, await service.deleteObject(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), queryOf(req, 'delete'))),
+      },
+    ],
+    [ROUTES.versions, { get: async (req, res) => send(res, await service.versions(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), queryOf(req, 'versions'))) }],
+  ];
+
+  function publicBase(req: Request): string {
+    if (config.publicBaseUrl) return config.publicBaseUrl.endsWith('/') ? config.publicBaseUrl : `${config.publicBaseUrl}/`;
+    return `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}/`;
+  }
+
+  for (const [path, handlers] of routes) {
+    const route = app.route(path);
+    const allowed = Object.keys(handlers).map((m) => m.toUpperCase());
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    for (const [method, handler] of Object.entries(handlers)) route[method as 'get' | 'post' | 'delete'](handler);
+    route.all((_req, _res, next) => next(new TaxiiError('TAXII_ERR_METHOD_NOT_ALLOWED', `Allowed: ${allowed.join(', ')}.`).withHeader('Allow', allowed.join(', '))));
+  }
+
+  app.use((_req, _res, next) => next(new TaxiiError('TAXII_ERR_NOT_FOUND', 'No TAXII endpoint at this path.')));
+
+  // The one error middleware (STYLE habit 6): everything becomes a TAXII error resource.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const requestId = res.locals.requestId as string | undefined;
+    const error = toTaxiiError(err);
+    if (error.status >= 500) logger.error({ err, requestId }, 'request failed');
+    if (error.code === 'TAXII_ERR_TOO_LARGE') res.setHeader('Connection', 'close'); // do not read the rest
+    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    res.status(error.status).setHeader('Content-Type', TAXII_MEDIA_TYPE);
+    res.end(JSON.stringify(error.toJSON(requestId)));
+  });
+  return app;
+}
+
+/** Maps anything thrown to a TaxiiError; unknown failures become a 500 that reveals nothing. */
+export function toTaxiiError(err: unknown): TaxiiError {
+  if (err instanceof TaxiiError) return err;
+  if (err instanceof StoreUnavailableError) return new TaxiiError('TAXII_ERR_UNAVAILABLE', 'The data store is unavailable; try again shortly.').withHeader('Retry-After', '5');
+  const type = (err as { type?: string } | null)?.type;
+  if (type === 'entity.too.large') return new TaxiiError('TAXII_ERR_TOO_LARGE', 'The request body exceeds the API root\'s max_content_length (TAXII 2.1 §4.2.1).');
+  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return new TaxiiError('TAXII_ERR_BAD_REQUEST', 'The request body could not be read completely.');
+  if (type === 'encoding.unsupported') return new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', 'The Content-Encoding of the request is not supported.');
+  const status = (err as { status?: number } | null)?.status;
+  if (typeof status === 'number' && status === 400) return new TaxiiError('TAXII_ERR_BAD_REQUEST', 'The request could not be understood.');
+  return new TaxiiError('TAXII_ERR_INTERNAL', 'The server failed to handle this request; it has been logged.');
+}

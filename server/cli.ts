@@ -1,0 +1,196 @@
+// The `meridian` command line (ARCHITECTURE §8): serve, and the admin commands on the local store.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Role, Store } from '../collections/store.js';
+import { StoreConflictError } from '../collections/store.js';
+import { AdminError, ROLES, addAccount, addApiRoot, addCollection, findCollection, grant, requireAccount, setPassword } from './admin-ops.js';
+import { ConfigError, type Config, loadConfig } from './config.js';
+import { openStore } from './compose.js';
+import { serve } from './main.js';
+
+interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  stdin: process.stdin,
+  env: process.env,
+};
+
+function positiveInt(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number (0–65535)');
+  return Number(value);
+}
+
+async function readSecret(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Runs the CLI; returns the exit code (serve resolves only once the server stops). */
+export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
+  const program = new Command('meridian')
+    .description('Meridian — a TAXII 2.1 server for STIX 2.1 threat intelligence')
+    .option('--data <dir>', 'data directory of the embedded store (env MERIDIAN_DATA_DIR; default ./data)')
+    .option('--config <file>', 'configuration file, JSON or YAML (env MERIDIAN_CONFIG)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+
+  const config = (cmd: Command, overrides: Record<string, unknown> = {}): Readonly<Config> => {
+    const g = cmd.optsWithGlobals() as { data?: string; config?: string };
+    return loadConfig({ file: g.config, env: io.env, overrides: { dataDir: g.data, ...overrides } });
+  };
+  const code = 0;
+  const withStore = (action: (store: Store, ...args: any[]) => Promise<void>) =>
+    async function (this: Command, ...args: any[]) {
+      const store = openStore(config(this));
+      try {
+        await action(store, ...args);
+      } finally {
+        await store.close();
+      }
+    };
+
+  program
+    .command('serve')
+    .description('run the TAXII 2.1 server')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .addOption(new Option('--port <port>', 'port to listen on (default 8470)').argParser(port))
+    .option('--tls-cert <file>', 'TLS certificate (PEM); TLS 1.2 minimum')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--allow-insecure-http', 'allow plain HTTP on a non-loopback address (behind a TLS proxy)')
+    .option('--public-base-url <url>', 'base URL clients see, for discovery behind a proxy')
+    .action(async function (this: Command, o: { host?: string; port?: number; tlsCert?: string; tlsKey?: string; allowInsecureHttp?: boolean; publicBaseUrl?: string }) {
+      const server = await serve(config(this, { host: o.host, port: o.port, tlsCert: o.tlsCert, tlsKey: o.tlsKey, allowInsecureHttp: o.allowInsecureHttp, publicBaseUrl: o.publicBaseUrl }));
+      await new Promise(() => undefined); // runs until a signal closes it
+      await server.close();
+    });
+
+  const account = program.command('account').description('manage accounts');
+  account
+    .command('add <name>')
+    .description('create an account (the password is read from standard input)')
+    .requiredOption('--password-stdin', 'read the password from standard input')
+    .addOption(new Option('--role <role...>', 'roles of the account').choices(ROLES as string[]).default([]))
+    .action(withStore(async (store, name: string, o: { role: Role[] }) => {
+      const created = await addAccount(store, name, await readSecret(io.stdin), o.role);
+      io.stdout(`${created.id}\n`);
+    }));
+  account
+    .command('list')
+    .description('list accounts')
+    .action(withStore(async (store) => {
+      for (const a of await store.listAccounts()) io.stdout(`${a.name}\t${a.id}\t${a.roles.join(',') || '-'}\t${a.disabled ? 'disabled' : 'enabled'}\n`);
+    }));
+  account
+    .command('remove <name>')
+    .description('delete an account and its grants')
+    .action(withStore(async (store, name: string) => {
+      await store.deleteAccount((await requireAccount(store, name)).id);
+    }));
+  account
+    .command('passwd <name>')
+    .description('set a new password (read from standard input)')
+    .requiredOption('--password-stdin', 'read the password from standard input')
+    .action(withStore(async (store, name: string) => {
+      await setPassword(store, name, await readSecret(io.stdin));
+    }));
+  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+    account
+      .command(`${verb} <name>`)
+      .description(`${verb} an account`)
+      .action(withStore(async (store, name: string) => {
+        await store.updateAccount((await requireAccount(store, name)).id, { disabled });
+      }));
+  }
+
+  const root = program.command('root').description('manage API roots');
+  root
+    .command('add <path>')
+    .description('create an API root, served at /<path>/')
+    .requiredOption('--title <title>', 'title of the API root')
+    .option('--description <text>', 'description')
+    .addOption(new Option('--max-content-length <bytes>', 'largest accepted POST body (default 104857600)').argParser(positiveInt))
+    .action(withStore(async (store, rootPath: string, o: { title: string; description?: string; maxContentLength?: number }) => {
+      await addApiRoot(store, { path: rootPath, title: o.title, description: o.description, maxContentLength: o.maxContentLength });
+    }));
+  root
+    .command('list')
+    .description('list API roots')
+    .action(withStore(async (store) => {
+      for (const r of await store.listApiRoots()) io.stdout(`${r.path}\t${r.title}\t${r.maxContentLength}\n`);
+    }));
+
+  const collection = program.command('collection').description('manage collections');
+  collection
+    .command('add')
+    .description('create a collection; prints its id')
+    .requiredOption('--root <path>', 'API root of the collection')
+    .requiredOption('--title <title>', 'title (unique within the API root)')
+    .option('--alias <alias>', 'alias (unique within the API root)')
+    .option('--description <text>', 'description')
+    .option('--id <uuid>', 'use this id instead of a new UUIDv4')
+    .action(withStore(async (store, o: { root: string; title: string; alias?: string; description?: string; id?: string }) => {
+      const created = await addCollection(store, { apiRoot: o.root, title: o.title, alias: o.alias, description: o.description, id: o.id });
+      io.stdout(`${created.id}\n`);
+    }));
+  collection
+    .command('list')
+    .description('list collections')
+    .option('--root <path>', 'only this API root')
+    .action(withStore(async (store, o: { root?: string }) => {
+      const roots = o.root ? [o.root] : (await store.listApiRoots()).map((r) => r.path);
+      for (const r of roots) {
+        for (const c of await store.listCollections(r)) io.stdout(`${r}\t${c.id}\t${c.alias ?? '-'}\t${c.title}\n`);
+      }
+    }));
+  collection
+    .command('remove <idOrAlias>')
+    .description('delete a collection with all its objects')
+    .option('--root <path>', 'API root (needed for an alias used in several roots)')
+    .action(withStore(async (store, idOrAlias: string, o: { root?: string }) => {
+      await store.deleteCollection((await findCollection(store, idOrAlias, o.root)).id);
+    }));
+
+  program
+    .command('grant <account>')
+    .description('set an account\'s rights on a collection (neither --read nor --write revokes)')
+    .requiredOption('--collection <idOrAlias>', 'collection id or alias')
+    .option('--root <path>', 'API root (needed for an alias used in several roots)')
+    .option('--read', 'may read (GET objects, manifest, versions)')
+    .option('--write', 'may write (POST objects)')
+    .action(withStore(async (store, accountName: string, o: { collection: string; root?: string; read?: boolean; write?: boolean }) => {
+      await grant(store, accountName, await findCollection(store, o.collection, o.root), { read: Boolean(o.read), write: Boolean(o.write) });
+    }));
+
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ConfigError) {
+      io.stderr(`meridian: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof AdminError || err instanceof StoreConflictError) {
+      io.stderr(`meridian: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  process.exitCode = await run(argv);
+}

@@ -1,0 +1,38 @@
+// The composition root: config → store → service → app. Used by `meridian serve` and by tests.
+import type { Store } from '../collections/store.js';
+import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
+import { PageTokens } from '../taxii/paging.js';
+import { TaxiiService } from '../taxii/service.js';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Opens the store the configuration names (the embedded SQLite store in `dataDir`). */
+export function openStore(config: Pick<Config, 'dataDir'>): Store {
+  return new SqliteStore({ location: config.dataDir });
+}
+
+export async function createService(config: Readonly<Config>, store: Store, logger: Logger): Promise<TaxiiService> {
+  const key = config.pagingSecret ? Buffer.from(config.pagingSecret, 'utf8') : await store.secret('paging');
+  return new TaxiiService(
+    store,
+    {
+      title: config.title,
+      ...(config.description ? { description: config.description } : {}),
+      ...(config.contact ? { contact: config.contact } : {}),
+      ...(config.defaultApiRoot ? { defaultApiRoot: config.defaultApiRoot } : {}),
+      maxPageSize: config.maxPageSize,
+      defaultPageSize: config.defaultPageSize,
+      statusRetentionMs: config.statusRetentionHours * 3600_000,
+      syncIngestLimit: config.syncIngestLimit,
+      ingestBatchSize: config.ingestBatchSize,
+    },
+    new PageTokens(key),
+    logger,
+  );
+}
+
+export async function composeApp(config: Readonly<Config>, store: Store, logger: Logger) {
+  const service = await createService(config, store, logger);
+  return { service, app: createApp({ config, store, service, logger }) };
+}

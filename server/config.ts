@@ -1,0 +1,121 @@
+// Configuration (ARCHITECTURE §8, STYLE habit 11): one schema with defaults; a config file (JSON or
+// YAML), then MERIDIAN_* environment variables, then command-line flags; validated once, frozen,
+// and passed around as a value.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import YAML from 'yaml';
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dataDir: { type: 'string', minLength: 1, default: './data', description: 'directory of the embedded store' },
+    host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8470 },
+    publicBaseUrl: { type: 'string', pattern: '^https?://[^?#]+$', description: 'base URL clients see (behind a proxy); API roots are advertised under it' },
+    allowInsecureHttp: { type: 'boolean', default: false, description: 'allow plain HTTP on a non-loopback address' },
+    tlsCert: { type: 'string', minLength: 1 },
+    tlsKey: { type: 'string', minLength: 1 },
+    trustProxy: { type: 'boolean', default: false, description: 'honour X-Forwarded-* from a reverse proxy' },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    title: { type: 'string', minLength: 1, default: 'Meridian TAXII 2.1 server' },
+    description: { type: 'string' },
+    contact: { type: 'string' },
+    defaultApiRoot: { type: 'string', minLength: 1 },
+    maxPageSize: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    defaultPageSize: { type: 'integer', minimum: 1, maximum: 100000, default: 100 },
+    statusRetentionHours: { type: 'number', minimum: 24, default: 24, description: 'TAXII 2.1 §4.3: at least 24 hours' },
+    syncIngestLimit: { type: 'integer', minimum: 0, default: 1000, description: 'envelopes up to this many objects complete before the 202' },
+    ingestBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 500 },
+    authCacheSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'how long a verified Basic credential is cached (0 = never)' },
+    pagingSecret: { type: 'string', minLength: 32, description: 'HMAC key for next tokens; by default a random key kept in the store' },
+  },
+} as const;
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  publicBaseUrl?: string;
+  allowInsecureHttp: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  title: string;
+  description?: string;
+  contact?: string;
+  defaultApiRoot?: string;
+  maxPageSize: number;
+  defaultPageSize: number;
+  statusRetentionHours: number;
+  syncIngestLimit: number;
+  ingestBatchSize: number;
+  authCacheSeconds: number;
+  pagingSecret?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true });
+const validate = ajv.compile(CONFIG_SCHEMA);
+
+/** MERIDIAN_DATA_DIR → dataDir, for every key of the schema. */
+export function envName(key: string): string {
+  return `MERIDIAN_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(CONFIG_SCHEMA.properties)) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function fromFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    const value: unknown = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('it must hold an object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Builds the configuration: defaults < file (`--config` or MERIDIAN_CONFIG) < environment < flags.
+ * Throws ConfigError with every problem listed.
+ */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.MERIDIAN_CONFIG;
+  const merged: Record<string, unknown> = {
+    ...(file ? fromFile(file) : {}),
+    ...fromEnv(env),
+    ...Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)),
+  };
+  if (!validate(merged)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const where = e.instancePath ? e.instancePath.slice(1) : (e.params as { additionalProperty?: string }).additionalProperty ?? 'config';
+      return `${where}: ${e.message}`;
+    });
+    throw new ConfigError(`invalid configuration — ${problems.join('; ')}`);
+  }
+  const config = merged as unknown as Config;
+  if (config.defaultPageSize > config.maxPageSize) throw new ConfigError('invalid configuration — defaultPageSize must not exceed maxPageSize');
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('invalid configuration — tlsCert and tlsKey go together');
+  return Object.freeze(config);
+}

@@ -1,0 +1,59 @@
+// `meridian serve`: owns the socket, TLS and signals (STYLE habit 4).
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, type Config } from './config.js';
+import { composeApp, openStore } from './compose.js';
+import { createLogger } from './logger.js';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+const PURGE_INTERVAL_MS = 15 * 60_000;
+
+/** TAXII requires HTTPS (ARCHITECTURE §7): plain HTTP only on loopback unless explicitly allowed. */
+export function checkTransport(config: Readonly<Config>): void {
+  if (!config.tlsCert && !LOOPBACK.test(config.host) && !config.allowInsecureHttp) {
+    throw new ConfigError(`refusing plain HTTP on ${config.host}: give --tls-cert/--tls-key, put a TLS proxy in front and pass --allow-insecure-http, or listen on 127.0.0.1`);
+  }
+}
+
+export async function serve(config: Readonly<Config>): Promise<{ close: () => Promise<void>; port: number }> {
+  checkTransport(config);
+  const logger = createLogger(config.logLevel);
+  const store = openStore(config);
+  const { app, service } = await composeApp(config, store, logger);
+  const server = config.tlsCert
+    ? https.createServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey!), minVersion: 'TLSv1.2' }, app)
+    : http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const resumed = await service.resumePending();
+  const purge = setInterval(() => {
+    service.purgeStatuses().catch((err) => logger.error({ err }, 'status purge failed'));
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+  logger.info({ event: 'listening', url: `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}/taxii2/`, store: store.kind, dataDir: config.dataDir, resumed }, 'Meridian is listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(purge);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await service.idle();
+      await store.close();
+      logger.info({ event: 'stopped' }, 'Meridian stopped');
+      logger.flush();
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ event: 'signal', signal }, 'shutting down');
+      // Stop taking connections; idle keep-alive sockets would otherwise hold the close open.
+      server.closeIdleConnections?.();
+      close().then(() => process.exit(0), () => process.exit(1));
+    });
+  }
+  return { close, port };
+}

@@ -1,0 +1,68 @@
+// TAXII 2.1 §1.6.8 content negotiation: the TAXII media type with an optional version parameter.
+export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
+export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
+
+interface MediaRange {
+  type: string;
+  subtype: string;
+  params: Map<string, string>;
+  q: number;
+}
+
+function parseParams(parts: string[]): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+  }
+  return params;
+}
+
+/** Splits a header on commas that are not inside quoted strings. */
+function splitList(header: string): string[] {
+  return header.match(/(?:[^,"]|"[^"]*")+/g) ?? [];
+}
+
+function parseRange(text: string): MediaRange | undefined {
+  const [full, ...rest] = text.split(';');
+  const [type, subtype] = (full ?? '').trim().toLowerCase().split('/');
+  if (!type || !subtype) return undefined;
+  const params = parseParams(rest);
+  const qText = params.get('q');
+  params.delete('q');
+  const q = qText === undefined ? 1 : Number(qText);
+  return { type, subtype, params, q: Number.isFinite(q) ? q : 0 };
+}
+
+/** True when the TAXII 2.1 media type (with or without version) satisfies this range. */
+function acceptsTaxii21(range: MediaRange): boolean {
+  if (range.q <= 0) return false;
+  if (range.type === '*' && range.subtype === '*') return true;
+  if (range.type !== 'application') return false;
+  if (range.subtype === '*') return true;
+  if (range.subtype !== 'taxii+json') return false;
+  const version = range.params.get('version');
+  return version === undefined || version === '2.1';
+}
+
+/**
+ * §3.1: a request must accept a TAXII media type. An absent Accept header is taken as "anything"
+ * (RFC 7231 §5.3.2); a header whose every range excludes TAXII 2.1 is a 406.
+ */
+export function acceptsTaxii(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return splitList(accept).some((part) => {
+    const range = parseRange(part);
+    return range !== undefined && acceptsTaxii21(range);
+  });
+}
+
+/** §5.5: POST bodies are TAXII envelopes, `application/taxii+json` with version 2.1 or none. */
+export function isTaxiiContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const range = parseRange(contentType);
+  if (!range || range.type !== 'application' || range.subtype !== 'taxii+json') return false;
+  const version = range.params.get('version');
+  return version === undefined || version === '2.1';
+}

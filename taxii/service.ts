@@ -1,0 +1,458 @@
+// TAXII 2.1 semantics: one method per endpoint (§4, §5). Methods take parsed inputs and return a
+// TaxiiResponse (status, body, headers); they know nothing of express (ARCHITECTURE §4).
+import { randomUUID } from 'node:crypto';
+import type {
+  ApiRootRecord,
+  CollectionRecord,
+  IngestItem,
+  ManifestEntry,
+  ObjectQuery,
+  Page,
+  Store,
+  SubmissionItem,
+  SubmissionRecord,
+} from '../collections/store.js';
+import { processObjects, type ObjectOutcome } from '../stix-schemas/pipeline.js';
+import { timestampKey } from '../stix-schemas/timestamp.js';
+import { type Caller, accessTo, isAdmin, requireAccess } from './access.js';
+import { TaxiiError, badFilter, notFound } from './errors.js';
+import { STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './media-types.js';
+import { PageTokens } from './paging.js';
+import { type CanonicalFilters, type FilteredEndpoint, type ParsedQuery, versionMatch } from './query.js';
+import { formatMicros, nowMicros } from './time.js';
+
+export interface TaxiiSettings {
+  title: string;
+  description?: string;
+  contact?: string;
+  /** Path of the API root advertised as `default`, if any. */
+  defaultApiRoot?: string;
+  /** Server page cap: no response holds more items (§3.4 limit). */
+  maxPageSize: number;
+  /** Page size when the client gives no limit. */
+  defaultPageSize: number;
+  /** How long a complete status resource stays readable (§4.3: at least 24 hours). */
+  statusRetentionMs: number;
+  /** Envelopes with at most this many objects are processed before the 202 is sent. */
+  syncIngestLimit: number;
+  /** Objects stored per transaction while processing a submission. */
+  ingestBatchSize: number;
+}
+
+export interface TaxiiResponse {
+  status: number;
+  /** A JSON value, or JSON text already serialised (object bodies are streamed as stored). */
+  body?: unknown;
+  rawJson?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const EMPTY_HEADERS_EPOCH = 0;
+
+function ok(body: unknown, status = 200): TaxiiResponse {
+  return { status, body };
+}
+
+function dateAddedHeaders(items: Array<{ dateAdded: number }>, lowerBound: number | undefined): Record<string, string> {
+  // §3.2 requires both headers on every 200. An empty page reports its lower bound, so continuing
+  // with added_after = X-TAXII-Date-Added-Last neither skips nor repeats anything.
+  const first = items[0]?.dateAdded ?? lowerBound ?? EMPTY_HEADERS_EPOCH;
+  const last = items[items.length - 1]?.dateAdded ?? lowerBound ?? EMPTY_HEADERS_EPOCH;
+  return { 'X-TAXII-Date-Added-First': formatMicros(first), 'X-TAXII-Date-Added-Last': formatMicros(last) };
+}
+
+function sameList(a: string[] | undefined, b: string[] | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+const FILTER_PARAMETERS: Array<[keyof CanonicalFilters, string]> = [
+  ['added_after', 'added_after'],
+  ['id', 'match[id]'],
+  ['type', 'match[type]'],
+  ['version', 'match[version]'],
+  ['spec_version', 'match[spec_version]'],
+];
+
+/** The status-details list items (§4.3.1) for one outcome. */
+function statusDetails(items: SubmissionItem[], outcome: SubmissionItem['outcome']) {
+  return items
+    .filter((i) => i.outcome === outcome)
+    .map((i) => ({
+      id: i.id,
+      version: i.version || (i.dateAdded !== undefined ? formatMicros(i.dateAdded) : ''),
+      ...(i.message ? { message: i.message } : {}),
+    }));
+}
+
+function failureMessage(outcome: ObjectOutcome): string {
+  const errors = outcome.findings.filter((f) => f.severity === 'error');
+  const shown = errors.slice(0, 5).map((f) => `${f.code}${f.path ? ` at ${f.path}` : ''}: ${f.message}`);
+  if (errors.length > shown.length) shown.push(`and ${errors.length - shown.length} more`);
+  return shown.join('; ') || 'the object was rejected';
+}
+
+/** What a status-details entry names for an envelope item (§4.3.1: id and version). */
+function itemLabel(obj: unknown, index: number): { id: string; version: string } {
+  const o = typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? (obj as Record<string, unknown>) : {};
+  const id = typeof o.id === 'string' && o.id.length <= 300 ? o.id : `objects[${index}]`;
+  const version = [o.modified, o.created].find((v): v is string => typeof v === 'string' && v.length <= 64) ?? '';
+  return { id, version };
+}
+
+export class TaxiiService {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly settings: TaxiiSettings,
+    private readonly tokens: PageTokens,
+    private readonly log: Logger,
+  ) {}
+
+  // ---- lookups shared by the endpoints ------------------------------------------------------
+
+  /** Collections of an API root the caller can see (can_read or can_write), in stable order. */
+  private async visibleCollections(caller: Caller, root: string) {
+    const all = await this.store.listCollections(root);
+    const withAccess = await Promise.all(all.map(async (c) => ({ collection: c, access: await accessTo(this.store, caller, c) })));
+    return withAccess.filter((c) => c.access.canRead || c.access.canWrite);
+  }
+
+  /** An API root the caller may see: it exists and holds a collection visible to them (admins: any). */
+  private async visibleApiRoot(caller: Caller, rootPath: string): Promise<ApiRootRecord> {
+    const root = await this.store.getApiRoot(rootPath);
+    if (!root) throw notFound();
+    if (!isAdmin(caller) && (await this.visibleCollections(caller, rootPath)).length === 0) throw notFound();
+    return root;
+  }
+
+  private async collectionFor(caller: Caller, rootPath: string, idOrAlias: string) {
+    const collection = await this.store.getCollection(rootPath, idOrAlias);
+    if (!collection) throw notFound();
+    return { collection, access: await accessTo(this.store, caller, collection) };
+  }
+
+  // ---- §4 server information ----------------------------------------------------------------
+
+  /** §4.1 GET /taxii2/. `baseUrl` is the public base URL ending in "/". */
+  async discovery(caller: Caller, baseUrl: string): Promise<TaxiiResponse> {
+    const roots = await this.store.listApiRoots();
+    const visible: string[] = [];
+    for (const root of roots) {
+      if (isAdmin(caller) || (await this.visibleCollections(caller, root.path)).length > 0) visible.push(root.path);
+    }
+    const url = (p: string) => new URL(`${encodeURIComponent(p)}/`, baseUrl).toString();
+    const s = this.settings;
+    return ok({
+      title: s.title,
+      ...(s.description ? { description: s.description } : {}),
+      ...(s.contact ? { contact: s.contact } : {}),
+      ...(s.defaultApiRoot && visible.includes(s.defaultApiRoot) ? { default: url(s.defaultApiRoot) } : {}),
+      ...(visible.length ? { api_roots: visible.map(url) } : {}),
+    });
+  }
+
+  /** §4.2 GET /{api-root}/ */
+  async apiRoot(caller: Caller, rootPath: string): Promise<TaxiiResponse> {
+    const root = await this.visibleApiRoot(caller, rootPath);
+    return ok({
+      title: root.title,
+      ...(root.description ? { description: root.description } : {}),
+      versions: [TAXII_MEDIA_TYPE],
+      max_content_length: root.maxContentLength,
+    });
+  }
+
+  /** §4.3 GET /{api-root}/status/{status-id}/ — only the submitter (and admins) may read it. */
+  async status(caller: Caller, rootPath: string, statusId: string): Promise<TaxiiResponse> {
+    const submission = await this.store.getSubmission(statusId);
+    if (!submission || submission.apiRoot !== rootPath) throw notFound();
+    if (submission.accountId !== caller.account.id && !isAdmin(caller)) throw notFound();
+    return ok(await this.statusResource(submission));
+  }
+
+  private async statusResource(s: SubmissionRecord) {
+    const items = await this.store.submissionItems(s.id);
+    const successes = statusDetails(items, 'success');
+    const failures = statusDetails(items, 'failure');
+    const pendings = statusDetails(items, 'pending');
+    return {
+      id: s.id,
+      status: s.status,
+      request_timestamp: formatMicros(s.requestTimestamp),
+      total_count: s.totalCount,
+      success_count: s.successCount,
+      ...(successes.length ? { successes } : {}),
+      failure_count: s.failureCount,
+      ...(failures.length ? { failures } : {}),
+      pending_count: s.pendingCount,
+      ...(pendings.length ? { pendings } : {}),
+    };
+  }
+
+  // ---- §5 collections -----------------------------------------------------------------------
+
+  private collectionResource(c: CollectionRecord, access: { canRead: boolean; canWrite: boolean }) {
+    return {
+      id: c.id,
+      title: c.title,
+      ...(c.description ? { description: c.description } : {}),
+      ...(c.alias ? { alias: c.alias } : {}),
+      can_read: access.canRead,
+      can_write: access.canWrite,
+      media_types: c.mediaTypes,
+    };
+  }
+
+  /** §5.1 GET /{api-root}/collections/ */
+  async collections(caller: Caller, rootPath: string): Promise<TaxiiResponse> {
+    await this.visibleApiRoot(caller, rootPath);
+    const visible = await this.visibleCollections(caller, rootPath);
+    return ok(visible.length ? { collections: visible.map((v) => this.collectionResource(v.collection, v.access)) } : {});
+  }
+
+  /** §5.2 GET /{api-root}/collections/{id}/ (by id or alias) */
+  async collection(caller: Caller, rootPath: string, idOrAlias: string): Promise<TaxiiResponse> {
+    const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
+    if (!access.canRead && !access.canWrite) throw notFound();
+    return ok(this.collectionResource(collection, access));
+  }
+
+  /**
+   * Turns parsed parameters (and a `next` token, if any) into a store query. A token carries its
+   * filters; parameters repeated beside it must equal them (ARCHITECTURE §6a).
+   */
+  private resolveQuery(endpoint: FilteredEndpoint, caller: Caller, collectionId: string, objectId: string | undefined, q: ParsedQuery) {
+    let filters = q.filters;
+    let position = filters.added_after;
+    if (q.next !== undefined) {
+      const token = this.tokens.verify(q.next, { endpoint, collectionId, objectId, accountId: caller.account.id });
+      for (const [key, param] of FILTER_PARAMETERS) {
+        if (!q.given.has(param)) continue;
+        const same = key === 'added_after' ? filters.added_after === token.filters.added_after : sameList(filters[key], token.filters[key]);
+        if (!same) throw badFilter(`${param} differs from the query the next token belongs to`);
+      }
+      filters = token.filters;
+      position = token.after;
+    }
+    const limit = Math.min(q.limit ?? this.settings.defaultPageSize, this.settings.maxPageSize);
+    const query: ObjectQuery = {
+      ...(position !== undefined ? { addedAfter: position } : {}),
+      ...(filters.id ? { ids: filters.id } : {}),
+      ...(filters.type ? { types: filters.type } : {}),
+      versions: versionMatch(filters.version),
+      ...(filters.spec_version ? { specVersions: filters.spec_version } : {}),
+      limit,
+    };
+    return { query, filters };
+  }
+
+  /** Envelope-like paging fields and the date_added headers for one page. */
+  private paged<T extends { dateAdded: number }>(
+    endpoint: FilteredEndpoint,
+    caller: Caller,
+    collectionId: string,
+    objectId: string | undefined,
+    filters: CanonicalFilters,
+    query: ObjectQuery,
+    page: Page<T>,
+  ) {
+    const last = page.items[page.items.length - 1];
+    const next = page.more && last
+      ? this.tokens.sign({ endpoint, collectionId, objectId, accountId: caller.account.id, filters, after: last.dateAdded })
+      : undefined;
+    return { more: page.more, next, headers: dateAddedHeaders(page.items, query.addedAfter) };
+  }
+
+  private async readable(caller: Caller, rootPath: string, idOrAlias: string) {
+    const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
+    requireAccess(access, 'read');
+    return collection;
+  }
+
+  /** §5.3 GET …/manifest/ */
+  async manifest(caller: Caller, rootPath: string, idOrAlias: string, q: ParsedQuery): Promise<TaxiiResponse> {
+    const collection = await this.readable(caller, rootPath, idOrAlias);
+    const { query, filters } = this.resolveQuery('manifest', caller, collection.id, undefined, q);
+    const page = await this.store.queryManifest(collection.id, query);
+    const { more, next, headers } = this.paged('manifest', caller, collection.id, undefined, filters, query, page);
+    const objects = page.items.map(manifestRecord);
+    return { status: 200, headers, body: objects.length || more ? { more, ...(next ? { next } : {}), ...(objects.length ? { objects } : {}) } : {} };
+  }
+
+  /** §5.4 GET …/objects/ and §5.6 GET …/objects/{object-id}/ */
+  async objects(caller: Caller, rootPath: string, idOrAlias: string, q: ParsedQuery, objectId?: string): Promise<TaxiiResponse> {
+    const collection = await this.readable(caller, rootPath, idOrAlias);
+    const endpoint = objectId ? 'object' : 'objects';
+    if (objectId && !(await this.store.hasObject(collection.id, objectId))) throw notFound();
+    const resolved = this.resolveQuery(endpoint, caller, collection.id, objectId, q);
+    const query = objectId ? { ...resolved.query, ids: [objectId] } : resolved.query;
+    const page = await this.store.queryObjects(collection.id, query);
+    const { more, next, headers } = this.paged(endpoint, caller, collection.id, objectId, resolved.filters, query, page);
+    // The stored canonical JSON is spliced in as is: no parse, no re-serialisation.
+    const parts = [`"more":${more}`];
+    if (next) parts.push(`"next":${JSON.stringify(next)}`);
+    if (page.items.length) parts.push(`"objects":[${page.items.map((o) => o.json).join(',')}]`);
+    return { status: 200, headers, rawJson: `{${parts.join(',')}}` };
+  }
+
+  /** §5.8 GET …/objects/{object-id}/versions/ */
+  async versions(caller: Caller, rootPath: string, idOrAlias: string, objectId: string, q: ParsedQuery): Promise<TaxiiResponse> {
+    const collection = await this.readable(caller, rootPath, idOrAlias);
+    if (!(await this.store.hasObject(collection.id, objectId))) throw notFound();
+    const { query, filters } = this.resolveQuery('versions', caller, collection.id, objectId, q);
+    const page = await this.store.queryVersions(collection.id, objectId, query);
+    const { more, next, headers } = this.paged('versions', caller, collection.id, objectId, filters, query, page);
+    const versions = page.items.map(versionOf);
+    return { status: 200, headers, body: versions.length || more ? { more, ...(next ? { next } : {}), ...(versions.length ? { versions } : {}) } : {} };
+  }
+
+  /** §5.7 DELETE …/objects/{object-id}/ */
+  async deleteObject(caller: Caller, rootPath: string, idOrAlias: string, objectId: string, q: ParsedQuery): Promise<TaxiiResponse> {
+    const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
+    requireAccess(access, 'delete');
+    if (!(await this.store.hasObject(collection.id, objectId))) throw notFound();
+    const deleted = await this.store.deleteObject(collection.id, objectId, {
+      versions: versionMatch(q.filters.version),
+      ...(q.filters.spec_version ? { specVersions: q.filters.spec_version } : {}),
+    });
+    if (deleted === 0) throw notFound('No version of the object matches the request.');
+    this.log.info({ event: 'object.delete', account: caller.account.name, collection: collection.id, object: objectId, deleted }, 'object versions deleted');
+    return { status: 200 };
+  }
+
+  // ---- §5.5 add objects ---------------------------------------------------------------------
+
+  /** §5.5: checks write access before the body is read; returns the API root's max_content_length. */
+  async writableLimit(caller: Caller, rootPath: string, idOrAlias: string): Promise<number> {
+    const { access } = await this.collectionFor(caller, rootPath, idOrAlias);
+    requireAccess(access, 'write');
+    const root = await this.store.getApiRoot(rootPath);
+    if (!root) throw notFound();
+    return root.maxContentLength;
+  }
+
+  /** §5.5 POST …/objects/: records the submission durably, then processes each object. */
+  async addObjects(caller: Caller, rootPath: string, idOrAlias: string, body: Buffer): Promise<TaxiiResponse> {
+    const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
+    requireAccess(access, 'write');
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new TaxiiError('TAXII_ERR_BAD_JSON', `The request body is not valid JSON: ${(err as Error).message}`);
+    }
+    const objects = envelopeObjects(envelope);
+    const submission = {
+      id: randomUUID(),
+      apiRoot: rootPath,
+      collectionId: collection.id,
+      accountId: caller.account.id,
+      requestTimestamp: nowMicros(),
+      body,
+      items: objects.map(itemLabel),
+    };
+    await this.store.createSubmission(submission);
+    this.log.info({ event: 'submission.received', submission: submission.id, account: caller.account.name, collection: collection.id, objects: objects.length }, 'submission recorded');
+    const work = this.process(submission.id, objects, objects.map((_, i) => i));
+    if (objects.length <= this.settings.syncIngestLimit) await work;
+    else this.track(work);
+    const record = await this.store.getSubmission(submission.id);
+    return { status: 202, body: await this.statusResource(record!) };
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((err) => this.log.error({ err }, 'submission processing failed; it resumes at the next start'));
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
+  }
+
+  /** Validates, normalises and stores the given objects of a submission, batch by batch. */
+  private async process(submissionId: string, objects: unknown[], indexes: number[]): Promise<void> {
+    const batchSize = this.settings.ingestBatchSize;
+    for (let start = 0; start < indexes.length; start += batchSize) {
+      const batchIndexes = indexes.slice(start, start + batchSize);
+      const outcomes = processObjects(batchIndexes.map((i) => objects[i]));
+      const items: IngestItem[] = outcomes.map((o, k) => {
+        const index = batchIndexes[k]!;
+        if (!o.ok || !o.object) return { index, failure: failureMessage(o) };
+        const obj = o.object;
+        const version = [obj.modified, obj.created].find((v): v is string => typeof v === 'string');
+        return {
+          index,
+          object: {
+            id: obj.id as string,
+            type: obj.type as string,
+            specVersion: obj.spec_version as string,
+            ...(version ? { version, versionKey: timestampKey(version)! } : {}),
+            mediaType: STIX_MEDIA_TYPE,
+            json: JSON.stringify(obj),
+          },
+        };
+      });
+      await this.store.ingest(submissionId, items);
+      // Let readers in between batches: a large envelope must not starve polling clients.
+      if (start + batchSize < indexes.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await this.store.completeSubmission(submissionId);
+  }
+
+  /** Finishes submissions a previous process left pending (crash or shutdown mid-processing). */
+  async resumePending(): Promise<number> {
+    const pending = await this.store.pendingSubmissions();
+    for (const s of pending) {
+      let objects: unknown[];
+      try {
+        objects = envelopeObjects(JSON.parse(s.body.toString('utf8')));
+      } catch {
+        objects = [];
+      }
+      this.log.warn({ event: 'submission.resume', submission: s.id, pending: s.pendingIndexes.length }, 'resuming an unfinished submission');
+      this.track(this.process(s.id, objects, s.pendingIndexes));
+    }
+    return pending.length;
+  }
+
+  /** Waits for background processing (graceful shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+
+  /** Drops complete status resources past the retention time (§4.3). */
+  async purgeStatuses(now = nowMicros()): Promise<number> {
+    return this.store.purgeSubmissions(now - this.settings.statusRetentionMs * 1000);
+  }
+}
+
+function manifestRecord(e: ManifestEntry) {
+  return { id: e.id, date_added: formatMicros(e.dateAdded), version: versionOf(e), media_type: e.mediaType };
+}
+
+/** §3.4.1: modified, else created, else a value consistent to the server: its date_added. */
+function versionOf(e: ManifestEntry): string {
+  return e.version ?? formatMicros(e.dateAdded);
+}
+
+/**
+ * The objects of a POSTed body: a TAXII envelope (§3.7) or, for clients that send one, a STIX
+ * bundle. Anything else is a 422.
+ */
+export function envelopeObjects(body: unknown): unknown[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body must be a TAXII envelope: a JSON object with an "objects" list.');
+  }
+  const objects = (body as { objects?: unknown }).objects;
+  if (objects === undefined) {
+    // An empty envelope is legal; an object with other content and no "objects" is not an envelope.
+    if (Object.keys(body).every((k) => k === 'more' || k === 'next')) return [];
+    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body is not a TAXII envelope: it has no "objects" list.');
+  }
+  if (!Array.isArray(objects)) throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The envelope\'s "objects" must be a list.');
+  return objects;
+}
