@@ -320,8 +320,8 @@ export class SqliteStore implements Store {
   }
 
   async listGrants(filter: { accountId?: string; collectionId?: string }): Promise<GrantRecord[]> {
-    return this.stmt('SELECT * FROM grants WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR collection_id = ?2) ORDER BY account_id, collection_id')
-      .all(filter.accountId ?? null, filter.collectionId ?? null)
+    return this.stmt('SELECT * FROM grants WHERE (@account IS NULL OR account_id = @account) AND (@collection IS NULL OR collection_id = @collection) ORDER BY account_id, collection_id')
+      .all({ account: filter.accountId ?? null, collection: filter.collectionId ?? null })
       .map((r) => ({ accountId: r.account_id, collectionId: r.collection_id, canRead: r.can_read === 1, canWrite: r.can_write === 1 }));
   }
 
@@ -365,10 +365,10 @@ export class SqliteStore implements Store {
   /** Recomputes the first/last/latest-spec flags of one object after its versions changed. */
   private refreshFlags(pk: number, objectId: string): void {
     this.stmt(`UPDATE objects SET
-        is_first = (version_key = (SELECT min(version_key) FROM objects WHERE coll = ?1 AND id = ?2)),
-        is_last = (version_key = (SELECT max(version_key) FROM objects WHERE coll = ?1 AND id = ?2)),
-        is_latest_spec = (spec_version = (SELECT max(spec_version) FROM objects WHERE coll = ?1 AND id = ?2))
-      WHERE coll = ?1 AND id = ?2`).run(pk, objectId);
+        is_first = (version_key = (SELECT min(version_key) FROM objects WHERE coll = @pk AND id = @id)),
+        is_last = (version_key = (SELECT max(version_key) FROM objects WHERE coll = @pk AND id = @id)),
+        is_latest_spec = (spec_version = (SELECT max(spec_version) FROM objects WHERE coll = @pk AND id = @id))
+      WHERE coll = @pk AND id = @id`).run({ pk, id: objectId });
   }
 
   async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions'>): Promise<number> {
