@@ -1,11 +1,17 @@
-// The STIX pipeline entry point: validate, then normalise, each object of an envelope or bundle.
-// It imports nothing of Meridian's other layers (ARCHITECTURE §4).
-import { type Finding, error } from './findings.js';
-import { parseStixTimestamp, timestampKey } from './timestamp.js';
+// The STIX pipeline entry point: structural pass → (2.0 upgrade) → property tables and named rules → normalise,
+// for each object of an envelope or bundle. It imports nothing of Meridian's other layers (ARCHITECTURE §4).
+import type { Finding } from './findings.js';
+import { type NormaliseOptions, canonicalise, withScoId } from './normalise.js';
+import { child } from './pointer.js';
+import { RULES } from './rules.js';
+import { timestampKey } from './timestamp.js';
+import { type StixObject, isRecord } from './types-common.js';
+import { isStix20, upgrade20 } from './upgrade.js';
+import { Report, structuralPass, validateObject } from './validate.js';
 
-export type StixObject = Record<string, unknown>;
+export type { StixObject } from './types-common.js';
 
-export interface PipelineOptions {
+export interface PipelineOptions extends NormaliseOptions {
   /** Treat warnings as errors. */
   strict?: boolean;
 }
@@ -19,45 +25,95 @@ export interface ObjectOutcome {
   id?: string;
   version?: string;
   findings: Finding[];
+  /** SCOs the 2.0 upgrade pulled out of an observable container (normalised; store them with the object). */
+  derived?: StixObject[];
+  /** Set when the normaliser replaced the id (scoIds: 'recompute'): the id the object arrived with. */
+  originalId?: string;
 }
 
-const TYPE = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,249}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Validates one 2.1 object (already upgraded) and returns its findings and the object it would store. */
+function checkOne(obj: StixObject, report: Report, options: PipelineOptions): StixObject {
+  // A missing SCO id is computed before validation so that it is not reported as absent (§2.9).
+  const withId = options.scoIds === 'keep' || 'id' in obj ? obj : withScoId(obj, 'fill');
+  validateObject(withId, report, RULES);
+  return withId;
+}
 
-/** Checks one object (STIX 2.1 §3, §2.9, §3.2) and returns its outcome. */
+/** Checks one object (STIX 2.1 §2–§11) and returns its outcome. */
 export function processObject(input: unknown, options: PipelineOptions = {}): ObjectOutcome {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, findings: [error('STIX_NOT_AN_OBJECT', '', 'a STIX object must be a JSON object')] };
+  if (!isRecord(input)) {
+    const report = new Report();
+    report.add('STIX_NOT_AN_OBJECT', '', 'a STIX object must be a JSON object');
+    return { ok: false, findings: report.findings };
   }
-  const obj = input as StixObject;
-  const findings: Finding[] = [];
-  const id = typeof obj.id === 'string' ? obj.id : undefined;
-  const version = [obj.modified, obj.created].find((v): v is string => typeof v === 'string');
-  if (typeof obj.type !== 'string' || !TYPE.test(obj.type)) {
-    findings.push(error('STIX_TYPE_INVALID', '/type', 'type must be 3–250 characters of a–z, 0–9 and single hyphens'));
+  const report = new Report();
+  const readId = typeof input.id === 'string' ? input.id : undefined;
+  if (!structuralPass(input, report)) return { ok: false, id: readId, findings: report.findings };
+
+  let obj = input;
+  let derived: Array<{ key: string; object: StixObject }> = [];
+  if (isStix20(input)) ({ object: obj, derived } = upgrade20(input, report));
+  obj = checkOne(obj, report, options);
+  const normalisedDerived: StixObject[] = [];
+  for (const { key, object } of derived) {
+    const sub = new Report();
+    checkOne(object, sub, options);
+    const prefix = child('/objects', key);
+    for (const f of sub.findings) report.findings.push({ ...f, path: prefix + f.path });
+    normalisedDerived.push(canonicalise(object, options));
   }
-  const idParts = id?.split('--');
-  if (!id || idParts?.length !== 2 || idParts[0] !== obj.type || !UUID.test(idParts[1] ?? '')) {
-    findings.push(error('STIX_ID_INVALID', '/id', 'id must be "<type>--<UUID>" with the object\'s own type'));
-  }
-  if (obj.spec_version !== '2.1') {
-    findings.push(error('STIX_SPEC_VERSION_INVALID', '/spec_version', 'spec_version must be "2.1"'));
-  }
-  for (const prop of ['created', 'modified'] as const) {
-    if (prop in obj && !parseStixTimestamp(obj[prop])) {
-      findings.push(error('STIX_TIMESTAMP_INVALID', `/${prop}`, `${prop} must be an RFC 3339 UTC timestamp`));
-    }
-  }
-  const createdKey = typeof obj.created === 'string' ? timestampKey(obj.created) : undefined;
-  const modifiedKey = typeof obj.modified === 'string' ? timestampKey(obj.modified) : undefined;
-  if (createdKey && modifiedKey && modifiedKey < createdKey) {
-    findings.push(error('STIX_MODIFIED_BEFORE_CREATED', '/modified', 'modified must not be earlier than created'));
-  }
+
+  const findings = report.findings;
   const ok = !findings.some((f) => f.severity === 'error' || options.strict);
-  return { ok, object: ok ? obj : undefined, id, version, findings };
+  const object = ok ? canonicalise(obj, options) : undefined;
+  const outcomeId = typeof object?.id === 'string' ? object.id : readId;
+  const versionSource = object ?? obj;
+  const version = [versionSource.modified, versionSource.created].find((v): v is string => typeof v === 'string');
+  const outcome: ObjectOutcome = { ok, object, id: outcomeId, version, findings };
+  if (normalisedDerived.length && ok) outcome.derived = normalisedDerived;
+  if (readId && outcomeId && readId !== outcomeId) outcome.originalId = readId;
+  return outcome;
 }
 
-/** Runs every object of an envelope or bundle through the pipeline, in order. */
+/** Rewrites *_ref / *_refs values that name a replaced id (after scoIds: 'recompute'). */
+function remapRefs(value: unknown, ids: ReadonlyMap<string, string>, name = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => remapRefs(v, ids, name));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = remapRefs(v, ids, k);
+    return out;
+  }
+  return typeof value === 'string' && (name.endsWith('_ref') || name.endsWith('_refs')) ? ids.get(value) ?? value : value;
+}
+
+/**
+ * Runs every object of an envelope or bundle through the pipeline, in order. Envelope-level checks: a repeated
+ * (id, modified) version is reported on the later copy (§3.6); references to objects absent from the envelope are
+ * allowed (they may already be in the collection).
+ */
 export function processObjects(objects: readonly unknown[], options: PipelineOptions = {}): ObjectOutcome[] {
-  return objects.map((o) => processObject(o, options));
+  const outcomes = objects.map((o) => processObject(o, options));
+  const seen = new Set<string>();
+  const replaced = new Map<string, string>();
+  outcomes.forEach((outcome, i) => {
+    const raw = objects[i];
+    if (outcome.originalId && outcome.id) replaced.set(outcome.originalId, outcome.id);
+    if (!isRecord(raw) || typeof raw.id !== 'string') return;
+    const modified = typeof raw.modified === 'string' ? timestampKey(raw.modified) ?? raw.modified : '';
+    const version = `${raw.id}\u0000${modified}`;
+    if (seen.has(version)) {
+      const report = new Report();
+      report.add('STIX_DUPLICATE_VERSION', '', `${raw.id} ${modified ? 'at this modified time ' : ''}already appears earlier in this envelope`);
+      outcome.findings.push(...report.findings);
+      if (options.strict) {
+        outcome.ok = false;
+        delete outcome.object;
+      }
+    }
+    seen.add(version);
+  });
+  if (replaced.size) {
+    for (const outcome of outcomes) if (outcome.object) outcome.object = remapRefs(outcome.object, replaced) as StixObject;
+  }
+  return outcomes;
 }
