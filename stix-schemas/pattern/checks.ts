@@ -49,7 +49,12 @@ export function checkComparison(c: Comparison, sink: Sink): void {
     case 'MATCHES':
       if (value.type !== 'string') {
         sink.report('STIX_PATTERN_OPERAND_INVALID', at, `${c.operator} takes a string constant, not ${value.type} (§9.6.1)`);
-      } else if (resolved && noneAccepts(resolved.types, 'string')) {
+        return;
+      }
+      if (c.operator === 'MATCHES' && !regexMayBeValid(value.value)) {
+        sink.report('STIX_PATTERN_REGEX_INVALID', at, `'${value.value.slice(0, 80)}' is not a valid regular expression (PCRE, §9.6.1)`);
+      }
+      if (resolved && noneAccepts(resolved.types, 'string')) {
         sink.report('STIX_PATTERN_VALUE_TYPE_MISMATCH', at, `${c.operator} compares text, but ${pathText(c.path)} is ${describe(resolved.types)}`);
       }
       return;
@@ -103,6 +108,23 @@ function checkSubset(c: Comparison, value: Literal | SetLiteral, resolved: Resol
     sink.report('STIX_PATTERN_SUBSET_PATH', at, `${c.operator} applies to the value of an ipv4-addr or ipv6-addr; ${pathText(c.path)} is ${describe(resolved.types)} (§9.6.1)`);
   } else if ((family === 4 && !hasV4) || (family === 6 && !hasV6)) {
     sink.report('STIX_PATTERN_IP_INVALID', at, `'${value.value}' is an IPv${family} constant but ${pathText(c.path)} holds IPv${family === 4 ? 6 : 4} addresses`);
+  }
+}
+
+// PCRE syntax JavaScript lacks: atomic groups, inline options, comments, branch reset, recursion,
+// conditionals, verbs, \A \Z \z \G \Q…\E \K \h \R \X, possessive quantifiers, \p{…} and \g.
+const PCRE_ONLY = /\(\?(?:[>|#PR&(+]|[a-zA-Z^-]+[:)])|\(\*|\\[AZzGQEKhHRXCpPg]|[*+?}]\+/;
+
+/**
+ * §9.6.1 MATCHES takes a PCRE regular expression. We have no PCRE here, so a regex counts as invalid
+ * only when JavaScript cannot compile it and it uses no PCRE-only syntax that would explain that.
+ */
+function regexMayBeValid(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return PCRE_ONLY.test(source);
   }
 }
 

@@ -23,6 +23,7 @@ export const PATTERN_CODES = {
   STIX_PATTERN_TIMESTAMP_INVALID: { severity: 'error', section: '9.2, 2.16', summary: "A `t'…'` constant is not a valid RFC 3339 UTC timestamp." },
   STIX_PATTERN_SET_MIXED_TYPES: { severity: 'error', section: '9.6.1', summary: 'The constants of a set are not of one data type.' },
   STIX_PATTERN_OPERAND_INVALID: { severity: 'error', section: '9.6.1', summary: 'The constant does not suit the operator (IN needs a set, LIKE/MATCHES/ISSUBSET/ISSUPERSET a string, ordering no boolean, only IN a set).' },
+  STIX_PATTERN_REGEX_INVALID: { severity: 'error', section: '9.6.1', summary: 'The MATCHES constant is not a valid regular expression (unbalanced parentheses or brackets, nothing to repeat …). PCRE-only syntax JavaScript lacks is not judged.' },
   STIX_PATTERN_IP_INVALID: { severity: 'error', section: '9.6.1', summary: 'The ISSUBSET/ISSUPERSET constant is not an IPv4/IPv6 address or CIDR block of the right family.' },
   STIX_PATTERN_SUBSET_PATH: { severity: 'error', section: '9.6.1', summary: 'ISSUBSET/ISSUPERSET is applied to a path that is not the value of an ipv4-addr or ipv6-addr.' },
   STIX_PATTERN_QUALIFIER_VALUE: { severity: 'error', section: '9.5.1', summary: 'WITHIN is not a positive number or REPEATS not a positive integer.' },

@@ -16,13 +16,19 @@ export type ParseResult =
 /** Thrown by Sink.fail to unwind the parser; never escapes this module. */
 class Abort extends Error {}
 
+/** Findings kept per severity, so a megabyte of repeated mistakes cannot flood a report. */
+export const MAX_PATTERN_FINDINGS = 100;
+
 class FindingSink implements Sink {
   readonly findings: Finding[] = [];
+  private errors = 0;
+  private warnings = 0;
   constructor(private readonly path: string) {}
 
   report(code: PatternCode, at: number, message: string): void {
-    const make = PATTERN_CODES[code].severity === 'error' ? error : warning;
-    this.findings.push(make(code, this.path, `${message} (at offset ${at})`));
+    const isError = PATTERN_CODES[code].severity === 'error';
+    if ((isError ? this.errors++ : this.warnings++) >= MAX_PATTERN_FINDINGS) return;
+    this.findings.push((isError ? error : warning)(code, this.path, `${message} (at offset ${at})`));
   }
 
   fail(code: PatternCode, at: number, message: string): never {

@@ -1,7 +1,7 @@
 // STIX 2.1 §9 grammar: the specification's own examples, every operator, constant and qualifier,
 // precedence, and the syntax errors.
 import assert from 'node:assert/strict';
-import { checkPattern, parsePattern, type ObservationExpression, type Comparison } from '../../../stix-schemas/pattern/index.js';
+import { checkPattern, MAX_PATTERN_FINDINGS, parsePattern, type ObservationExpression, type Comparison } from '../../../stix-schemas/pattern/index.js';
 import { codes, errors, warnings } from './helpers.js';
 
 function ast(pattern: string): ObservationExpression {
@@ -295,5 +295,26 @@ describe('STIX patterns: syntax errors', () => {
     const r = parsePattern('[x-thing:foo = 1]');
     assert.equal(r.ok, true);
     assert.deepEqual(r.findings.map((f) => f.code), ['STIX_PATTERN_UNKNOWN_OBJECT_TYPE']);
+  });
+});
+
+describe('STIX patterns: MATCHES regular expressions (§9.6.1)', () => {
+  for (const re of ['^a.*b$', '(?i)mixed', '(?>atomic)x', 'a++', '\\Astart\\Z', '\\p{L}+', '[[:alpha:]]+', '(?<name>x)\\k<name>', '(?<=a)b']) {
+    it(`accepts ${re}`, () => assert.deepEqual(errors(`[file:name MATCHES '${re.replace(/\\/g, '\\\\')}']`), []));
+  }
+  for (const re of ['(unclosed', 'a)', '[abc', '*a', 'a{2,1}']) {
+    it(`rejects ${re}`, () => assert.deepEqual(errors(`[file:name MATCHES '${re}']`), ['STIX_PATTERN_REGEX_INVALID']));
+  }
+});
+
+describe('STIX patterns: findings are capped per severity', () => {
+  it('a pattern with 1,000 bad numbers yields MAX_PATTERN_FINDINGS errors', () => {
+    const p = '[' + Array.from({ length: 1000 }, () => 'file:size = +1').join(' OR ') + ']';
+    assert.equal(errors(p).length, MAX_PATTERN_FINDINGS);
+  });
+  it('warnings filling the cap never hide a later error', () => {
+    const p = '[' + Array.from({ length: 200 }, () => 'x-c:a = 1').join(' OR ') + ' OR file:size = +1]';
+    assert.deepEqual(errors(p), ['STIX_PATTERN_NUMBER_INVALID']);
+    assert.equal(parsePattern(p).ok, false);
   });
 });
