@@ -1,0 +1,148 @@
+// End to end (issue 2): the real `meridian` process, set up with the CLI, driven over HTTP,
+// stopped and restarted; a submission left pending by a crash is finished at the next start.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
+import { indicator } from '../helpers/server.js';
+
+const ENTRY = path.resolve('server/meridian.ts');
+const TAXII = 'application/taxii+json;version=2.1';
+const PASSWORD = 'e2e password, long enough';
+
+function cli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** Starts `meridian serve --port 0` and resolves with the process and its base URL. */
+function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; base: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${buffer}`)), 15_000);
+    child.stderr!.on('data', (d) => {
+      buffer += d;
+      const m = /"url":"(http:\/\/[^"]+)\/taxii2\/"/.exec(buffer);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, base: m[1]! });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${buffer}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('end to end: the meridian process (issue 2)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const auth = `Basic ${Buffer.from(`analyst:${PASSWORD}`).toString('base64')}`;
+
+  before(function () {
+    dir = mkdtempSync(path.join(tmpdir(), 'meridian-e2e-'));
+    env = { MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info' };
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is set up with the CLI, serves TAXII 2.1 over HTTP, and keeps its data across a restart', async function () {
+    expect((await cli(['account', 'add', 'analyst', '--password-stdin'], env, `${PASSWORD}\n`)).code).to.equal(0);
+    expect((await cli(['root', 'add', 'fr', '--title', 'France', '--max-content-length', '1000000'], env)).code).to.equal(0);
+    const added = await cli(['collection', 'add', '--root', 'fr', '--title', 'Published', '--alias', 'published'], env);
+    expect(added.code).to.equal(0);
+    const collectionId = added.stdout.trim();
+    expect(collectionId).to.match(/^[0-9a-f-]{36}$/);
+    expect((await cli(['grant', 'analyst', '--collection', 'published', '--read', '--write'], env)).code).to.equal(0);
+
+    let { child, base } = await startServer(env);
+    const headers = { Authorization: auth, Accept: TAXII };
+    const discovery = await fetch(`${base}/taxii2/`, { headers });
+    expect(discovery.status).to.equal(200);
+    expect(discovery.headers.get('content-type')).to.equal(TAXII);
+    expect((await discovery.json()).api_roots).to.deep.equal([`${base}/fr/`]);
+
+    const objects = Array.from({ length: 30 }, () => indicator());
+    const post = await fetch(`${base}/fr/collections/${collectionId}/objects/`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': TAXII },
+      body: JSON.stringify({ objects }),
+    });
+    expect(post.status).to.equal(202);
+    const status = await post.json();
+    expect([status.status, status.success_count, status.failure_count]).to.deep.equal(['complete', 30, 0]);
+    const polled = await (await fetch(`${base}/fr/status/${status.id}/`, { headers })).json();
+    expect(polled.id).to.equal(status.id);
+
+    const page = await fetch(`${base}/fr/collections/published/objects/?limit=10`, { headers });
+    const envelope = await page.json();
+    expect(envelope.more).to.equal(true);
+    expect(envelope.objects).to.have.length(10);
+    expect(page.headers.get('x-taxii-date-added-last')).to.match(/\.\d{6}Z$/);
+
+    expect(await stop(child)).to.equal(0);
+    ({ child, base } = await startServer(env));
+    const manifest = await (await fetch(`${base}/fr/collections/published/manifest/?limit=100`, { headers })).json();
+    expect(manifest.objects.map((m: { id: string }) => m.id).sort()).to.deep.equal(objects.map((o) => o.id).sort());
+    expect((await fetch(`${base}/taxii2/`, { headers: { Accept: TAXII } })).status).to.equal(401);
+    expect(await stop(child)).to.equal(0);
+  });
+
+  it('finishes at start-up a submission that a crash left pending (nothing acknowledged is lost)', async function () {
+    const store = new SqliteStore({ location: dir });
+    const account = (await store.getAccountByName('analyst'))!;
+    const collection = (await store.getCollection('fr', 'published'))!;
+    const objects = [indicator(), indicator()];
+    const id = randomUUID();
+    // What the server had written before its 202 when it died mid-processing.
+    await store.createSubmission({ id, apiRoot: 'fr', collectionId: collection.id, accountId: account.id, requestTimestamp: Date.now() * 1000, body: Buffer.from(JSON.stringify({ objects })), items: objects.map((o) => ({ id: o.id, version: o.modified })) });
+    await store.close();
+
+    const { child, base } = await startServer(env);
+    const headers = { Authorization: auth, Accept: TAXII };
+    let status: { status: string; success_count: number } | undefined;
+    for (let i = 0; i < 50 && status?.status !== 'complete'; i++) {
+      status = await (await fetch(`${base}/fr/status/${id}/`, { headers })).json();
+      if (status?.status !== 'complete') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).to.include({ status: 'complete', success_count: 2 });
+    const got = await (await fetch(`${base}/fr/collections/published/objects/?match[id]=${objects[0]!.id}`, { headers })).json();
+    expect(got.objects[0].id).to.equal(objects[0]!.id);
+    expect(await stop(child)).to.equal(0);
+  });
+
+  it('exits non-zero with a clear message on bad arguments and bad configuration', async function () {
+    const badPort = await cli(['serve', '--port', 'eighty'], env);
+    expect(badPort.code).to.equal(2);
+    expect(badPort.stderr).to.match(/port/);
+    const badEnv = await cli(['root', 'list'], { ...env, MERIDIAN_MAX_PAGE_SIZE: '0' });
+    expect(badEnv.code).to.equal(2);
+    expect(badEnv.stderr).to.match(/maxPageSize/);
+    const insecure = await cli(['serve', '--host', '0.0.0.0', '--port', '0'], env);
+    expect(insecure.code).to.equal(2);
+    expect(insecure.stderr).to.match(/plain HTTP/);
+    const weak = await cli(['account', 'add', 'weak', '--password-stdin'], env, 'short\n');
+    expect(weak.code).to.equal(1);
+    expect(weak.stderr).to.match(/at least 12/);
+  });
+});
