@@ -60,7 +60,6 @@ export const FINDING_CODES = {
   STIX_MARKING_SELF_REFERENCE: { severity: 'error', section: '3.2', summary: 'A marking definition marks itself.' },
   STIX_MARKING_DEFINITION: { severity: 'error', section: '7.2.1', summary: 'A marking definition does not match its definition_type, or is a TLP marking other than the published ones.' },
   STIX_DEPRECATED: { severity: 'warning', section: '2.13, 7.2.1', summary: 'A deprecated construct (observable container, definition_type …).' },
-  STIX_PATTERN_INVALID: { severity: 'error', section: '9', summary: 'A STIX pattern does not parse (details from the pattern engine).' },
   STIX_DUPLICATE_VERSION: { severity: 'warning', section: '3.6', summary: 'The same (id, modified) version appears twice in one envelope or bundle.' },
   STIX_BUNDLE_INVALID: { severity: 'error', section: '8', summary: 'A bundle that is not {type: "bundle", id, objects: [...]}.' },
 } as const satisfies Record<string, CodeInfo>;

@@ -201,6 +201,9 @@ export const externalReferences: Rule = ({ obj, type, report }) => {
     if (!isRecord(ref)) return;
     const path = child('/external_references', i);
     const id = ref.external_id;
+    if (!('description' in ref) && !('url' in ref) && !('external_id' in ref)) {
+      report.add('STIX_EXTERNAL_REFERENCE', path, 'besides source_name, one of description, url or external_id must be present (§2.5.2)');
+    }
     if (type === 'attack-pattern' && ref.source_name === 'capec' && typeof id === 'string' && !/^CAPEC-\d+$/.test(id)) {
       report.add('STIX_EXTERNAL_ID_FORMAT', child(path, 'external_id'), 'a capec external_id is "CAPEC-<id>" (§4.1)');
     }

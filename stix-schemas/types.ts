@@ -45,7 +45,6 @@ export const killChainPhases = list(object(killChainPhase));
 export const externalReference: ObjectDef = {
   props: { source_name: string, description: string, url: string, hashes, external_id: string },
   required: ['source_name'],
-  oneOf: ['description', 'url', 'external_id'],
 };
 export const granularMarking: ObjectDef = {
   props: { lang, marking_ref: ref('marking-definition'), selectors: list(string) },
