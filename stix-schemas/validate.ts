@@ -231,7 +231,7 @@ export function checkCustomProperty(name: string, value: unknown, path: string, 
   if (expected.k !== 'any') {
     const probe = new Report();
     checkValue(expected, value, path, probe);
-    if (probe.findings.length) r.add('STIX_CUSTOM_PROPERTY_SUFFIX', path, `"${name}" does not hold the ${TYPE_NAMES[expected.k === 'list' ? 'ref' : expected.k]} its suffix announces`);
+    if (probe.findings.length) r.add('STIX_CUSTOM_PROPERTY_SUFFIX', path, `"${name}" holds no ${TYPE_NAMES[expected.k === 'list' ? 'ref' : expected.k]}, which its suffix announces`);
   }
 }
 
