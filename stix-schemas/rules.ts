@@ -1,10 +1,10 @@
 // Named MUST/SHOULD rules over whole objects (STIX 2.1 §3–§7). Each is a small function of one validation.
 import { isIP } from 'node:net';
 import { PROPERTY_NAME, isLanguageTag, parseIdentifier } from './formats.js';
-import { checkPattern } from './indicator-pattern.js';
 import {
   TLP1_CREATED, TLP1_IDS, TLP1_LEVEL_BY_ID, TLP2_CREATED, TLP2_EXTENSION_ID, TLP2_IDS, TLP2_LEVEL_BY_ID,
 } from './markings.js';
+import { checkPattern } from './pattern/index.js';
 import { child } from './pointer.js';
 import { deterministicScoUuid } from './sco-id.js';
 import { parseStixTimestamp, timestampKey } from './timestamp.js';
@@ -225,7 +225,7 @@ const RELATIONSHIP_TYPE = /^[a-z0-9-]+$/;
 
 /** Rules particular to one type. */
 const BY_TYPE: Readonly<Record<string, Rule>> = {
-  // §4.7: a "stix" pattern is parsed; other pattern types are opaque strings.
+  // §4.7, §9: a "stix" pattern goes through the pattern engine; other pattern types are opaque strings.
   indicator: ({ obj, report }) => {
     if (obj.pattern_type === 'stix' && typeof obj.pattern === 'string') {
       for (const f of checkPattern(obj.pattern, '/pattern')) report.findings.push(f);

@@ -169,3 +169,13 @@ describe('pipeline robustness', () => {
     assert.equal(processObject({ ...tlp2, id: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb' }).ok, false);
   });
 });
+
+describe('indicator patterns (§4.7, §9)', () => {
+  it('parses "stix" patterns with the pattern engine and leaves other pattern types opaque', () => {
+    assert.ok(processObject(indicator()).ok);
+    const bad = processObject(indicator({ pattern: "[ipv4-addr:value = '1.2.3.4'" }));
+    assert.equal(bad.ok, false);
+    assert.ok(bad.findings.every((f) => f.path === '/pattern' && f.code.startsWith('STIX_PATTERN_')), JSON.stringify(bad.findings));
+    assert.ok(processObject(indicator({ pattern_type: 'yara', pattern: 'rule x { condition: true }' })).ok);
+  });
+});
