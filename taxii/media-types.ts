@@ -35,27 +35,37 @@ function parseRange(text: string): MediaRange | undefined {
   return { type, subtype, params, q: Number.isFinite(q) ? q : 0 };
 }
 
-/** True when the TAXII 2.1 media type (with or without version) satisfies this range. */
-function acceptsTaxii21(range: MediaRange): boolean {
-  if (range.q <= 0) return false;
-  if (range.type === '*' && range.subtype === '*') return true;
-  if (range.type !== 'application') return false;
-  if (range.subtype === '*') return true;
-  if (range.subtype !== 'taxii+json') return false;
+/**
+ * How specifically this range names the TAXII 2.1 media type: -1 when it does not match it, then
+ * 0 for *\/*, 1 for application/*, 2 for application/taxii+json, 3 with version=2.1.
+ */
+function taxii21Specificity(range: MediaRange): number {
+  if (range.type === '*' && range.subtype === '*') return 0;
+  if (range.type !== 'application') return -1;
+  if (range.subtype === '*') return 1;
+  if (range.subtype !== 'taxii+json') return -1;
   const version = range.params.get('version');
-  return version === undefined || version === '2.1';
+  if (version === undefined) return 2;
+  return version === '2.1' ? 3 : -1;
 }
 
 /**
  * §3.1: a request must accept a TAXII media type. An absent Accept header is taken as "anything"
- * (RFC 7231 §5.3.2); a header whose every range excludes TAXII 2.1 is a 406.
+ * (RFC 7231 §5.3.2); otherwise the most specific range matching TAXII 2.1 decides, so
+ * `application/taxii+json;q=0, *\/*` refuses TAXII (RFC 7231 §5.3.2 precedence) → 406.
  */
 export function acceptsTaxii(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true;
-  return splitList(accept).some((part) => {
+  let best = -1;
+  let q = 0;
+  for (const part of splitList(accept)) {
     const range = parseRange(part);
-    return range !== undefined && acceptsTaxii21(range);
-  });
+    if (!range) continue;
+    const specificity = taxii21Specificity(range);
+    if (specificity > best) [best, q] = [specificity, range.q];
+    else if (specificity === best && specificity >= 0) q = Math.max(q, range.q);
+  }
+  return best >= 0 && q > 0;
 }
 
 /** §5.5: POST bodies are TAXII envelopes, `application/taxii+json` with version 2.1 or none. */
