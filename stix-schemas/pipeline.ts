@@ -5,7 +5,7 @@ import { type NormaliseOptions, canonicalise, withScoId } from './normalise.js';
 import { child } from './pointer.js';
 import { RULES } from './rules.js';
 import { timestampKey } from './timestamp.js';
-import { type StixObject, isRecord } from './types-common.js';
+import { type StixObject, isRecord, mapRefs } from './types-common.js';
 import { isStix20, upgrade20 } from './upgrade.js';
 import { Report, structuralPass, validateObject } from './validate.js';
 
@@ -75,17 +75,6 @@ export function processObject(input: unknown, options: PipelineOptions = {}): Ob
   return outcome;
 }
 
-/** Rewrites *_ref / *_refs values that name a replaced id (after scoIds: 'recompute'). */
-function remapRefs(value: unknown, ids: ReadonlyMap<string, string>, name = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => remapRefs(v, ids, name));
-  if (isRecord(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = remapRefs(v, ids, k);
-    return out;
-  }
-  return typeof value === 'string' && (name.endsWith('_ref') || name.endsWith('_refs')) ? ids.get(value) ?? value : value;
-}
-
 /**
  * Runs every object of an envelope or bundle through the pipeline, in order. Envelope-level checks: a repeated
  * (id, modified) version is reported on the later copy (§3.6); references to objects absent from the envelope are
@@ -113,7 +102,7 @@ export function processObjects(objects: readonly unknown[], options: PipelineOpt
     seen.add(version);
   });
   if (replaced.size) {
-    for (const outcome of outcomes) if (outcome.object) outcome.object = remapRefs(outcome.object, replaced) as StixObject;
+    for (const outcome of outcomes) if (outcome.object) outcome.object = mapRefs(outcome.object, replaced) as StixObject;
   }
   return outcomes;
 }

@@ -1,7 +1,7 @@
 // STIX 2.0 → 2.1 (§3.2 spec_version; the 2.0 → 2.1 changes): well-defined upgrades only, anything else is an error.
 import { child } from './pointer.js';
 import { MERIDIAN_NAMESPACE, deterministicScoUuid, uuidV5 } from './sco-id.js';
-import { type StixObject, isRecord } from './types-common.js';
+import { type StixObject, isRecord, mapRefs } from './types-common.js';
 import { SCO_TYPES, TYPES } from './types.js';
 import type { Report } from './validate.js';
 
@@ -76,13 +76,6 @@ function localRefs(value: unknown, out: Set<string>, name = ''): void {
   }
 }
 
-function replaceRefs(value: unknown, ids: ReadonlyMap<string, string>, name = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => replaceRefs(v, ids, name));
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceRefs(v, ids, k)]));
-  if (typeof value === 'string' && (name.endsWith('_ref') || name.endsWith('_refs'))) return ids.get(value) ?? value;
-  return value;
-}
-
 /** §2.13 → §4.14: container objects become top-level SCOs with UUIDv5 ids, references rewritten to those ids. */
 function pullOut(container: Record<string, unknown>, ownerId: string, report: Report): Upgraded['derived'] | undefined {
   const base = child('', 'objects');
@@ -130,14 +123,14 @@ function pullOut(container: Record<string, unknown>, ownerId: string, report: Re
     });
     const batch = ready.length ? ready : [pending[0]!];
     for (const key of batch) {
-      const sco = replaceRefs(items.get(key), ids) as StixObject;
+      const sco = mapRefs(items.get(key), ids) as StixObject;
       const uuid = ready.length ? deterministicScoUuid(sco) : undefined;
       ids.set(key, uuid ? `${String(sco.type)}--${uuid}` : fallback(key, sco));
     }
     pending = pending.filter((k) => !batch.includes(k));
   }
   return [...items].map(([key, sco]) => {
-    const withRefs = replaceRefs(sco, ids) as StixObject;
+    const withRefs = mapRefs(sco, ids) as StixObject;
     const { type, spec_version, ...props } = withRefs;
     return { key, object: { type, spec_version, id: ids.get(key), ...props } };
   });
