@@ -5,6 +5,7 @@ import { StoreConflictError } from '../collections/store.js';
 import { AdminError, ROLES, addAccount, addApiRoot, addCollection, findCollection, grant, requireAccount, setPassword } from './admin-ops.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { openStore } from './compose.js';
+import { runValidate } from './commands/validate.js';
 import { serve } from './main.js';
 
 interface Io {
@@ -51,7 +52,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     const g = cmd.optsWithGlobals() as { data?: string; config?: string };
     return loadConfig({ file: g.config, env: io.env, overrides: { dataDir: g.data, ...overrides } });
   };
-  const code = 0;
+  let code = 0;
   const withStore = (action: (store: Store, ...args: any[]) => Promise<void>) =>
     async function (this: Command, ...args: any[]) {
       const store = openStore(config(this));
@@ -173,6 +174,15 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .action(withStore(async (store, accountName: string, o: { collection: string; root?: string; read?: boolean; write?: boolean }) => {
       await grant(store, accountName, await findCollection(store, o.collection, o.root), { read: Boolean(o.read), write: Boolean(o.write) });
     }));
+
+  program
+    .command('validate <files...>')
+    .description('validate STIX 2.1 bundles, envelopes, objects or lists offline ("-" reads standard input)')
+    .option('--json', 'print one machine-readable report')
+    .option('--strict', 'treat warnings as errors')
+    .action(async (files: string[], o: { json?: boolean; strict?: boolean }) => {
+      code = await runValidate(files, o, io);
+    });
 
   try {
     await program.parseAsync(argv);
