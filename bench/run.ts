@@ -1,0 +1,379 @@
+// `npm run bench` (quick, < 3 minutes) and `npm run bench -- --full` (1,000,000 objects stored).
+// Starts the real server as a child process on loopback, drives it over HTTP from this process,
+// sets every figure next to its limit measured in the same run, prints one table and writes
+// bench/results/latest.json. Options: --full, --seed N, --big N, --seconds S, --log-level L,
+// --profile (server runs with --cpu-prof into bench/results/profiles/), --no-build, --keep.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
+import type { IngestItem } from '../collections/store.js';
+import { timestampKey } from '../stix-schemas/timestamp.js';
+import { formatMicros } from '../taxii/time.js';
+import { Client, type LoadResult, type Summary, load, summarise } from './client.js';
+import { Rng, attackObjects, attackTargets, envelopes, generateObjects, ingestMix } from './dataset.js';
+import { RAW_QUERIES, RawReader, rawInsert, validationVsParse } from './limits.js';
+import { REPO, ServerProcess, cli } from './server.js';
+
+// ---- options ----------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const option = (name: string, fallback: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
+};
+const optionText = (name: string, fallback: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
+};
+const FULL = flag('--full');
+const SEED = option('--seed', 20251130);
+const BIG = option('--big', FULL ? 1_000_000 : 100_000);
+const SMALL = 10_000;
+const INGEST_GENERATED = option('--ingest-generated', FULL ? 75_228 : 25_228);
+const SECONDS = option('--seconds', FULL ? 15 : 5);
+const MAX_REQUESTS = FULL ? 200_000 : 50_000;
+const STRESS_BYTES = option('--stress-mb', 50) * 1024 * 1024;
+const CLIENTS = 8;
+const LOG_LEVEL = optionText('--log-level', 'info');
+const PROFILE = flag('--profile');
+const PROFILE_DIR = path.join(REPO, 'bench/results/profiles');
+const RESULTS = path.join(REPO, 'bench/results');
+const PASSWORD = 'bench-password-not-secret';
+
+const startedAt = performance.now();
+const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+
+// ---- the table ----------------------------------------------------------------------------------
+
+interface Row {
+  figure: string;
+  value: string;
+  limit: string;
+  ratio?: string;
+  target: string;
+  met?: boolean;
+}
+const rows: Row[] = [];
+const figures: Record<string, unknown> = {};
+const ms = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms` : 'n/a');
+const num = (x: number) => Math.round(x).toLocaleString('en-US');
+const lat = (s: Summary) => `p50 ${ms(s.median)} · p99 ${ms(s.p99)}`;
+
+function loadRow(figure: string, r: LoadResult, limit: Summary | undefined, target: string, met: boolean | undefined): void {
+  rows.push({
+    figure,
+    value: `${num(r.requestsPerSecond)} req/s · ${lat(r)}${r.errors ? ` · ${r.errors} errors` : ''}`,
+    limit: limit ? `raw SQL ${lat(limit)}` : '',
+    ...(limit ? { ratio: `${(r.median / limit.median).toFixed(1)}× raw p50` } : {}),
+    target,
+    ...(met !== undefined ? { met } : {}),
+  });
+}
+
+function printTable(): void {
+  const head: Row = { figure: 'figure', value: 'measured', limit: 'limit (same run)', ratio: 'ratio', target: 'target' };
+  const cells = (r: Row) => [r.figure, r.value, r.limit, r.ratio ?? '', r.target, r.met === undefined ? '' : r.met ? 'met' : 'MISSED'];
+  const all = [cells(head), ...rows.map(cells)];
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((c) => c[i]!.length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+  process.stdout.write(`\n${line(all[0]!)}\n| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |\n${all.slice(1).map(line).join('\n')}\n`);
+}
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+async function postUntilComplete(client: Client, root: string, alias: string, body: Buffer): Promise<{ ms: number; status: any }> {
+  const t = performance.now();
+  const r = await client.request('POST', `/${root}/collections/${alias}/objects/`, body);
+  if (r.status !== 202) throw new Error(`POST → ${r.status}: ${r.body.toString('utf8').slice(0, 500)}`);
+  let status = JSON.parse(r.body.toString('utf8'));
+  while (status.status !== 'complete') {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    status = await client.json('GET', `/${root}/status/${status.id}/`);
+  }
+  return { ms: performance.now() - t, status };
+}
+
+/** Loads objects straight through the store API (SqliteStore.ingest), bypassing HTTP and validation. */
+async function bulkLoad(dataDir: string, collectionId: string, objects: Iterable<Record<string, unknown>>, chunk = 5000): Promise<{ count: number; seconds: number }> {
+  const store = new SqliteStore({ location: dataDir });
+  const t = performance.now();
+  let count = 0;
+  let batch: Array<Record<string, unknown>> = [];
+  const flush = async () => {
+    const id = `bulk-${count}`;
+    await store.createSubmission({ id, apiRoot: 'bench', collectionId, accountId: 'bench', requestTimestamp: Date.now() * 1000, body: Buffer.alloc(0), items: batch.map((o) => ({ id: o.id as string, version: (o.modified as string) ?? '' })) });
+    const items: IngestItem[] = batch.map((o, index) => {
+      const version = (o.modified ?? o.created) as string | undefined;
+      return { index, object: { id: o.id as string, type: o.type as string, specVersion: '2.1', ...(version ? { version, versionKey: timestampKey(version)! } : {}), mediaType: 'application/stix+json;version=2.1', json: JSON.stringify(o) } };
+    });
+    await store.ingest(id, items);
+    await store.completeSubmission(id);
+    count += batch.length;
+    batch = [];
+  };
+  for (const o of objects) {
+    batch.push(o);
+    if (batch.length >= chunk) {
+      await flush();
+      if (count % 100_000 === 0) log(`  bulk-loaded ${num(count)}`);
+    }
+  }
+  if (batch.length) await flush();
+  await store.close();
+  return { count, seconds: (performance.now() - t) / 1000 };
+}
+
+function machine() {
+  const db = new Database(':memory:');
+  const sqlite = db.prepare('SELECT sqlite_version() AS v').pluck().get() as string;
+  db.close();
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), os: `${os.type()} ${os.release()}`, node: process.version, sqlite };
+}
+
+function commit(): string {
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'collections', 'taxii', 'server', 'stix-schemas'], { cwd: REPO, encoding: 'utf8' }).stdout.trim() !== '';
+  return `${r.stdout.trim()}${dirty ? '+uncommitted' : ''}`;
+}
+
+// ---- the run ------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  log(`mode ${FULL ? 'full' : 'quick'}, seed ${SEED}, big collection ${num(BIG)} objects, ${CLIENTS} clients × ${SECONDS} s per poll figure`);
+  if (!flag('--no-build')) {
+    log('building dist/ (npm run build)');
+    const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, encoding: 'utf8' });
+    if (b.status !== 0) log(`  build reported errors (dist/ was emitted anyway):\n${b.stdout.slice(0, 2000)}`);
+  }
+
+  // Dataset
+  log('generating the dataset');
+  const attack = attackObjects();
+  const targets = attackTargets(attack);
+  const mix = ingestMix(SEED, INGEST_GENERATED);
+  const bodies = envelopes(mix, 1000);
+  const ingestBytes = bodies.reduce((n, b) => n + b.length, 0);
+  const types = new Map<string, number>();
+  for (const o of mix) types.set(o.type as string, (types.get(o.type as string) ?? 0) + 1);
+  const dataset = {
+    seed: SEED,
+    ingest: { objects: mix.length, attack: attack.length, generated: INGEST_GENERATED, envelopes: bodies.length, bytes: ingestBytes, types: Object.fromEntries([...types].sort((a, b) => b[1] - a[1])) },
+    small: SMALL,
+    big: BIG,
+    stressBytes: STRESS_BYTES,
+  };
+
+  // Limits that need no server
+  log(`limit: raw better-sqlite3 insert of the same ${num(mix.length)} rows`);
+  const raw = rawInsert(mix);
+  log(`  ${num(raw.objectsPerSecond)} rows/s`);
+  log('limit: JSON.parse vs validation of the same bytes');
+  const vp = validationVsParse(bodies);
+  log(`  parse ${num(vp.parseObjectsPerSecond)} objects/s, validate ${num(vp.validateObjectsPerSecond)} objects/s (${vp.failures} rejected)`);
+  figures.validation = vp;
+  rows.push({ figure: 'validation + normalisation (pipeline, 1 thread, in-process)', value: `${num(vp.validateObjectsPerSecond)} objects/s`, limit: `JSON.parse ${num(vp.parseObjectsPerSecond)} objects/s (${vp.parseMBps.toFixed(0)} MB/s)`, ratio: `${(vp.parseObjectsPerSecond / vp.validateObjectsPerSecond).toFixed(1)}× slower than parse`, target: '' });
+  for (const [file, fn] of [['validate', 'benchValidate'], ['pattern', 'benchPattern']] as const) {
+    if (!existsSync(path.join(REPO, `bench/${file}.ts`))) continue;
+    try {
+      const mod = (await import(`./${file}.js`)) as Record<string, () => Promise<Record<string, unknown>>>;
+      const result = await mod[fn]!();
+      figures[fn] = result;
+      rows.push({ figure: `${fn}() (bench/${file}.ts)`, value: Object.entries(result).map(([k, v]) => `${k} ${typeof v === 'number' ? num(v) : JSON.stringify(v)}`).join(' · '), limit: '', target: '' });
+      log(`  ${fn}: ${JSON.stringify(result)}`);
+    } catch (err) {
+      log(`  ${fn} failed: ${(err as Error).message}`);
+      figures[fn] = { error: (err as Error).message };
+    }
+  }
+
+  // Server set-up with the CLI
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-'));
+  const nodeFlags = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
+  log(`setting up ${dataDir} with the CLI`);
+  cli(dataDir, ['root', 'add', 'bench', '--title', 'Bench']);
+  cli(dataDir, ['account', 'add', 'bench', '--password-stdin', '--role', 'publisher', 'subscriber'], PASSWORD);
+  const ids: Record<string, string> = {};
+  for (const alias of ['ingest', 'small', 'big', 'stress']) {
+    ids[alias] = cli(dataDir, ['collection', 'add', '--root', 'bench', '--title', alias, '--alias', alias]);
+    cli(dataDir, ['grant', 'bench', '--collection', alias, '--root', 'bench', '--read', '--write']);
+  }
+  const auth = `Basic ${Buffer.from(`bench:${PASSWORD}`).toString('base64')}`;
+
+  let server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags });
+  let client = new Client(server.port, auth);
+  try {
+    // Ingest over HTTP
+    log(`ingest: POST ${bodies.length} envelopes of 1,000 mixed objects, one at a time, each until complete`);
+    await client.json('GET', '/bench/collections/ingest/'); // authenticate once (scrypt) outside the timing
+    const perEnvelope: number[] = [];
+    let stored = 0;
+    let rejected = 0;
+    const t0 = performance.now();
+    for (const body of bodies) {
+      const { ms: took, status } = await postUntilComplete(client, 'bench', 'ingest', body);
+      perEnvelope.push(took);
+      stored += status.success_count;
+      rejected += status.failure_count;
+    }
+    const ingestSeconds = (performance.now() - t0) / 1000;
+    const ingestRate = mix.length / ingestSeconds;
+    const env = summarise(perEnvelope);
+    figures.ingest = { objectsPerSecond: ingestRate, seconds: ingestSeconds, envelopeMs: env, stored, rejected, rawInsertRowsPerSecond: raw.objectsPerSecond, ratioOfRaw: ingestRate / raw.objectsPerSecond };
+    log(`  ${num(ingestRate)} objects/s (${stored} stored, ${rejected} rejected), envelope ${lat(env)}`);
+    rows.push({
+      figure: 'ingest: POST 1,000-object envelopes until complete',
+      value: `${num(ingestRate)} objects/s · envelope ${lat(env)}`,
+      limit: `raw insert ${num(raw.objectsPerSecond)} rows/s`,
+      ratio: `${((100 * ingestRate) / raw.objectsPerSecond).toFixed(0)}% of raw`,
+      target: '≥ 20,000 objects/s and ≥ 30% of raw',
+      met: ingestRate >= 20_000 && ingestRate / raw.objectsPerSecond >= 0.3,
+    });
+
+    // The 10k baseline collection, over HTTP too
+    log(`small collection: POST ${num(SMALL)} generated objects`);
+    for (const body of envelopes([...generateObjects(SEED + 1, SMALL, { targets, prefix: 'small' })], 1000)) await postUntilComplete(client, 'bench', 'small', body);
+
+    const reader = new RawReader(dataDir);
+    const pollOf = (info: { first: number; last: number }, rng: Rng, alias: string, extra = '', endpoint = 'objects') => () =>
+      `/bench/collections/${alias}/${endpoint}/?added_after=${formatMicros(info.first + Math.floor(rng.next() * (info.last - info.first)))}&limit=100${extra}`;
+    const small = reader.collection('bench', 'small');
+    log(`poll: ${CLIENTS} clients on ${num(small.count)} objects for ${SECONDS} s`);
+    const pollSmall = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(small, new Rng(SEED + 10), 'small') });
+    const rawSmall = reader.time(RAW_QUERIES.poll, 2000, () => [small.pk, small.first + Math.floor(Math.random() * (small.last - small.first)), 101]);
+    log(`  ${num(pollSmall.requestsPerSecond)} req/s, ${lat(pollSmall)}`);
+    reader.close();
+    figures.pollSmall = { ...pollSmall, raw: rawSmall, objectsStored: small.count };
+
+    // Bulk-load the big collection while the server is down, then a cold start on it
+    await server.stop();
+    client.close();
+    const bigCount = BIG - 0;
+    log(`bulk-loading ${num(bigCount)} generated objects into "big" through the store API (SqliteStore.ingest, not HTTP)`);
+    const bulk = await bulkLoad(dataDir, ids.big!, generateObjects(SEED + 2, bigCount, { targets, prefix: 'big' }));
+    log(`  ${num(bulk.count / bulk.seconds)} objects/s through the store API`);
+    figures.bulkLoad = { ...bulk, objectsPerSecond: bulk.count / bulk.seconds, via: 'SqliteStore.ingest (store API, no HTTP, no validation)' };
+
+    log('cold start on the loaded store');
+    const coldT0 = performance.now();
+    server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags });
+    client = new Client(server.port, auth);
+    const firstPoll = await client.request('GET', '/bench/collections/big/objects/?limit=100');
+    const coldMs = performance.now() - coldT0;
+    if (firstPoll.status !== 200) throw new Error(`first poll after cold start → ${firstPoll.status}`);
+    const reader2 = new RawReader(dataDir);
+    const big = reader2.collection('bench', 'big');
+    const totalStored = reader2.collection('bench', 'ingest').count + small.count + big.count;
+    figures.coldStart = { listeningMs: server.listeningMs, firstPollMs: coldMs, objectsStored: totalStored, note: 'data file in the OS page cache (just written)' };
+    log(`  listening after ${ms(server.listeningMs)}, first poll answered after ${ms(coldMs)} (${num(totalStored)} objects stored)`);
+
+    // Poll figures on the big collection
+    const rng = new Rng(SEED + 20);
+    const rawParams = () => [big.pk, big.first + Math.floor(Math.random() * (big.last - big.first)), 101];
+    log(`poll: ${CLIENTS} clients on ${num(big.count)} objects for ${SECONDS} s`);
+    const pollBig = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big') });
+    const rawPoll = reader2.time(RAW_QUERIES.poll, 2000, rawParams);
+    log(`  ${num(pollBig.requestsPerSecond)} req/s, ${lat(pollBig)}; raw ${lat(rawPoll)}`);
+    log('manifest');
+    const manifest = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big', '', 'manifest') });
+    const rawManifest = reader2.time(RAW_QUERIES.manifest, 2000, rawParams);
+    const TYPES = ['indicator', 'relationship', 'sighting', 'ipv4-addr', 'domain-name', 'url', 'file'];
+    log('match[type]');
+    const matchType = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: () => `${pollOf(big, rng, 'big')()}&match[type]=${rng.pick(TYPES)}` });
+    const rawType = reader2.time(RAW_QUERIES.matchType, 2000, () => [big.pk, rawParams()[1], JSON.stringify([TYPES[Math.floor(Math.random() * TYPES.length)]]), 101]);
+    log('match[id]');
+    const sampleIds = reader2.sampleIds(big.pk, 2000);
+    const matchId = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: () => `/bench/collections/big/objects/?match[id]=${rng.pick(sampleIds)}` });
+    const rawId = reader2.time(RAW_QUERIES.matchId, 2000, () => [big.pk, JSON.stringify([sampleIds[Math.floor(Math.random() * sampleIds.length)]]), 101]);
+    figures.poll = { ...pollBig, raw: rawPoll, objectsStored: big.count };
+    figures.manifest = { ...manifest, raw: rawManifest };
+    figures.matchType = { ...matchType, raw: rawType };
+    figures.matchId = { ...matchId, raw: rawId };
+    const at = `${num(big.count)}`;
+    loadRow(`poll objects/?added_after&limit=100, ${CLIENTS} clients, ${at} objects`, pollBig, rawPoll, `≥ 1,500 req/s, p50 ≤ 5 ms, p99 ≤ 25 ms${big.count < 1_000_000 ? ' (at 1M)' : ''}`, pollBig.requestsPerSecond >= 1500 && pollBig.median <= 5 && pollBig.p99 <= 25 && pollBig.errors === 0);
+    loadRow(`manifest/?added_after&limit=100, ${at} objects`, manifest, rawManifest, 'p99 ≤ 25 ms', manifest.p99 <= 25 && manifest.errors === 0);
+    loadRow(`objects/?match[type]=…&added_after&limit=100, ${at}`, matchType, rawType, 'p99 ≤ 25 ms', matchType.p99 <= 25 && matchType.errors === 0);
+    loadRow(`objects/?match[id]=…, ${at} objects`, matchId, rawId, 'p99 ≤ 25 ms', matchId.p99 <= 25 && matchId.errors === 0);
+    const growth = pollBig.median / pollSmall.median;
+    figures.growth = { ratio: growth, smallP50: pollSmall.median, bigP50: pollBig.median, small: small.count, big: big.count };
+    rows.push({ figure: `growth: poll p50 at ${at} vs at ${num(small.count)}`, value: `${growth.toFixed(2)}× (${ms(pollBig.median)} vs ${ms(pollSmall.median)})`, limit: `raw ${ms(rawPoll.median)} vs ${ms(rawSmall.median)}`, target: '≤ 1.5×', met: growth <= 1.5 });
+    rows.push({ figure: `cold start, ${num(totalStored)} objects stored`, value: `listening ${ms(server.listeningMs)} · first poll ${ms(coldMs)}`, limit: '', target: '≤ 2 s (at 1M)', met: coldMs <= 2000 });
+
+    // A 50 MB envelope while 8 clients poll
+    const stressObjects: Array<Record<string, unknown>> = [];
+    let stressBytes = 14;
+    for (const o of generateObjects(SEED + 3, 10_000_000, { targets, prefix: 'stress' })) {
+      stressBytes += JSON.stringify(o).length + 1;
+      stressObjects.push(o);
+      if (stressBytes >= STRESS_BYTES) break;
+    }
+    const stressBody = Buffer.from(JSON.stringify({ objects: stressObjects }));
+    stressObjects.length = 0;
+    log(`stress: POST one ${(stressBody.length / 1048576).toFixed(1)} MB envelope while ${CLIENTS} clients poll`);
+    const reset = server.resetPeak();
+    const before = server.memory();
+    const sampler = server.sampleMemory();
+    let done = false;
+    const pollers = load(client, { clients: CLIENTS, seconds: 600, maxRequests: 10_000_000, path: pollOf(big, rng, 'big'), stop: () => done });
+    const stressClient = new Client(server.port, auth, 2);
+    const ingestResult = await postUntilComplete(stressClient, 'bench', 'stress', stressBody).finally(() => {
+      done = true;
+    });
+    const during = await pollers;
+    const mem = sampler();
+    stressClient.close();
+    const peak = reset ? Math.max(mem.peakRss, mem.hwm) : mem.peakRss;
+    figures.stress = { bytes: stressBody.length, objects: ingestResult.status.total_count, stored: ingestResult.status.success_count, ingestSeconds: ingestResult.ms / 1000, objectsPerSecond: ingestResult.status.total_count / (ingestResult.ms / 1000), rssBeforeMiB: before.rss, peakRssMiB: peak, peakSampledMiB: mem.peakRss, kernelPeakMiB: mem.hwm, kernelPeakReset: reset, pollDuring: during };
+    log(`  ${num(ingestResult.status.total_count)} objects in ${(ingestResult.ms / 1000).toFixed(1)} s; peak RSS ${peak.toFixed(0)} MiB; poll during ${lat(during)}`);
+    rows.push({
+      figure: `50 MB envelope (${num(ingestResult.status.total_count)} objects) while ${CLIENTS} clients poll`,
+      value: `peak RSS ${peak.toFixed(0)} MiB · poll ${lat(during)} · ${num(during.requestsPerSecond)} req/s · ingest ${(ingestResult.ms / 1000).toFixed(1)} s`,
+      limit: `RSS before ${before.rss.toFixed(0)} MiB; poll alone ${lat(pollBig)}`,
+      target: 'RSS ≤ 600 MB, poll p99 ≤ 250 ms',
+      met: peak <= 600 && during.p99 <= 250 && during.errors === 0,
+    });
+    reader2.close();
+  } finally {
+    client.close();
+    await server.stop();
+    if (!flag('--keep')) rmSync(dataDir, { recursive: true, force: true });
+    else log(`kept ${dataDir}`);
+  }
+
+  const totalSeconds = (performance.now() - startedAt) / 1000;
+  const result = {
+    when: new Date().toISOString(),
+    commit: commit(),
+    mode: FULL ? 'full' : 'quick',
+    command: `npm run bench${FULL ? ' -- --full' : ''}`,
+    machine: machine(),
+    store: 'sqlite (better-sqlite3, WAL, synchronous=FULL)',
+    server: { logLevel: LOG_LEVEL, profiled: PROFILE, transport: 'HTTP/1.1 keep-alive on 127.0.0.1, Basic auth (cached verification)' },
+    dataset,
+    notes: [
+      'the "big" collection is bulk-loaded through the store API (SqliteStore.ingest), not HTTP; the ingest figure itself goes through HTTP POST until the status is complete',
+      'limits are measured in this run on this machine: raw better-sqlite3 insert of the same rows, the raw SQL query behind each GET (same connection kind, sequential), JSON.parse of the same bytes',
+      'client and server share the machine\'s cores',
+    ],
+    seconds: totalSeconds,
+    table: rows,
+    figures,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, `${FULL ? 'full' : 'quick'}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  const m = result.machine;
+  process.stdout.write(`\nMeridian bench (${result.mode}) — ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, SQLite ${m.sqlite}; store ${result.store}; seed ${SEED}; commit ${result.commit}`);
+  printTable();
+  process.stdout.write(`\nThe "big" collection was bulk-loaded through the store API (SqliteStore.ingest); the ingest figure is over HTTP. ${totalSeconds.toFixed(0)} s in all. Results: bench/results/latest.json\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

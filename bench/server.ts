@@ -1,0 +1,118 @@
+// Runs the real server (`node bin/meridian.js serve`) as a child process on loopback, sets it up
+// with the CLI, and watches its memory through /proc.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(REPO, 'bin/meridian.js');
+
+/** Runs one `meridian` CLI command against the data directory; returns its stdout. */
+export function cli(dataDir: string, args: string[], input?: string): string {
+  const r = spawnSync(process.execPath, [BIN, '--data', dataDir, ...args], { input, encoding: 'utf8', env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } });
+  if (r.status !== 0) throw new Error(`meridian ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export interface ServerOptions {
+  dataDir: string;
+  logLevel: string;
+  /** Extra node flags for the server process (e.g. --cpu-prof). */
+  nodeFlags?: string[];
+  env?: Record<string, string>;
+}
+
+export class ServerProcess {
+  readonly child: ChildProcess;
+  port = 0;
+  /** Milliseconds from spawn to the "listening" log line. */
+  listeningMs = 0;
+  private stderrTail = '';
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+  }
+
+  static async start(o: ServerOptions): Promise<ServerProcess> {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [...(o.nodeFlags ?? []), BIN, '--data', o.dataDir, 'serve', '--host', '127.0.0.1', '--port', '0'], {
+      env: { ...process.env, MERIDIAN_LOG_LEVEL: o.logLevel, ...o.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const server = new ServerProcess(child);
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      const onData = (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        server.stderrTail = (server.stderrTail + text).slice(-4000);
+        if (server.port) return; // keep draining the pipe; the log is not kept
+        buffered += text;
+        const m = /"url":"https?:\/\/[^:]+:(\d+)\//.exec(buffered);
+        if (m) {
+          server.port = Number(m[1]);
+          server.listeningMs = performance.now() - t0;
+          resolve();
+        }
+      };
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening:\n${server.stderrTail}`)));
+    });
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Current and peak resident memory (MiB) from /proc. */
+  memory(): { rss: number; hwm: number } {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  }
+
+  /** Resets the kernel's peak-RSS mark (VmHWM), so a phase's own peak can be read. */
+  resetPeak(): boolean {
+    try {
+      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Samples RSS every `everyMs` until stopped; returns the highest sample and the kernel's peak. */
+  sampleMemory(everyMs = 25): () => { peakRss: number; hwm: number } {
+    let peak = 0;
+    const timer = setInterval(() => {
+      try {
+        peak = Math.max(peak, this.memory().rss);
+      } catch {
+        /* the process is gone */
+      }
+    }, everyMs);
+    return () => {
+      clearInterval(timer);
+      let hwm = NaN;
+      try {
+        const m = this.memory();
+        peak = Math.max(peak, m.rss);
+        hwm = m.hwm;
+      } catch {
+        /* the process is gone */
+      }
+      return { peakRss: peak, hwm };
+    };
+  }
+
+  /** SIGTERM, then waits for the graceful exit (which also writes a --cpu-prof profile). */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
