@@ -112,7 +112,12 @@ function filterSql(filter: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<Ob
     parts.push('id IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(filter.ids));
   }
-  if (filter.types) {
+  if (filter.types?.length === 1) {
+    // One type is an equality, so the planner walks objects_by_type in date_added order (a rare
+    // type would otherwise be searched for along the whole collection's date_added index).
+    parts.push('type = ?');
+    params.push(filter.types[0]);
+  } else if (filter.types) {
     parts.push('type IN (SELECT value FROM json_each(?))');
     params.push(JSON.stringify(filter.types));
   }
