@@ -68,12 +68,12 @@ describe('HTTP §4.1 discovery GET /taxii2/', () => {
   it('§4.1 without a publicBaseUrl the URLs are built from the request host', async () => {
     const { testServer } = await import('../helpers/server.js');
     const t = await testServer();
-    await t.root('r1');
+    await t.root('root1');
     const admin = await t.account(['admin'], 'root-admin');
     const res = await request(t.app).get('/taxii2/').set('Accept', TAXII_MEDIA_TYPE).set('Authorization', admin.auth);
     expect(res.status).to.equal(200);
     expect(json(res).api_roots).to.have.length(1);
-    expect(json(res).api_roots[0]).to.match(/^https?:\/\/127\.0\.0\.1:\d+\/r1\/$/);
+    expect(json(res).api_roots[0]).to.match(/^https?:\/\/127\.0\.0\.1:\d+\/root1\/$/);
   });
 });
 
