@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
-import type { IngestItem } from '../collections/store.js';
+import type { IngestItem, NewObject } from '../collections/store.js';
 import { timestampKey } from '../stix-schemas/timestamp.js';
 import { formatMicros } from '../taxii/time.js';
 import { Client, type LoadResult, type Summary, load, summarise } from './client.js';
@@ -109,7 +109,9 @@ async function bulkLoad(dataDir: string, collectionId: string, objects: Iterable
     await store.createSubmission({ id, apiRoot: 'bench', collectionId, accountId: 'bench', requestTimestamp: Date.now() * 1000, body: Buffer.alloc(0), items: batch.map((o) => ({ id: o.id as string, version: (o.modified as string) ?? '' })) });
     const items: IngestItem[] = batch.map((o, index) => {
       const version = (o.modified ?? o.created) as string | undefined;
-      return { index, object: { id: o.id as string, type: o.type as string, specVersion: '2.1', ...(version ? { version, versionKey: timestampKey(version)! } : {}), mediaType: 'application/stix+json;version=2.1', json: JSON.stringify(o) } };
+      // tlp: the TLP rank the store keeps beside each object (0: TLP:CLEAR, as every generated object is marked).
+      const object = { id: o.id as string, type: o.type as string, specVersion: '2.1', ...(version ? { version, versionKey: timestampKey(version)! } : {}), mediaType: 'application/stix+json;version=2.1', tlp: 0, json: JSON.stringify(o) } as NewObject;
+      return { index, object };
     });
     await store.ingest(id, items);
     await store.completeSubmission(id);
