@@ -5,11 +5,16 @@
 export interface ApiRootRecord {
   /** The path segment, e.g. "fr" or "global". */
   path: string;
+  /** ISO 3166-1 alpha-2 code (lowercase) of the member country this root belongs to, if any. */
+  country?: string;
   title: string;
   description?: string;
   maxContentLength: number;
   createdAt: number;
 }
+
+/** intake: vendors write, curators read, subscribers never see it; published: subscribers read. */
+export type CollectionPurpose = 'intake' | 'published';
 
 export interface CollectionRecord {
   id: string;
@@ -17,28 +22,106 @@ export interface CollectionRecord {
   title: string;
   description?: string;
   alias?: string;
+  purpose: CollectionPurpose;
   mediaTypes: string[];
+  /** Enrichment of objects posted here (issue 3 hooks): markings and creator for objects that have none. */
+  enrichment?: { defaultMarkingRefs?: string[]; defaultCreatedByRef?: string };
   createdAt: number;
 }
 
 export type Role = 'admin' | 'curator' | 'publisher' | 'subscriber';
 
+export type OrganisationKind = 'member-agency' | 'vendor' | 'desk';
+
+export interface OrganisationRecord {
+  id: string;
+  /** Unique, human-readable (e.g. "fr-police", "acme-labs", "interpol-desk"). */
+  name: string;
+  kind: OrganisationKind;
+  /** ISO 3166-1 alpha-2 (lowercase); required for member agencies, absent otherwise. */
+  country?: string;
+  disabled: boolean;
+  createdAt: number;
+}
+
 export interface AccountRecord {
   id: string;
   name: string;
+  /** The organisation the account belongs to; absent only for operator accounts (e.g. the first admin). */
+  organisationId?: string;
   passwordHash: string;
   roles: Role[];
+  /** API roots a curator curates (the `curator` role is scoped to these). */
+  curatorRoots: string[];
   disabled: boolean;
   /** Bumped whenever credentials, roles or grants change, so cached verifications are dropped. */
   credentialVersion: number;
   createdAt: number;
 }
 
+/** TLP levels (TLP 2.0 names; TLP 1.0 white = clear), ordered by TLP_RANK. */
+export type TlpLevel = 'clear' | 'green' | 'amber' | 'amber+strict' | 'red';
+export const TLP_RANK: Readonly<Record<TlpLevel, number>> = { clear: 0, green: 1, amber: 2, 'amber+strict': 3, red: 4 };
+
+/**
+ * Rights on one collection, given to exactly one subject: an account, an organisation, or a role
+ * within an organisation. `maxTlp` caps what the grant shows: objects marked above it are hidden;
+ * `red` names the subject a recipient of TLP:RED objects.
+ */
 export interface GrantRecord {
-  accountId: string;
+  id: string;
   collectionId: string;
+  accountId?: string;
+  organisationId?: string;
+  role?: Role;
   canRead: boolean;
   canWrite: boolean;
+  maxTlp: TlpLevel;
+  createdAt: number;
+}
+
+export type GrantSubject = Pick<GrantRecord, 'accountId' | 'organisationId' | 'role'>;
+
+export interface ApiKeyRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  /** Public part of the key, used to find it; the secret part is stored only as a hash. */
+  prefix: string;
+  hash: string;
+  createdAt: number;
+  expiresAt?: number;
+  lastUsedAt?: number;
+  revokedAt?: number;
+}
+
+export interface AuditEvent {
+  /** Increasing sequence number. */
+  seq: number;
+  at: number;
+  /** Account name, or the name tried for failed logins; absent for the system itself. */
+  actor?: string;
+  action: string;
+  outcome: 'success' | 'failure';
+  /** What was acted on (a collection id, an account name, …). */
+  target?: string;
+  /** Client address. */
+  remote?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  outcome?: AuditEvent['outcome'];
+  remote?: string;
+  target?: string;
+  /** Inclusive bounds on `at` (µs). */
+  since?: number;
+  until?: number;
+  /** Only events with seq greater than this (paging). */
+  afterSeq?: number;
+  limit: number;
 }
 
 /** match[version] (TAXII 2.1 §3.4.1): `all`, or any mix of first, last and exact version keys. */
@@ -52,6 +135,8 @@ export interface ObjectFilter {
   versions: VersionMatch;
   /** Allowed spec versions; undefined = the latest spec version of each object. */
   specVersions?: string[];
+  /** Hides objects whose TLP rank (TLP_RANK) is above this; undefined = no marking filter. */
+  maxTlp?: number;
 }
 
 export interface ObjectQuery extends ObjectFilter {
@@ -88,12 +173,16 @@ export interface NewObject {
   /** Sortable key of `version` (stix-schemas timestampKey); undefined with version. */
   versionKey?: string;
   mediaType: string;
+  /** TLP rank of the object's markings (TLP_RANK), 0 when unmarked. */
+  tlp: number;
   json: string;
+  /** Pipeline warnings about the object (JSON list of findings), kept as its provenance. */
+  warnings?: string;
 }
 
 /** One item of a submission as processed: an object to store, or a failure with its reason. */
 export type IngestItem =
-  | { index: number; object: NewObject }
+  | { index: number; object: NewObject; /** Objects derived from it (SCOs of an upgraded 2.0 observed-data), stored beside it. */ derived?: NewObject[] }
   | { index: number; failure: string };
 
 export type ItemOutcome = 'success' | 'failure' | 'pending';
@@ -139,6 +228,14 @@ export interface Store {
   /** A server-wide secret (e.g. for signing paging tokens), created once and shared by every instance. */
   secret(name: string): Promise<Buffer>;
 
+  createOrganisation(org: Omit<OrganisationRecord, 'createdAt'>): Promise<OrganisationRecord>;
+  getOrganisation(id: string): Promise<OrganisationRecord | undefined>;
+  getOrganisationByName(name: string): Promise<OrganisationRecord | undefined>;
+  listOrganisations(): Promise<OrganisationRecord[]>;
+  updateOrganisation(id: string, changes: Partial<Pick<OrganisationRecord, 'disabled' | 'country'>>): Promise<OrganisationRecord | undefined>;
+  /** Fails (StoreConflictError) while accounts still belong to it; removes its grants. */
+  deleteOrganisation(id: string): Promise<boolean>;
+
   createApiRoot(root: Omit<ApiRootRecord, 'createdAt'>): Promise<ApiRootRecord>;
   updateApiRoot(path: string, changes: Partial<Omit<ApiRootRecord, 'path' | 'createdAt'>>): Promise<ApiRootRecord | undefined>;
   getApiRoot(path: string): Promise<ApiRootRecord | undefined>;
@@ -155,17 +252,41 @@ export interface Store {
   /** Deletes the collection with its objects and grants. */
   deleteCollection(id: string): Promise<boolean>;
 
+  updateCollection(id: string, changes: Partial<Pick<CollectionRecord, 'title' | 'description' | 'purpose' | 'enrichment'>>): Promise<CollectionRecord | undefined>;
+
   createAccount(account: Omit<AccountRecord, 'createdAt' | 'credentialVersion'>): Promise<AccountRecord>;
   getAccount(id: string): Promise<AccountRecord | undefined>;
   getAccountByName(name: string): Promise<AccountRecord | undefined>;
   listAccounts(): Promise<AccountRecord[]>;
-  updateAccount(id: string, changes: Partial<Pick<AccountRecord, 'passwordHash' | 'roles' | 'disabled'>>): Promise<AccountRecord | undefined>;
+  /** Any change bumps credentialVersion (cached verifications and issued tokens are dropped). */
+  updateAccount(id: string, changes: Partial<Pick<AccountRecord, 'passwordHash' | 'roles' | 'disabled' | 'curatorRoots' | 'organisationId'>>): Promise<AccountRecord | undefined>;
+  /** Deletes the account with its grants and API keys. */
   deleteAccount(id: string): Promise<boolean>;
 
-  /** Sets (replaces) the grant; a grant with neither right is removed. */
-  setGrant(grant: GrantRecord): Promise<void>;
-  getGrant(accountId: string, collectionId: string): Promise<GrantRecord | undefined>;
-  listGrants(filter: { accountId?: string; collectionId?: string }): Promise<GrantRecord[]>;
+  /**
+   * Creates or replaces the grant of `subject` on the collection (one grant per collection and
+   * subject). A grant with neither right is removed (returns undefined).
+   */
+  putGrant(grant: Omit<GrantRecord, 'id' | 'createdAt'>): Promise<GrantRecord | undefined>;
+  getGrant(id: string): Promise<GrantRecord | undefined>;
+  deleteGrant(id: string): Promise<boolean>;
+  listGrants(filter: { collectionId?: string; accountId?: string; organisationId?: string }): Promise<GrantRecord[]>;
+  /** Every grant that applies to the account: its own, its organisation's, and its organisation's for one of its roles. */
+  grantsForAccount(account: Pick<AccountRecord, 'id' | 'organisationId' | 'roles'>): Promise<GrantRecord[]>;
+
+  createApiKey(key: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<ApiKeyRecord>;
+  getApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(accountId?: string): Promise<ApiKeyRecord[]>;
+  revokeApiKey(id: string, at: number): Promise<boolean>;
+  /** Records a use (at most the caller's business how often). */
+  touchApiKey(id: string, at: number): Promise<void>;
+
+  /** Appends to the audit log durably; returns the event with its sequence number. */
+  appendAudit(event: Omit<AuditEvent, 'seq'>): Promise<AuditEvent>;
+  /** Events matching the query, oldest first. */
+  queryAudit(query: AuditQuery): Promise<AuditEvent[]>;
+  /** How many events match (for login throttling: failures of one name or address in a window). */
+  countAudit(query: Omit<AuditQuery, 'limit' | 'afterSeq'>): Promise<number>;
 
   /** Objects endpoint (§5.4) and object endpoint (§5.6, with ids = [object-id]), by date_added. */
   queryObjects(collectionId: string, query: ObjectQuery): Promise<Page<StoredObject>>;
@@ -173,10 +294,10 @@ export interface Store {
   queryManifest(collectionId: string, query: ObjectQuery): Promise<Page<ManifestEntry>>;
   /** Versions endpoint (§5.8): every version of one object, by date_added. */
   queryVersions(collectionId: string, objectId: string, query: Omit<ObjectQuery, 'ids' | 'types' | 'versions'>): Promise<Page<ManifestEntry>>;
-  /** Whether any version of the object is in the collection (§5.6/§5.8 404s). */
-  hasObject(collectionId: string, objectId: string): Promise<boolean>;
-  /** §5.7: deletes the matching versions of one object; returns how many were deleted. */
-  deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions'>): Promise<number>;
+  /** Whether any version of the object, visible under the marking cap, is in the collection (§5.6/§5.8 404s). */
+  hasObject(collectionId: string, objectId: string, maxTlp?: number): Promise<boolean>;
+  /** §5.7: deletes the matching versions of one object (within the marking cap); returns how many were deleted. */
+  deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>): Promise<number>;
   /** Number of stored versions in the collection. */
   countObjects(collectionId: string): Promise<number>;
 

@@ -1,8 +1,9 @@
 // The `meridian` command line (ARCHITECTURE §8): serve, and the admin commands on the local store.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Role, Store } from '../collections/store.js';
+import type { Role, Store, TlpLevel } from '../collections/store.js';
 import { StoreConflictError } from '../collections/store.js';
-import { AdminError, ROLES, addAccount, addApiRoot, addCollection, findCollection, grant, requireAccount, setPassword } from './admin-ops.js';
+import { userInfo } from 'node:os';
+import { Admin, AdminError, ROLES } from './admin/admin.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { openStore } from './compose.js';
 import { runValidate } from './commands/validate.js';
@@ -53,11 +54,12 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     return loadConfig({ file: g.config, env: io.env, overrides: { dataDir: g.data, ...overrides } });
   };
   let code = 0;
-  const withStore = (action: (store: Store, ...args: any[]) => Promise<void>) =>
+  /** Runs an admin action on the local store as the operator (audited as cli:<user>). */
+  const withAdmin = (action: (admin: Admin, store: Store, ...args: any[]) => Promise<void>) =>
     async function (this: Command, ...args: any[]) {
       const store = openStore(config(this));
       try {
-        await action(store, ...args);
+        await action(new Admin(store, { name: `cli:${userInfo().username}` }), store, ...args);
       } finally {
         await store.close();
       }
@@ -84,35 +86,37 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .description('create an account (the password is read from standard input)')
     .requiredOption('--password-stdin', 'read the password from standard input')
     .addOption(new Option('--role <role...>', 'roles of the account').choices(ROLES as string[]).default([]))
-    .action(withStore(async (store, name: string, o: { role: Role[] }) => {
-      const created = await addAccount(store, name, await readSecret(io.stdin), o.role);
+    .option('--organisation <name>', 'organisation the account belongs to')
+    .option('--curator-root <path...>', 'API roots a curator curates')
+    .action(withAdmin(async (admin, _store, name: string, o: { role: Role[]; organisation?: string; curatorRoot?: string[] }) => {
+      const created = await admin.addAccount({ name, password: await readSecret(io.stdin), roles: o.role, organisation: o.organisation, curatorRoots: o.curatorRoot });
       io.stdout(`${created.id}\n`);
     }));
   account
     .command('list')
     .description('list accounts')
-    .action(withStore(async (store) => {
-      for (const a of await store.listAccounts()) io.stdout(`${a.name}\t${a.id}\t${a.roles.join(',') || '-'}\t${a.disabled ? 'disabled' : 'enabled'}\n`);
+    .action(withAdmin(async (admin) => {
+      for (const a of await admin.listAccounts()) io.stdout(`${a.name}\t${a.id}\t${a.roles.join(',') || '-'}\t${a.disabled ? 'disabled' : 'enabled'}\n`);
     }));
   account
     .command('remove <name>')
     .description('delete an account and its grants')
-    .action(withStore(async (store, name: string) => {
-      await store.deleteAccount((await requireAccount(store, name)).id);
+    .action(withAdmin(async (admin, _store, name: string) => {
+      await admin.removeAccount(name);
     }));
   account
     .command('passwd <name>')
     .description('set a new password (read from standard input)')
     .requiredOption('--password-stdin', 'read the password from standard input')
-    .action(withStore(async (store, name: string) => {
-      await setPassword(store, name, await readSecret(io.stdin));
+    .action(withAdmin(async (admin, _store, name: string) => {
+      await admin.updateAccount(name, { password: await readSecret(io.stdin) });
     }));
   for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
     account
       .command(`${verb} <name>`)
       .description(`${verb} an account`)
-      .action(withStore(async (store, name: string) => {
-        await store.updateAccount((await requireAccount(store, name)).id, { disabled });
+      .action(withAdmin(async (admin, _store, name: string) => {
+        await admin.updateAccount(name, { disabled });
       }));
   }
 
@@ -123,14 +127,15 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .requiredOption('--title <title>', 'title of the API root')
     .option('--description <text>', 'description')
     .addOption(new Option('--max-content-length <bytes>', 'largest accepted POST body (default 104857600)').argParser(positiveInt))
-    .action(withStore(async (store, rootPath: string, o: { title: string; description?: string; maxContentLength?: number }) => {
-      await addApiRoot(store, { path: rootPath, title: o.title, description: o.description, maxContentLength: o.maxContentLength });
+    .option('--country <cc>', 'member country of a named root (a two-letter root is its country\'s)')
+    .action(withAdmin(async (admin, _store, rootPath: string, o: { title: string; description?: string; maxContentLength?: number; country?: string }) => {
+      await admin.addApiRoot({ path: rootPath, title: o.title, description: o.description, maxContentLength: o.maxContentLength, country: o.country });
     }));
   root
     .command('list')
     .description('list API roots')
-    .action(withStore(async (store) => {
-      for (const r of await store.listApiRoots()) io.stdout(`${r.path}\t${r.title}\t${r.maxContentLength}\n`);
+    .action(withAdmin(async (admin) => {
+      for (const r of await admin.listApiRoots()) io.stdout(`${r.path}\t${r.country ?? '-'}\t${r.title}\t${r.maxContentLength}\n`);
     }));
 
   const collection = program.command('collection').description('manage collections');
@@ -142,37 +147,38 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('--alias <alias>', 'alias (unique within the API root)')
     .option('--description <text>', 'description')
     .option('--id <uuid>', 'use this id instead of a new UUIDv4')
-    .action(withStore(async (store, o: { root: string; title: string; alias?: string; description?: string; id?: string }) => {
-      const created = await addCollection(store, { apiRoot: o.root, title: o.title, alias: o.alias, description: o.description, id: o.id });
+    .addOption(new Option('--purpose <purpose>', 'intake (vendors write, curators read) or published').choices(['intake', 'published']).default('published'))
+    .action(withAdmin(async (admin, _store, o: { root: string; title: string; alias?: string; description?: string; id?: string; purpose: 'intake' | 'published' }) => {
+      const created = await admin.addCollection({ apiRoot: o.root, title: o.title, alias: o.alias, description: o.description, id: o.id, purpose: o.purpose });
       io.stdout(`${created.id}\n`);
     }));
   collection
     .command('list')
     .description('list collections')
     .option('--root <path>', 'only this API root')
-    .action(withStore(async (store, o: { root?: string }) => {
-      const roots = o.root ? [o.root] : (await store.listApiRoots()).map((r) => r.path);
-      for (const r of roots) {
-        for (const c of await store.listCollections(r)) io.stdout(`${r}\t${c.id}\t${c.alias ?? '-'}\t${c.title}\n`);
-      }
+    .action(withAdmin(async (admin, _store, o: { root?: string }) => {
+      for (const c of await admin.listCollections(o.root)) io.stdout(`${c.apiRoot}\t${c.id}\t${c.alias ?? '-'}\t${c.purpose}\t${c.title}\n`);
     }));
   collection
     .command('remove <idOrAlias>')
     .description('delete a collection with all its objects')
     .option('--root <path>', 'API root (needed for an alias used in several roots)')
-    .action(withStore(async (store, idOrAlias: string, o: { root?: string }) => {
-      await store.deleteCollection((await findCollection(store, idOrAlias, o.root)).id);
+    .action(withAdmin(async (admin, _store, idOrAlias: string, o: { root?: string }) => {
+      await admin.removeCollection(idOrAlias, o.root);
     }));
 
   program
-    .command('grant <account>')
-    .description('set an account\'s rights on a collection (neither --read nor --write revokes)')
+    .command('grant [account]')
+    .description('set the rights of an account, an organisation, or a role in one, on a collection (neither --read nor --write revokes)')
     .requiredOption('--collection <idOrAlias>', 'collection id or alias')
     .option('--root <path>', 'API root (needed for an alias used in several roots)')
+    .option('--organisation <name>', 'grant to this organisation instead of an account')
+    .addOption(new Option('--role <role>', 'with --organisation: only its accounts with this role').choices(ROLES as string[]))
     .option('--read', 'may read (GET objects, manifest, versions)')
     .option('--write', 'may write (POST objects)')
-    .action(withStore(async (store, accountName: string, o: { collection: string; root?: string; read?: boolean; write?: boolean }) => {
-      await grant(store, accountName, await findCollection(store, o.collection, o.root), { read: Boolean(o.read), write: Boolean(o.write) });
+    .addOption(new Option('--max-tlp <level>', 'hide objects marked above this TLP level; red names the subject a TLP:RED recipient').choices(['clear', 'green', 'amber', 'amber+strict', 'red']))
+    .action(withAdmin(async (admin, _store, accountName: string | undefined, o: { collection: string; root?: string; organisation?: string; role?: Role; read?: boolean; write?: boolean; maxTlp?: TlpLevel }) => {
+      await admin.grant({ collection: o.collection, apiRoot: o.root, account: accountName, organisation: o.organisation, role: o.role, read: o.read, write: o.write, maxTlp: o.maxTlp });
     }));
 
   program

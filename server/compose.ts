@@ -26,6 +26,7 @@ export async function createService(config: Readonly<Config>, store: Store, logg
       statusRetentionMs: config.statusRetentionHours * 3600_000,
       syncIngestLimit: config.syncIngestLimit,
       ingestBatchSize: config.ingestBatchSize,
+      scoIds: config.scoIds,
     },
     new PageTokens(key),
     logger,

@@ -27,6 +27,7 @@ export const CONFIG_SCHEMA = {
     statusRetentionHours: { type: 'number', minimum: 24, default: 24, description: 'TAXII 2.1 §4.3: at least 24 hours' },
     syncIngestLimit: { type: 'integer', minimum: 0, default: 1000, description: 'envelopes up to this many objects complete before the 202' },
     ingestBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 500 },
+    scoIds: { enum: ['keep', 'fill', 'recompute'], default: 'fill', description: 'SCO ids on POST: fill missing, recompute non-deterministic, or keep' },
     authCacheSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'how long a verified Basic credential is cached (0 = never)' },
     pagingSecret: { type: 'string', minLength: 32, description: 'HMAC key for next tokens; by default a random key kept in the store' },
   },
@@ -51,6 +52,7 @@ export interface Config {
   statusRetentionHours: number;
   syncIngestLimit: number;
   ingestBatchSize: number;
+  scoIds: 'keep' | 'fill' | 'recompute';
   authCacheSeconds: number;
   pagingSecret?: string;
 }

@@ -42,3 +42,30 @@ export function tlp2Marking(level: string): StixObject | undefined {
     extensions: { [TLP2_EXTENSION_ID]: { extension_type: 'property-extension', tlp_2_0: level } },
   };
 }
+
+/** TLP levels from least to most restrictive (TLP 2.0 names; TLP 1.0 white is clear). */
+export const TLP_LEVELS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
+export type TlpName = (typeof TLP_LEVELS)[number];
+
+function levelOfMarking(ref: unknown): TlpName | undefined {
+  if (typeof ref !== 'string') return undefined;
+  const level = TLP2_LEVEL_BY_ID.get(ref) ?? TLP1_LEVEL_BY_ID.get(ref);
+  return level === 'white' ? 'clear' : (level as TlpName | undefined);
+}
+
+/**
+ * The most restrictive TLP level marking an object, through object_marking_refs or any granular
+ * marking (a part marked RED makes the object RED to share), or undefined when it has none.
+ */
+export function tlpLevelOf(obj: StixObject): TlpName | undefined {
+  let rank = -1;
+  const consider = (ref: unknown) => {
+    const level = levelOfMarking(ref);
+    if (level !== undefined) rank = Math.max(rank, TLP_LEVELS.indexOf(level));
+  };
+  if (Array.isArray(obj.object_marking_refs)) obj.object_marking_refs.forEach(consider);
+  if (Array.isArray(obj.granular_markings)) {
+    for (const g of obj.granular_markings) if (typeof g === 'object' && g !== null) consider((g as { marking_ref?: unknown }).marking_ref);
+  }
+  return rank < 0 ? undefined : TLP_LEVELS[rank];
+}

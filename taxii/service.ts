@@ -1,20 +1,23 @@
 // TAXII 2.1 semantics: one method per endpoint (§4, §5). Methods take parsed inputs and return a
 // TaxiiResponse (status, body, headers); they know nothing of express (ARCHITECTURE §4).
 import { randomUUID } from 'node:crypto';
-import type {
-  ApiRootRecord,
-  CollectionRecord,
-  IngestItem,
-  ManifestEntry,
-  ObjectQuery,
-  Page,
-  Store,
-  SubmissionItem,
-  SubmissionRecord,
+import {
+  type ApiRootRecord,
+  type CollectionRecord,
+  type IngestItem,
+  type ManifestEntry,
+  type NewObject,
+  TLP_RANK,
+  type ObjectQuery,
+  type Page,
+  type Store,
+  type SubmissionItem,
+  type SubmissionRecord,
 } from '../collections/store.js';
-import { processObjects, type ObjectOutcome } from '../stix-schemas/pipeline.js';
+import { tlpLevelOf } from '../stix-schemas/markings.js';
+import { type ObjectOutcome, type PipelineOptions, type StixObject, processObjects } from '../stix-schemas/pipeline.js';
 import { timestampKey } from '../stix-schemas/timestamp.js';
-import { type Caller, accessTo, isAdmin, requireAccess } from './access.js';
+import { type Caller, accessTo, isAdmin, requireAccess, tlpFilter } from './access.js';
 import { TaxiiError, badFilter, notFound } from './errors.js';
 import { STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './media-types.js';
 import { PageTokens } from './paging.js';
@@ -37,6 +40,8 @@ export interface TaxiiSettings {
   syncIngestLimit: number;
   /** Objects stored per transaction while processing a submission. */
   ingestBatchSize: number;
+  /** SCO ids on POST (issue 3): fill missing ones, recompute non-deterministic ones, or keep as sent. */
+  scoIds: 'keep' | 'fill' | 'recompute';
 }
 
 export interface TaxiiResponse {
@@ -136,6 +141,11 @@ export class TaxiiService {
     const collection = await this.store.getCollection(rootPath, idOrAlias);
     if (!collection) throw notFound();
     return { collection, access: await accessTo(this.store, caller, collection) };
+  }
+
+  /** Records an audited action (ARCHITECTURE §7: every write and delete). */
+  private async audit(caller: Caller, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
+    await this.store.appendAudit({ at: nowMicros(), actor: caller.account.name, action, outcome: 'success', target, ...(caller.remote ? { remote: caller.remote } : {}), detail });
   }
 
   // ---- §4 server information ----------------------------------------------------------------
@@ -270,17 +280,23 @@ export class TaxiiService {
     return { more: page.more, next, headers: dateAddedHeaders(page.items, query.addedAfter) };
   }
 
+  /** A collection the caller may read, and the marking cap of what they may see in it. */
   private async readable(caller: Caller, rootPath: string, idOrAlias: string) {
     const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
     requireAccess(access, 'read');
-    return collection;
+    return { collection, maxTlp: tlpFilter(access) };
+  }
+
+  /** The object must have a version the caller may see, else it is a 404 like a missing one. */
+  private async requireObject(collectionId: string, objectId: string, maxTlp: number | undefined): Promise<void> {
+    if (!(await this.store.hasObject(collectionId, objectId, maxTlp))) throw notFound();
   }
 
   /** §5.3 GET …/manifest/ */
   async manifest(caller: Caller, rootPath: string, idOrAlias: string, q: ParsedQuery): Promise<TaxiiResponse> {
-    const collection = await this.readable(caller, rootPath, idOrAlias);
+    const { collection, maxTlp } = await this.readable(caller, rootPath, idOrAlias);
     const { query, filters } = this.resolveQuery('manifest', caller, collection.id, undefined, q);
-    const page = await this.store.queryManifest(collection.id, query);
+    const page = await this.store.queryManifest(collection.id, { ...query, maxTlp });
     const { more, next, headers } = this.paged('manifest', caller, collection.id, undefined, filters, query, page);
     const objects = page.items.map(manifestRecord);
     return { status: 200, headers, body: objects.length || more ? { more, ...(next ? { next } : {}), ...(objects.length ? { objects } : {}) } : {} };
@@ -288,11 +304,11 @@ export class TaxiiService {
 
   /** §5.4 GET …/objects/ and §5.6 GET …/objects/{object-id}/ */
   async objects(caller: Caller, rootPath: string, idOrAlias: string, q: ParsedQuery, objectId?: string): Promise<TaxiiResponse> {
-    const collection = await this.readable(caller, rootPath, idOrAlias);
+    const { collection, maxTlp } = await this.readable(caller, rootPath, idOrAlias);
     const endpoint = objectId ? 'object' : 'objects';
-    if (objectId && !(await this.store.hasObject(collection.id, objectId))) throw notFound();
+    if (objectId) await this.requireObject(collection.id, objectId, maxTlp);
     const resolved = this.resolveQuery(endpoint, caller, collection.id, objectId, q);
-    const query = objectId ? { ...resolved.query, ids: [objectId] } : resolved.query;
+    const query = { ...resolved.query, ...(objectId ? { ids: [objectId] } : {}), maxTlp };
     const page = await this.store.queryObjects(collection.id, query);
     const { more, next, headers } = this.paged(endpoint, caller, collection.id, objectId, resolved.filters, query, page);
     // The stored canonical JSON is spliced in as is: no parse, no re-serialisation.
@@ -304,10 +320,10 @@ export class TaxiiService {
 
   /** §5.8 GET …/objects/{object-id}/versions/ */
   async versions(caller: Caller, rootPath: string, idOrAlias: string, objectId: string, q: ParsedQuery): Promise<TaxiiResponse> {
-    const collection = await this.readable(caller, rootPath, idOrAlias);
-    if (!(await this.store.hasObject(collection.id, objectId))) throw notFound();
+    const { collection, maxTlp } = await this.readable(caller, rootPath, idOrAlias);
+    await this.requireObject(collection.id, objectId, maxTlp);
     const { query, filters } = this.resolveQuery('versions', caller, collection.id, objectId, q);
-    const page = await this.store.queryVersions(collection.id, objectId, query);
+    const page = await this.store.queryVersions(collection.id, objectId, { ...query, maxTlp });
     const { more, next, headers } = this.paged('versions', caller, collection.id, objectId, filters, query, page);
     const versions = page.items.map(versionOf);
     return { status: 200, headers, body: versions.length || more ? { more, ...(next ? { next } : {}), ...(versions.length ? { versions } : {}) } : {} };
@@ -317,13 +333,15 @@ export class TaxiiService {
   async deleteObject(caller: Caller, rootPath: string, idOrAlias: string, objectId: string, q: ParsedQuery): Promise<TaxiiResponse> {
     const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
     requireAccess(access, 'delete');
-    if (!(await this.store.hasObject(collection.id, objectId))) throw notFound();
+    const maxTlp = tlpFilter(access);
+    await this.requireObject(collection.id, objectId, maxTlp);
     const deleted = await this.store.deleteObject(collection.id, objectId, {
       versions: versionMatch(q.filters.version),
       ...(q.filters.spec_version ? { specVersions: q.filters.spec_version } : {}),
+      maxTlp,
     });
     if (deleted === 0) throw notFound('No version of the object matches the request.');
-    this.log.info({ event: 'object.delete', account: caller.account.name, collection: collection.id, object: objectId, deleted }, 'object versions deleted');
+    await this.audit(caller, 'object.delete', collection.id, { object: objectId, versions: q.filters.version ?? ['last'], deleted });
     return { status: 200 };
   }
 
@@ -359,8 +377,8 @@ export class TaxiiService {
       items: objects.map(itemLabel),
     };
     await this.store.createSubmission(submission);
-    this.log.info({ event: 'submission.received', submission: submission.id, account: caller.account.name, collection: collection.id, objects: objects.length }, 'submission recorded');
-    const work = this.process(submission.id, objects, objects.map((_, i) => i));
+    await this.audit(caller, 'objects.add', collection.id, { submission: submission.id, objects: objects.length, bytes: body.length });
+    const work = this.process(submission.id, objects, objects.map((_, i) => i), this.pipelineOptions(collection));
     if (objects.length <= this.settings.syncIngestLimit) await work;
     else this.track(work);
     const record = await this.store.getSubmission(submission.id);
@@ -373,27 +391,30 @@ export class TaxiiService {
     void tracked.finally(() => this.running.delete(tracked));
   }
 
+  private pipelineOptions(collection: CollectionRecord | undefined): PipelineOptions {
+    return {
+      scoIds: this.settings.scoIds,
+      ...(collection?.enrichment?.defaultMarkingRefs ? { defaultMarkingRefs: collection.enrichment.defaultMarkingRefs } : {}),
+      ...(collection?.enrichment?.defaultCreatedByRef ? { defaultCreatedByRef: collection.enrichment.defaultCreatedByRef } : {}),
+    };
+  }
+
   /** Validates, normalises and stores the given objects of a submission, batch by batch. */
-  private async process(submissionId: string, objects: unknown[], indexes: number[]): Promise<void> {
+  private async process(submissionId: string, objects: unknown[], indexes: number[], options: PipelineOptions): Promise<void> {
     const batchSize = this.settings.ingestBatchSize;
     for (let start = 0; start < indexes.length; start += batchSize) {
       const batchIndexes = indexes.slice(start, start + batchSize);
-      const outcomes = processObjects(batchIndexes.map((i) => objects[i]));
+      // Envelope-level checks (repeated versions) see one batch at a time; a repeat across batches
+      // is still stored once by the store.
+      const outcomes = processObjects(batchIndexes.map((i) => objects[i]), options);
       const items: IngestItem[] = outcomes.map((o, k) => {
         const index = batchIndexes[k]!;
         if (!o.ok || !o.object) return { index, failure: failureMessage(o) };
-        const obj = o.object;
-        const version = [obj.modified, obj.created].find((v): v is string => typeof v === 'string');
+        const warnings = o.findings.filter((f) => f.severity === 'warning');
         return {
           index,
-          object: {
-            id: obj.id as string,
-            type: obj.type as string,
-            specVersion: obj.spec_version as string,
-            ...(version ? { version, versionKey: timestampKey(version)! } : {}),
-            mediaType: STIX_MEDIA_TYPE,
-            json: JSON.stringify(obj),
-          },
+          object: { ...toNewObject(o.object), ...(warnings.length ? { warnings: JSON.stringify(warnings) } : {}) },
+          ...(o.derived?.length ? { derived: o.derived.map(toNewObject) } : {}),
         };
       });
       await this.store.ingest(submissionId, items);
@@ -414,7 +435,8 @@ export class TaxiiService {
         objects = [];
       }
       this.log.warn({ event: 'submission.resume', submission: s.id, pending: s.pendingIndexes.length }, 'resuming an unfinished submission');
-      this.track(this.process(s.id, objects, s.pendingIndexes));
+      const collection = await this.store.getCollection(s.apiRoot, s.collectionId);
+      this.track(this.process(s.id, objects, s.pendingIndexes, this.pipelineOptions(collection)));
     }
     return pending.length;
   }
@@ -428,6 +450,21 @@ export class TaxiiService {
   async purgeStatuses(now = nowMicros()): Promise<number> {
     return this.store.purgeSubmissions(now - this.settings.statusRetentionMs * 1000);
   }
+}
+
+/** A normalised object as the store keeps it: the canonical JSON plus what queries filter on. */
+function toNewObject(obj: StixObject): NewObject {
+  const version = [obj.modified, obj.created].find((v): v is string => typeof v === 'string');
+  const tlp = tlpLevelOf(obj);
+  return {
+    id: obj.id as string,
+    type: obj.type as string,
+    specVersion: obj.spec_version as string,
+    ...(version ? { version, versionKey: timestampKey(version)! } : {}),
+    mediaType: STIX_MEDIA_TYPE,
+    tlp: tlp ? TLP_RANK[tlp] : 0,
+    json: JSON.stringify(obj),
+  };
 }
 
 function manifestRecord(e: ManifestEntry) {

@@ -7,9 +7,19 @@ CREATE TABLE IF NOT EXISTS meta (
   value BLOB NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS organisations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  country TEXT,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS api_roots (
   seq INTEGER PRIMARY KEY,
   path TEXT NOT NULL UNIQUE,
+  country TEXT,
   title TEXT NOT NULL,
   description TEXT,
   max_content_length INTEGER NOT NULL,
@@ -23,7 +33,9 @@ CREATE TABLE IF NOT EXISTS collections (
   title TEXT NOT NULL,
   description TEXT,
   alias TEXT,
+  purpose TEXT NOT NULL DEFAULT 'published',
   media_types TEXT NOT NULL,
+  enrichment TEXT,
   created_at INTEGER NOT NULL,
   -- high-water mark of date_added: keeps it strictly increasing even after deletes or clock steps
   last_date_added INTEGER NOT NULL DEFAULT 0
@@ -36,22 +48,61 @@ CREATE INDEX IF NOT EXISTS collections_by_root ON collections(api_root, pk);
 CREATE TABLE IF NOT EXISTS accounts (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
+  organisation_id TEXT REFERENCES organisations(id),
   password_hash TEXT NOT NULL,
   roles TEXT NOT NULL,
+  curator_roots TEXT NOT NULL DEFAULT '[]',
   disabled INTEGER NOT NULL DEFAULT 0,
   credential_version INTEGER NOT NULL DEFAULT 1,
   created_at INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS grants (
-  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  id TEXT PRIMARY KEY,
   collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+  account_id TEXT REFERENCES accounts(id) ON DELETE CASCADE,
+  organisation_id TEXT REFERENCES organisations(id) ON DELETE CASCADE,
+  role TEXT,
   can_read INTEGER NOT NULL,
   can_write INTEGER NOT NULL,
-  PRIMARY KEY (account_id, collection_id)
+  max_tlp TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  -- one grant per collection and subject ('' stands for "none" so the key is total)
+  subject TEXT NOT NULL,
+  UNIQUE (collection_id, subject)
 );
--- collection deletes and per-collection grant listings
-CREATE INDEX IF NOT EXISTS grants_by_collection ON grants(collection_id);
+-- access checks on every request: the grants of an account and of its organisation
+CREATE INDEX IF NOT EXISTS grants_by_account ON grants(account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS grants_by_organisation ON grants(organisation_id) WHERE organisation_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS api_keys_by_account ON api_keys(account_id);
+
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT,
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  target TEXT,
+  remote TEXT,
+  detail TEXT
+);
+-- GET /admin/v1/audit by actor, and login throttling (failures of one account name in a window)
+CREATE INDEX IF NOT EXISTS audit_by_actor ON audit(actor, action, at);
+-- login throttling by client address
+CREATE INDEX IF NOT EXISTS audit_by_remote ON audit(remote, action, at);
+CREATE INDEX IF NOT EXISTS audit_by_at ON audit(at);
 
 CREATE TABLE IF NOT EXISTS objects (
   pk INTEGER PRIMARY KEY,
@@ -66,7 +117,9 @@ CREATE TABLE IF NOT EXISTS objects (
   is_first INTEGER NOT NULL,
   is_last INTEGER NOT NULL,
   is_latest_spec INTEGER NOT NULL,
+  tlp INTEGER NOT NULL DEFAULT 0,
   submission_id TEXT,
+  warnings TEXT,
   json TEXT NOT NULL
 );
 -- GET objects/ and manifest/ (§5.3, §5.4) with match[version]=all or exact versions: keyset on date_added

@@ -1,12 +1,15 @@
 // The embedded store on better-sqlite3: one file, WAL, prepared statements, one transaction per
 // batch. Every filter, order and page is done in SQL (ARCHITECTURE §5).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   type AccountRecord,
+  type ApiKeyRecord,
   type ApiRootRecord,
+  type AuditEvent,
+  type AuditQuery,
   type CollectionRecord,
   type GrantRecord,
   type IngestItem,
@@ -14,6 +17,7 @@ import {
   type NewObject,
   type NewSubmission,
   type ObjectFilter,
+  type OrganisationRecord,
   type ObjectQuery,
   type Page,
   type Role,
@@ -43,6 +47,7 @@ function isUniqueViolation(err: unknown): boolean {
 function toApiRoot(r: Row): ApiRootRecord {
   return {
     path: r.path,
+    ...(r.country != null ? { country: r.country } : {}),
     title: r.title,
     ...(r.description != null ? { description: r.description } : {}),
     maxContentLength: r.max_content_length,
@@ -57,7 +62,9 @@ function toCollection(r: Row): CollectionRecord {
     title: r.title,
     ...(r.description != null ? { description: r.description } : {}),
     ...(r.alias != null ? { alias: r.alias } : {}),
+    purpose: r.purpose,
     mediaTypes: JSON.parse(r.media_types),
+    ...(r.enrichment != null ? { enrichment: JSON.parse(r.enrichment) } : {}),
     createdAt: r.created_at,
   };
 }
@@ -66,12 +73,89 @@ function toAccount(r: Row): AccountRecord {
   return {
     id: r.id,
     name: r.name,
+    ...(r.organisation_id != null ? { organisationId: r.organisation_id } : {}),
     passwordHash: r.password_hash,
     roles: JSON.parse(r.roles) as Role[],
+    curatorRoots: JSON.parse(r.curator_roots) as string[],
     disabled: r.disabled === 1,
     credentialVersion: r.credential_version,
     createdAt: r.created_at,
   };
+}
+
+function toOrganisation(r: Row): OrganisationRecord {
+  return { id: r.id, name: r.name, kind: r.kind, ...(r.country != null ? { country: r.country } : {}), disabled: r.disabled === 1, createdAt: r.created_at };
+}
+
+function toGrant(r: Row): GrantRecord {
+  return {
+    id: r.id,
+    collectionId: r.collection_id,
+    ...(r.account_id != null ? { accountId: r.account_id } : {}),
+    ...(r.organisation_id != null ? { organisationId: r.organisation_id } : {}),
+    ...(r.role != null ? { role: r.role } : {}),
+    canRead: r.can_read === 1,
+    canWrite: r.can_write === 1,
+    maxTlp: r.max_tlp,
+    createdAt: r.created_at,
+  };
+}
+
+function toApiKey(r: Row): ApiKeyRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    prefix: r.prefix,
+    hash: r.hash,
+    createdAt: r.created_at,
+    ...(r.expires_at != null ? { expiresAt: r.expires_at } : {}),
+    ...(r.last_used_at != null ? { lastUsedAt: r.last_used_at } : {}),
+    ...(r.revoked_at != null ? { revokedAt: r.revoked_at } : {}),
+  };
+}
+
+function toAudit(r: Row): AuditEvent {
+  return {
+    seq: r.seq,
+    at: r.at,
+    ...(r.actor != null ? { actor: r.actor } : {}),
+    action: r.action,
+    outcome: r.outcome,
+    ...(r.target != null ? { target: r.target } : {}),
+    ...(r.remote != null ? { remote: r.remote } : {}),
+    ...(r.detail != null ? { detail: JSON.parse(r.detail) } : {}),
+  };
+}
+
+/** The uniqueness key of a grant's subject. */
+function grantSubject(g: { accountId?: string; organisationId?: string; role?: string }): string {
+  return `${g.accountId ?? ''}|${g.organisationId ?? ''}|${g.role ?? ''}`;
+}
+
+/** WHERE clause for audit queries (named parameters). */
+function auditWhere(q: Omit<AuditQuery, 'limit'>): { sql: string; params: Record<string, unknown> } {
+  const parts: string[] = [];
+  const params: Record<string, unknown> = {};
+  for (const key of ['actor', 'action', 'outcome', 'remote', 'target'] as const) {
+    if (q[key] !== undefined) {
+      parts.push(`${key} = @${key}`);
+      params[key] = q[key];
+    }
+  }
+  if (q.since !== undefined) {
+    parts.push('at >= @since');
+    params.since = q.since;
+  }
+  if (q.until !== undefined) {
+    parts.push('at <= @until');
+    params.until = q.until;
+  }
+  if (q.afterSeq !== undefined) {
+    parts.push('seq > @afterSeq');
+    params.afterSeq = q.afterSeq;
+  }
+  return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }
 
 function toManifest(r: Row): ManifestEntry {
@@ -126,6 +210,10 @@ function filterSql(filter: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<Ob
     params.push(JSON.stringify(filter.specVersions));
   } else {
     parts.push('is_latest_spec = 1');
+  }
+  if (filter.maxTlp !== undefined) {
+    parts.push('tlp <= ?');
+    params.push(filter.maxTlp);
   }
   const v = filter.versions;
   if (!v.all) {
@@ -190,13 +278,60 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
+  // ---- organisations ------------------------------------------------------------------------
+
+  async createOrganisation(org: Omit<OrganisationRecord, 'createdAt'>): Promise<OrganisationRecord> {
+    const createdAt = Date.now() * 1000;
+    try {
+      this.stmt('INSERT INTO organisations (id, name, kind, country, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(org.id, org.name, org.kind, org.country ?? null, org.disabled ? 1 : 0, createdAt);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreConflictError(`organisation "${org.name}" already exists`);
+      throw err;
+    }
+    return { ...org, createdAt };
+  }
+
+  async getOrganisation(id: string): Promise<OrganisationRecord | undefined> {
+    const r = this.stmt('SELECT * FROM organisations WHERE id = ?').get(id);
+    return r ? toOrganisation(r) : undefined;
+  }
+
+  async getOrganisationByName(name: string): Promise<OrganisationRecord | undefined> {
+    const r = this.stmt('SELECT * FROM organisations WHERE name = ?').get(name);
+    return r ? toOrganisation(r) : undefined;
+  }
+
+  async listOrganisations(): Promise<OrganisationRecord[]> {
+    return this.stmt('SELECT * FROM organisations ORDER BY name').all().map(toOrganisation);
+  }
+
+  async updateOrganisation(id: string, changes: Partial<Pick<OrganisationRecord, 'disabled' | 'country'>>): Promise<OrganisationRecord | undefined> {
+    const current = await this.getOrganisation(id);
+    if (!current) return undefined;
+    const next = { ...current, ...changes };
+    this.db.transaction(() => {
+      this.stmt('UPDATE organisations SET disabled = ?, country = ? WHERE id = ?').run(next.disabled ? 1 : 0, next.country ?? null, id);
+      // What members may do changed: drop their cached verifications and tokens.
+      this.stmt('UPDATE accounts SET credential_version = credential_version + 1 WHERE organisation_id = ?').run(id);
+    }).immediate();
+    return next;
+  }
+
+  async deleteOrganisation(id: string): Promise<boolean> {
+    if (this.stmt('SELECT 1 FROM accounts WHERE organisation_id = ? LIMIT 1').get(id)) {
+      throw new StoreConflictError('the organisation still has accounts');
+    }
+    return this.stmt('DELETE FROM organisations WHERE id = ?').run(id).changes > 0;
+  }
+
   // ---- API roots ----------------------------------------------------------------------------
 
   async createApiRoot(root: Omit<ApiRootRecord, 'createdAt'>): Promise<ApiRootRecord> {
     const createdAt = Date.now() * 1000;
     try {
-      this.stmt('INSERT INTO api_roots (path, title, description, max_content_length, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(root.path, root.title, root.description ?? null, root.maxContentLength, createdAt);
+      this.stmt('INSERT INTO api_roots (path, country, title, description, max_content_length, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(root.path, root.country ?? null, root.title, root.description ?? null, root.maxContentLength, createdAt);
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreConflictError(`API root "${root.path}" already exists`);
       throw err;
@@ -208,8 +343,8 @@ export class SqliteStore implements Store {
     const current = await this.getApiRoot(rootPath);
     if (!current) return undefined;
     const next = { ...current, ...changes };
-    this.stmt('UPDATE api_roots SET title = ?, description = ?, max_content_length = ? WHERE path = ?')
-      .run(next.title, next.description ?? null, next.maxContentLength, rootPath);
+    this.stmt('UPDATE api_roots SET country = ?, title = ?, description = ?, max_content_length = ? WHERE path = ?')
+      .run(next.country ?? null, next.title, next.description ?? null, next.maxContentLength, rootPath);
     return next;
   }
 
@@ -234,8 +369,8 @@ export class SqliteStore implements Store {
     const createdAt = Date.now() * 1000;
     if (!(await this.getApiRoot(c.apiRoot))) throw new StoreConflictError(`API root "${c.apiRoot}" does not exist`);
     try {
-      this.stmt('INSERT INTO collections (id, api_root, title, description, alias, media_types, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(c.id, c.apiRoot, c.title, c.description ?? null, c.alias ?? null, JSON.stringify(c.mediaTypes), createdAt);
+      this.stmt('INSERT INTO collections (id, api_root, title, description, alias, purpose, media_types, enrichment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(c.id, c.apiRoot, c.title, c.description ?? null, c.alias ?? null, c.purpose, JSON.stringify(c.mediaTypes), c.enrichment ? JSON.stringify(c.enrichment) : null, createdAt);
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreConflictError(c.alias ? `a collection with id ${c.id} or alias "${c.alias}" already exists` : `collection ${c.id} already exists`);
       throw err;
@@ -251,6 +386,15 @@ export class SqliteStore implements Store {
 
   async listCollections(apiRoot: string): Promise<CollectionRecord[]> {
     return this.stmt('SELECT * FROM collections WHERE api_root = ? ORDER BY pk').all(apiRoot).map(toCollection);
+  }
+
+  async updateCollection(id: string, changes: Partial<Pick<CollectionRecord, 'title' | 'description' | 'purpose' | 'enrichment'>>): Promise<CollectionRecord | undefined> {
+    const r = this.stmt('SELECT * FROM collections WHERE id = ?').get(id);
+    if (!r) return undefined;
+    const next = { ...toCollection(r), ...changes };
+    this.stmt('UPDATE collections SET title = ?, description = ?, purpose = ?, enrichment = ? WHERE id = ?')
+      .run(next.title, next.description ?? null, next.purpose, next.enrichment ? JSON.stringify(next.enrichment) : null, id);
+    return next;
   }
 
   async deleteCollection(id: string): Promise<boolean> {
@@ -269,8 +413,8 @@ export class SqliteStore implements Store {
   async createAccount(a: Omit<AccountRecord, 'createdAt' | 'credentialVersion'>): Promise<AccountRecord> {
     const createdAt = Date.now() * 1000;
     try {
-      this.stmt('INSERT INTO accounts (id, name, password_hash, roles, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(a.id, a.name, a.passwordHash, JSON.stringify(a.roles), a.disabled ? 1 : 0, createdAt);
+      this.stmt('INSERT INTO accounts (id, name, organisation_id, password_hash, roles, curator_roots, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(a.id, a.name, a.organisationId ?? null, a.passwordHash, JSON.stringify(a.roles), JSON.stringify(a.curatorRoots), a.disabled ? 1 : 0, createdAt);
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreConflictError(`account "${a.name}" already exists`);
       throw err;
@@ -292,12 +436,12 @@ export class SqliteStore implements Store {
     return this.stmt('SELECT * FROM accounts ORDER BY name').all().map(toAccount);
   }
 
-  async updateAccount(id: string, changes: Partial<Pick<AccountRecord, 'passwordHash' | 'roles' | 'disabled'>>): Promise<AccountRecord | undefined> {
+  async updateAccount(id: string, changes: Partial<Pick<AccountRecord, 'passwordHash' | 'roles' | 'disabled' | 'curatorRoots' | 'organisationId'>>): Promise<AccountRecord | undefined> {
     const current = await this.getAccount(id);
     if (!current) return undefined;
     const next = { ...current, ...changes, credentialVersion: current.credentialVersion + 1 };
-    this.stmt('UPDATE accounts SET password_hash = ?, roles = ?, disabled = ?, credential_version = ? WHERE id = ?')
-      .run(next.passwordHash, JSON.stringify(next.roles), next.disabled ? 1 : 0, next.credentialVersion, id);
+    this.stmt('UPDATE accounts SET organisation_id = ?, password_hash = ?, roles = ?, curator_roots = ?, disabled = ?, credential_version = credential_version + 1 WHERE id = ?')
+      .run(next.organisationId ?? null, next.passwordHash, JSON.stringify(next.roles), JSON.stringify(next.curatorRoots), next.disabled ? 1 : 0, id);
     return next;
   }
 
@@ -305,29 +449,110 @@ export class SqliteStore implements Store {
     return this.stmt('DELETE FROM accounts WHERE id = ?').run(id).changes > 0;
   }
 
-  async setGrant(g: GrantRecord): Promise<void> {
-    this.db.transaction(() => {
+  async putGrant(g: Omit<GrantRecord, 'id' | 'createdAt'>): Promise<GrantRecord | undefined> {
+    const subject = grantSubject(g);
+    return this.db.transaction(() => {
+      const existing = this.stmt('SELECT * FROM grants WHERE collection_id = ? AND subject = ?').get(g.collectionId, subject);
+      let result: GrantRecord | undefined;
       if (!g.canRead && !g.canWrite) {
-        this.stmt('DELETE FROM grants WHERE account_id = ? AND collection_id = ?').run(g.accountId, g.collectionId);
+        if (existing) this.stmt('DELETE FROM grants WHERE id = ?').run(existing.id);
+      } else if (existing) {
+        this.stmt('UPDATE grants SET can_read = ?, can_write = ?, max_tlp = ? WHERE id = ?').run(g.canRead ? 1 : 0, g.canWrite ? 1 : 0, g.maxTlp, existing.id);
+        result = { ...toGrant(existing), canRead: g.canRead, canWrite: g.canWrite, maxTlp: g.maxTlp };
       } else {
-        this.stmt(`INSERT INTO grants (account_id, collection_id, can_read, can_write) VALUES (?, ?, ?, ?)
-                   ON CONFLICT (account_id, collection_id) DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write`)
-          .run(g.accountId, g.collectionId, g.canRead ? 1 : 0, g.canWrite ? 1 : 0);
+        result = { ...g, id: randomUUID(), createdAt: Date.now() * 1000 };
+        this.stmt(`INSERT INTO grants (id, collection_id, account_id, organisation_id, role, can_read, can_write, max_tlp, created_at, subject)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(result.id, g.collectionId, g.accountId ?? null, g.organisationId ?? null, g.role ?? null, g.canRead ? 1 : 0, g.canWrite ? 1 : 0, g.maxTlp, result.createdAt, subject);
       }
-      // Grants are part of what an authenticated caller may do: drop cached verifications.
-      this.stmt('UPDATE accounts SET credential_version = credential_version + 1 WHERE id = ?').run(g.accountId);
+      this.touchGrantSubject(g);
+      return result;
     }).immediate();
   }
 
-  async getGrant(accountId: string, collectionId: string): Promise<GrantRecord | undefined> {
-    const r = this.stmt('SELECT * FROM grants WHERE account_id = ? AND collection_id = ?').get(accountId, collectionId);
-    return r ? { accountId: r.account_id, collectionId: r.collection_id, canRead: r.can_read === 1, canWrite: r.can_write === 1 } : undefined;
+  /** Grants are part of what an authenticated caller may do: drop cached verifications. */
+  private touchGrantSubject(g: { accountId?: string; organisationId?: string }): void {
+    if (g.accountId) this.stmt('UPDATE accounts SET credential_version = credential_version + 1 WHERE id = ?').run(g.accountId);
+    if (g.organisationId) this.stmt('UPDATE accounts SET credential_version = credential_version + 1 WHERE organisation_id = ?').run(g.organisationId);
   }
 
-  async listGrants(filter: { accountId?: string; collectionId?: string }): Promise<GrantRecord[]> {
-    return this.stmt('SELECT * FROM grants WHERE (@account IS NULL OR account_id = @account) AND (@collection IS NULL OR collection_id = @collection) ORDER BY account_id, collection_id')
-      .all({ account: filter.accountId ?? null, collection: filter.collectionId ?? null })
-      .map((r) => ({ accountId: r.account_id, collectionId: r.collection_id, canRead: r.can_read === 1, canWrite: r.can_write === 1 }));
+  async getGrant(id: string): Promise<GrantRecord | undefined> {
+    const r = this.stmt('SELECT * FROM grants WHERE id = ?').get(id);
+    return r ? toGrant(r) : undefined;
+  }
+
+  async deleteGrant(id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const r = this.stmt('SELECT * FROM grants WHERE id = ?').get(id);
+      if (!r) return false;
+      this.stmt('DELETE FROM grants WHERE id = ?').run(id);
+      this.touchGrantSubject(toGrant(r));
+      return true;
+    }).immediate();
+  }
+
+  async listGrants(filter: { collectionId?: string; accountId?: string; organisationId?: string }): Promise<GrantRecord[]> {
+    return this.stmt(`SELECT * FROM grants WHERE (@collection IS NULL OR collection_id = @collection)
+        AND (@account IS NULL OR account_id = @account) AND (@organisation IS NULL OR organisation_id = @organisation)
+        ORDER BY created_at, id`)
+      .all({ collection: filter.collectionId ?? null, account: filter.accountId ?? null, organisation: filter.organisationId ?? null })
+      .map(toGrant);
+  }
+
+  async grantsForAccount(account: Pick<AccountRecord, 'id' | 'organisationId' | 'roles'>): Promise<GrantRecord[]> {
+    // grants_by_account, grants_by_organisation
+    return this.stmt(`SELECT * FROM grants WHERE account_id = @account
+        OR (organisation_id = @organisation AND (role IS NULL OR role IN (SELECT value FROM json_each(@roles))))`)
+      .all({ account: account.id, organisation: account.organisationId ?? null, roles: JSON.stringify(account.roles) })
+      .map(toGrant);
+  }
+
+  // ---- API keys -----------------------------------------------------------------------------
+
+  async createApiKey(k: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'>): Promise<ApiKeyRecord> {
+    try {
+      this.stmt('INSERT INTO api_keys (id, account_id, name, prefix, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(k.id, k.accountId, k.name, k.prefix, k.hash, k.createdAt, k.expiresAt ?? null);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreConflictError('an API key with this prefix already exists');
+      throw err;
+    }
+    return { ...k };
+  }
+
+  async getApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | undefined> {
+    const r = this.stmt('SELECT * FROM api_keys WHERE prefix = ?').get(prefix);
+    return r ? toApiKey(r) : undefined;
+  }
+
+  async listApiKeys(accountId?: string): Promise<ApiKeyRecord[]> {
+    return this.stmt('SELECT * FROM api_keys WHERE @account IS NULL OR account_id = @account ORDER BY created_at, id').all({ account: accountId ?? null }).map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    return this.stmt('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    this.stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(at, id);
+  }
+
+  // ---- audit --------------------------------------------------------------------------------
+
+  async appendAudit(e: Omit<AuditEvent, 'seq'>): Promise<AuditEvent> {
+    const seq = this.stmt('INSERT INTO audit (at, actor, action, outcome, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(e.at, e.actor ?? null, e.action, e.outcome, e.target ?? null, e.remote ?? null, e.detail ? JSON.stringify(e.detail) : null).lastInsertRowid;
+    return { ...e, seq: Number(seq) };
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditEvent[]> {
+    const { sql, params } = auditWhere(q);
+    return this.stmt(`SELECT * FROM audit${sql} ORDER BY seq LIMIT @limit`).all({ ...params, limit: q.limit }).map(toAudit);
+  }
+
+  async countAudit(q: Omit<AuditQuery, 'limit' | 'afterSeq'>): Promise<number> {
+    const { sql, params } = auditWhere(q);
+    return this.stmt(`SELECT count(*) AS n FROM audit${sql}`).get(params)!.n as number;
   }
 
   // ---- objects ------------------------------------------------------------------------------
@@ -360,9 +585,9 @@ export class SqliteStore implements Store {
     return this.page(collectionId, MANIFEST_COLUMNS, { ...query, ids: [objectId], versions: { all: true } }, toManifest);
   }
 
-  async hasObject(collectionId: string, objectId: string): Promise<boolean> {
+  async hasObject(collectionId: string, objectId: string, maxTlp = Number.MAX_SAFE_INTEGER): Promise<boolean> {
     const pk = this.collectionPk(collectionId);
-    return pk !== undefined && this.stmt('SELECT 1 FROM objects WHERE coll = ? AND id = ? LIMIT 1').get(pk, objectId) !== undefined;
+    return pk !== undefined && this.stmt('SELECT 1 FROM objects WHERE coll = ? AND id = ? AND tlp <= ? LIMIT 1').get(pk, objectId, maxTlp) !== undefined;
   }
 
   async countObjects(collectionId: string): Promise<number> {
@@ -379,7 +604,7 @@ export class SqliteStore implements Store {
       WHERE coll = @pk AND id = @id`).run({ pk, id: objectId });
   }
 
-  async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions'>): Promise<number> {
+  async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>): Promise<number> {
     const pk = this.collectionPk(collectionId);
     if (pk === undefined) return 0;
     const { sql, params } = filterSql({ ...filter, ids: [objectId] });
@@ -410,9 +635,9 @@ export class SqliteStore implements Store {
     if (isFirst && bounds.lo !== null) this.stmt('UPDATE objects SET is_first = 0 WHERE coll = ? AND id = ? AND is_first = 1').run(pk, o.id);
     if (isLast && bounds.hi !== null) this.stmt('UPDATE objects SET is_last = 0 WHERE coll = ? AND id = ? AND is_last = 1').run(pk, o.id);
     if (bounds.spec !== null && o.specVersion > bounds.spec) this.stmt('UPDATE objects SET is_latest_spec = 0 WHERE coll = ? AND id = ?').run(pk, o.id);
-    this.stmt(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, submission_id, json)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(pk, dateAdded, o.id, o.type, o.version ?? null, versionKey, o.specVersion, o.mediaType, isFirst ? 1 : 0, isLast ? 1 : 0, isLatestSpec ? 1 : 0, submissionId, o.json);
+    this.stmt(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, submission_id, warnings, json)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(pk, dateAdded, o.id, o.type, o.version ?? null, versionKey, o.specVersion, o.mediaType, isFirst ? 1 : 0, isLast ? 1 : 0, isLatestSpec ? 1 : 0, o.tlp, submissionId, o.warnings ?? null, o.json);
     return { dateAdded };
   }
 
@@ -443,7 +668,11 @@ export class SqliteStore implements Store {
         let outcome: { dateAdded?: number; failure?: string };
         if ('failure' in item) outcome = { failure: item.failure };
         else if (pk === undefined) outcome = { failure: 'the collection no longer exists' };
-        else outcome = this.storeObject(pk, next, item.object, submissionId);
+        else {
+          outcome = this.storeObject(pk, next, item.object, submissionId);
+          // Derived SCOs have deterministic ids: one already stored is the same observable.
+          if (!outcome.failure) for (const d of item.derived ?? []) this.storeObject(pk, next, d, submissionId);
+        }
         const changed = setItem.run(outcome.failure ? 'failure' : 'success', outcome.failure ?? null, outcome.dateAdded ?? null, submissionId, item.index).changes;
         if (changed === 0) continue; // already processed (resumed after a crash)
         if (outcome.failure) failures++;

@@ -22,7 +22,7 @@ export interface StoreHarness {
 const LAST = { first: false, last: true, keys: [] as string[] };
 const ALL = { all: true } as const;
 
-export function stixObject(type: string, opts: { id?: string; modified?: string; created?: string; specVersion?: string; extra?: Record<string, unknown> } = {}): NewObject {
+export function stixObject(type: string, opts: { id?: string; modified?: string; created?: string; specVersion?: string; tlp?: number; extra?: Record<string, unknown> } = {}): NewObject {
   const id = opts.id ?? `${type}--${randomUUID()}`;
   const version = opts.modified ?? opts.created;
   const body: Record<string, unknown> = { type, spec_version: opts.specVersion ?? '2.1', id };
@@ -35,6 +35,7 @@ export function stixObject(type: string, opts: { id?: string; modified?: string;
     specVersion: opts.specVersion ?? '2.1',
     ...(version ? { version, versionKey: timestampKey(version)! } : {}),
     mediaType: 'application/stix+json;version=2.1',
+    tlp: opts.tlp ?? 0,
     json: JSON.stringify(body),
   };
 }
@@ -49,9 +50,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
       store = await harness.open();
       await store.createApiRoot({ path: 'fr', title: 'France', maxContentLength: 1_000_000 });
       collectionId = randomUUID();
-      await store.createCollection({ id: collectionId, apiRoot: 'fr', title: 'Published', alias: 'published', mediaTypes: ['application/stix+json;version=2.1'] });
+      await store.createCollection({ id: collectionId, apiRoot: 'fr', title: 'Published', alias: 'published', purpose: 'published', mediaTypes: ['application/stix+json;version=2.1'] });
       accountId = randomUUID();
-      await store.createAccount({ id: accountId, name: 'vendor', passwordHash: 'x', roles: ['publisher'], disabled: false });
+      await store.createAccount({ id: accountId, name: 'vendor', passwordHash: 'x', roles: ['publisher'], curatorRoots: [], disabled: false });
     });
 
     afterEach(async function () {
@@ -85,17 +86,22 @@ export function storeContract(name: string, harness: StoreHarness): void {
         await store.createApiRoot({ path: 'de', title: 'Germany', maxContentLength: 10 });
         expect((await store.listApiRoots()).map((r) => r.path)).to.deep.equal(['fr', 'de']);
         const second = randomUUID();
-        await store.createCollection({ id: second, apiRoot: 'fr', title: 'Intake', mediaTypes: ['application/stix+json;version=2.1'] });
+        await store.createCollection({ id: second, apiRoot: 'fr', title: 'Intake', purpose: 'intake', mediaTypes: ['application/stix+json;version=2.1'], enrichment: { defaultMarkingRefs: ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da'] } });
         expect((await store.listCollections('fr')).map((c) => c.id)).to.deep.equal([collectionId, second]);
         expect((await store.getCollection('fr', 'published'))?.id).to.equal(collectionId);
         expect((await store.getCollection('fr', collectionId))?.alias).to.equal('published');
         expect(await store.getCollection('de', collectionId)).to.equal(undefined);
+        const intake = (await store.getCollection('fr', second))!;
+        expect(intake.purpose).to.equal('intake');
+        expect(intake.enrichment).to.deep.equal({ defaultMarkingRefs: ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da'] });
+        const renamed = await store.updateCollection(second, { title: 'Vendor intake', purpose: 'published' });
+        expect([renamed?.title, (await store.getCollection('fr', second))?.purpose]).to.deep.equal(['Vendor intake', 'published']);
       });
 
       it('refuses a duplicate alias within an API root', async function () {
         let error: unknown;
         try {
-          await store.createCollection({ id: randomUUID(), apiRoot: 'fr', title: 'Other', alias: 'published', mediaTypes: [] });
+          await store.createCollection({ id: randomUUID(), apiRoot: 'fr', title: 'Other', alias: 'published', purpose: 'published', mediaTypes: [] });
         } catch (err) {
           error = err;
         }
@@ -105,7 +111,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
       it('refuses a duplicate account name and bumps credentialVersion on change', async function () {
         let error: unknown;
         try {
-          await store.createAccount({ id: randomUUID(), name: 'vendor', passwordHash: 'y', roles: [], disabled: false });
+          await store.createAccount({ id: randomUUID(), name: 'vendor', passwordHash: 'y', roles: [], curatorRoots: [], disabled: false });
         } catch (err) {
           error = err;
         }
@@ -117,14 +123,84 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect((await store.getAccountByName('vendor'))?.disabled).to.equal(true);
       });
 
-      it('sets, replaces and removes grants', async function () {
-        await store.setGrant({ accountId, collectionId, canRead: true, canWrite: false });
-        expect(await store.getGrant(accountId, collectionId)).to.deep.equal({ accountId, collectionId, canRead: true, canWrite: false });
-        await store.setGrant({ accountId, collectionId, canRead: true, canWrite: true });
-        expect((await store.getGrant(accountId, collectionId))?.canWrite).to.equal(true);
+      it('puts one grant per collection and subject, replaces it, and removes it when it gives nothing', async function () {
+        const before = (await store.getAccount(accountId))!.credentialVersion;
+        const g = (await store.putGrant({ accountId, collectionId, canRead: true, canWrite: false, maxTlp: 'amber' }))!;
+        expect(g).to.include({ accountId, collectionId, canRead: true, canWrite: false, maxTlp: 'amber' });
+        expect((await store.getAccount(accountId))!.credentialVersion).to.be.greaterThan(before);
+        const replaced = (await store.putGrant({ accountId, collectionId, canRead: true, canWrite: true, maxTlp: 'red' }))!;
+        expect(replaced.id).to.equal(g.id);
+        expect(await store.getGrant(g.id)).to.include({ canWrite: true, maxTlp: 'red' });
         expect(await store.listGrants({ collectionId })).to.have.length(1);
-        await store.setGrant({ accountId, collectionId, canRead: false, canWrite: false });
-        expect(await store.getGrant(accountId, collectionId)).to.equal(undefined);
+        expect(await store.putGrant({ accountId, collectionId, canRead: false, canWrite: false, maxTlp: 'red' })).to.equal(undefined);
+        expect(await store.getGrant(g.id)).to.equal(undefined);
+      });
+
+      it('finds the grants that apply to an account: its own, its organisation\'s, and its role\'s there', async function () {
+        const org = await store.createOrganisation({ id: randomUUID(), name: 'fr-police', kind: 'member-agency', country: 'fr', disabled: false });
+        const other = await store.createOrganisation({ id: randomUUID(), name: 'acme', kind: 'vendor', disabled: false });
+        const member = await store.createAccount({ id: randomUUID(), name: 'officer', organisationId: org.id, passwordHash: 'x', roles: ['subscriber'], curatorRoots: [], disabled: false });
+        const own = (await store.putGrant({ accountId: member.id, collectionId, canRead: true, canWrite: false, maxTlp: 'green' }))!;
+        const byOrg = (await store.putGrant({ organisationId: org.id, collectionId, canRead: true, canWrite: false, maxTlp: 'amber' }))!;
+        const byRole = (await store.putGrant({ organisationId: org.id, role: 'subscriber', collectionId, canRead: true, canWrite: false, maxTlp: 'red' }))!;
+        await store.putGrant({ organisationId: org.id, role: 'publisher', collectionId, canRead: false, canWrite: true, maxTlp: 'clear' });
+        await store.putGrant({ organisationId: other.id, collectionId, canRead: true, canWrite: true, maxTlp: 'red' });
+        const applicable = await store.grantsForAccount(member);
+        expect(applicable.map((g) => g.id).sort()).to.deep.equal([own.id, byOrg.id, byRole.id].sort());
+        expect(await store.listGrants({ organisationId: org.id })).to.have.length(3);
+        expect(await store.deleteGrant(byOrg.id)).to.equal(true);
+        expect(await store.deleteGrant(byOrg.id)).to.equal(false);
+      });
+
+      it('keeps organisations, and refuses to delete one that still has accounts', async function () {
+        const org = await store.createOrganisation({ id: randomUUID(), name: 'de-bka', kind: 'member-agency', country: 'de', disabled: false });
+        expect(await store.getOrganisationByName('de-bka')).to.deep.equal(org);
+        let error: unknown;
+        try {
+          await store.createOrganisation({ id: randomUUID(), name: 'de-bka', kind: 'vendor', disabled: false });
+        } catch (err) {
+          error = err;
+        }
+        expect(error).to.be.instanceOf(StoreConflictError);
+        const member = await store.createAccount({ id: randomUUID(), name: 'kommissar', organisationId: org.id, passwordHash: 'x', roles: [], curatorRoots: [], disabled: false });
+        const version = member.credentialVersion;
+        expect((await store.updateOrganisation(org.id, { disabled: true }))?.disabled).to.equal(true);
+        expect((await store.getAccount(member.id))!.credentialVersion).to.be.greaterThan(version);
+        error = undefined;
+        try {
+          await store.deleteOrganisation(org.id);
+        } catch (err) {
+          error = err;
+        }
+        expect(error).to.be.instanceOf(StoreConflictError);
+        await store.deleteAccount(member.id);
+        expect(await store.deleteOrganisation(org.id)).to.equal(true);
+        expect((await store.listOrganisations()).map((o) => o.name)).to.not.include('de-bka');
+      });
+
+      it('keeps API keys by prefix, records use and revocation', async function () {
+        const key = await store.createApiKey({ id: randomUUID(), accountId, name: 'ci', prefix: '0123456789abcdef', hash: 'h', createdAt: 1, expiresAt: 99 });
+        expect(await store.getApiKeyByPrefix('0123456789abcdef')).to.deep.equal(key);
+        await store.touchApiKey(key.id, 5);
+        expect((await store.getApiKeyByPrefix(key.prefix))?.lastUsedAt).to.equal(5);
+        expect(await store.revokeApiKey(key.id, 7)).to.equal(true);
+        expect(await store.revokeApiKey(key.id, 8)).to.equal(false);
+        expect((await store.listApiKeys(accountId))[0]?.revokedAt).to.equal(7);
+        await store.deleteAccount(accountId);
+        expect(await store.getApiKeyByPrefix(key.prefix)).to.equal(undefined);
+      });
+
+      it('appends to the audit log and queries it by actor, action, outcome, address and time', async function () {
+        const a = await store.appendAudit({ at: 100, actor: 'alice', action: 'login', outcome: 'failure', remote: '10.0.0.1' });
+        const b = await store.appendAudit({ at: 200, actor: 'alice', action: 'login', outcome: 'success', remote: '10.0.0.1', detail: { via: 'password' } });
+        await store.appendAudit({ at: 300, actor: 'bob', action: 'grant.set', outcome: 'success', target: collectionId });
+        expect(b.seq).to.be.greaterThan(a.seq);
+        expect((await store.queryAudit({ actor: 'alice', limit: 10 })).map((e) => e.at)).to.deep.equal([100, 200]);
+        expect((await store.queryAudit({ action: 'login', outcome: 'success', limit: 10 }))[0]).to.deep.equal(b);
+        expect(await store.countAudit({ remote: '10.0.0.1', action: 'login', outcome: 'failure', since: 50 })).to.equal(1);
+        expect(await store.countAudit({ actor: 'alice', since: 150, until: 250 })).to.equal(1);
+        expect((await store.queryAudit({ afterSeq: a.seq, limit: 1 })).map((e) => e.seq)).to.deep.equal([b.seq]);
+        expect((await store.queryAudit({ target: collectionId, limit: 10 }))[0]?.actor).to.equal('bob');
       });
 
       it('keeps a secret stable across calls', async function () {
@@ -267,12 +343,40 @@ export function storeContract(name: string, harness: StoreHarness): void {
 
       it('keeps collections apart', async function () {
         const other = randomUUID();
-        await store.createCollection({ id: other, apiRoot: 'fr', title: 'Intake', mediaTypes: [] });
+        await store.createCollection({ id: other, apiRoot: 'fr', title: 'Intake', purpose: 'intake', mediaTypes: [] });
         const obj = stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' });
         await add([obj], other);
         expect((await store.queryObjects(collectionId, query())).items).to.have.length(0);
         expect((await store.queryObjects(other, query())).items).to.have.length(1);
         expect(await store.hasObject(collectionId, obj.id)).to.equal(false);
+      });
+
+      it('hides objects marked above the TLP cap from every query (issue 4 marking filter)', async function () {
+        const id = `indicator--${randomUUID()}`;
+        await add([stixObject('indicator', { id, modified: '2020-01-01T00:00:00.000Z', tlp: 0 }), stixObject('indicator', { id, modified: '2021-01-01T00:00:00.000Z', tlp: 4 })]);
+        const red = stixObject('malware', { modified: '2020-01-01T00:00:00.000Z', tlp: 4 });
+        const amber = stixObject('tool', { modified: '2020-01-01T00:00:00.000Z', tlp: 2 });
+        await add([red, amber]);
+        const seen = async (maxTlp?: number) => (await store.queryObjects(collectionId, query({ versions: ALL, ...(maxTlp !== undefined ? { maxTlp } : {}) }))).items.map((o) => `${o.type}@${o.version}`);
+        expect(await seen()).to.have.length(4);
+        expect(await seen(3)).to.deep.equal(['indicator@2020-01-01T00:00:00.000Z', 'tool@2020-01-01T00:00:00.000Z']);
+        expect(await seen(1)).to.deep.equal(['indicator@2020-01-01T00:00:00.000Z']);
+        expect((await store.queryManifest(collectionId, query({ maxTlp: 3 }))).items.map((e) => e.id)).to.deep.equal([amber.id]);
+        expect((await store.queryVersions(collectionId, id, { limit: 10, maxTlp: 3 })).items.map((e) => e.version)).to.deep.equal(['2020-01-01T00:00:00.000Z']);
+        expect(await store.hasObject(collectionId, red.id, 3)).to.equal(false);
+        expect(await store.hasObject(collectionId, red.id)).to.equal(true);
+        expect(await store.deleteObject(collectionId, id, { versions: ALL, maxTlp: 3 })).to.equal(1);
+        expect(await store.hasObject(collectionId, id)).to.equal(true);
+      });
+
+      it('stores derived objects beside their parent', async function () {
+        const parent = stixObject('observed-data', { modified: '2020-01-01T00:00:00.000Z' });
+        const sco = stixObject('ipv4-addr', { extra: { value: '203.0.113.9' } });
+        const id = `sub-derived-${randomUUID()}`;
+        await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 1, body: Buffer.from('{}'), items: [{ id: parent.id, version: parent.version! }] });
+        await store.ingest(id, [{ index: 0, object: parent, derived: [sco] }]);
+        expect((await store.queryObjects(collectionId, query())).items.map((o) => o.id)).to.deep.equal([parent.id, sco.id]);
+        expect((await store.getSubmission(id))!.successCount).to.equal(1);
       });
 
       it('streams the stored JSON back byte for byte', async function () {

@@ -1,9 +1,9 @@
 // An in-process Meridian for tests: the real app factory on an in-memory SQLite store
 // (STYLE habits 3 and 4), with helpers to set up accounts, API roots, collections and grants.
 import { Writable } from 'node:stream';
-import type { Role, Store } from '../../collections/store.js';
+import type { CollectionPurpose, Role, Store, TlpLevel } from '../../collections/store.js';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
-import { addAccount, addApiRoot, addCollection, grant } from '../../server/admin-ops.js';
+import { Admin } from '../../server/admin/admin.js';
 import { composeApp } from '../../server/compose.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
@@ -23,38 +23,31 @@ export async function testServer(overrides: Partial<Config> = {}, store: Store =
   const logger = createLogger(config.logLevel === 'silent' ? 'info' : config.logLevel, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
   const { app, service } = await composeApp(config, store, logger);
   let counter = 0;
+  /** The operator's administration, as at the CLI. */
+  const admin = new Admin(store, { name: 'test-operator' });
   return {
     app,
     store,
     service,
     config,
+    admin,
     /** Every line the server logged, for assertions that nothing secret is logged. */
     logs,
-    async account(roles: Role[] = [], name = `user${++counter}`): Promise<TestAccount> {
+    async account(roles: Role[] = [], name = `user${++counter}`, opts: { organisation?: string; curatorRoots?: string[] } = {}): Promise<TestAccount> {
       const password = `pw-${name}-long-enough`;
-      await addAccount(store, name, password, roles);
+      await admin.addAccount({ name, password, roles, ...opts });
       return { name, password, auth: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` };
     },
     async root(path = 'api1', maxContentLength?: number) {
-      return addApiRoot(store, { path, title: `Root ${path}`, ...(maxContentLength ? { maxContentLength } : {}) });
+      return admin.addApiRoot({ path, title: `Root ${path}`, ...(maxContentLength ? { maxContentLength } : {}) });
     },
-    async collection(apiRoot = 'api1', opts: { title?: string; alias?: string; id?: string } = {}) {
-      return addCollection(store, { apiRoot, title: opts.title ?? `Collection ${++counter}`, ...(opts.alias ? { alias: opts.alias } : {}), ...(opts.id ? { id: opts.id } : {}) });
+    async collection(apiRoot = 'api1', opts: { title?: string; alias?: string; id?: string; purpose?: CollectionPurpose } = {}) {
+      return admin.addCollection({ apiRoot, title: opts.title ?? `Collection ${++counter}`, ...opts });
     },
-    async grant(account: TestAccount, collectionId: string, rights: { read?: boolean; write?: boolean }) {
-      const c = await findById(store, collectionId);
-      if (!c) throw new Error(`no collection ${collectionId}`);
-      await grant(store, account.name, c, { read: Boolean(rights.read), write: Boolean(rights.write) });
+    async grant(account: TestAccount, collectionId: string, rights: { read?: boolean; write?: boolean; maxTlp?: TlpLevel }) {
+      await admin.grant({ collection: collectionId, account: account.name, read: Boolean(rights.read), write: Boolean(rights.write), ...(rights.maxTlp ? { maxTlp: rights.maxTlp } : {}) });
     },
   };
-}
-
-async function findById(store: Store, id: string) {
-  for (const r of await store.listApiRoots()) {
-    const c = await store.getCollection(r.path, id);
-    if (c) return c;
-  }
-  return undefined;
 }
 
 /** A valid STIX 2.1 indicator (STIX 2.1 §4.7) with a fresh id unless one is given. */

@@ -1,5 +1,6 @@
 // TAXII 2.1 §1.6.8 / §3.1 content negotiation, §1.6.9 authentication, §3.6 errors everywhere,
 // and the resource schemas themselves (they must be able to reject).
+import { Admin } from '../../server/admin/admin.js';
 import { expect } from 'chai';
 import request from 'supertest';
 import { conforms, expectError, expectResource, expectTaxiiContentType, json } from '../helpers/taxii-schemas.js';
@@ -140,11 +141,10 @@ describe('HTTP §1.6.9 authentication (HTTP Basic)', () => {
   });
 
   it('a changed password → the old one is refused at once', async () => {
-    const { setPassword } = await import('../../server/admin-ops.js');
     const acc = await w.account([], 'rotating');
     await w.grant(acc, w.main.id, { read: true });
     expect((await withAuth(acc.auth)).status).to.equal(200);
-    await setPassword(w.store, 'rotating', 'a-brand-new-password');
+    await new Admin(w.store, { name: 'test-operator' }).updateAccount('rotating', { password: 'a-brand-new-password' });
     expectError(await withAuth(acc.auth), 401);
     expect((await withAuth(basic('rotating', 'a-brand-new-password'))).status).to.equal(200);
   });
