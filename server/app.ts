@@ -9,6 +9,7 @@ import { TaxiiError } from '../taxii/errors.js';
 import { TAXII_MEDIA_TYPE, acceptsTaxii, isTaxiiContentType } from '../taxii/media-types.js';
 import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
 import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
+import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -92,6 +93,7 @@ export function createApp(parts: AppParts): express.Express {
 
   // Everything else is TAXII: authenticate, then negotiate (§3.1).
   app.use(auth.middleware());
+  app.use('/admin/v1', adminRoutes({ store, logger })); // JSON admin API: before TAXII negotiation
   app.use((req, _res, next) => {
     if (!acceptsTaxii(req.headers.accept)) {
       return next(new TaxiiError('TAXII_ERR_NOT_ACCEPTABLE', `The Accept header must allow ${TAXII_MEDIA_TYPE} (TAXII 2.1 §1.6.8).`));
