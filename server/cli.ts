@@ -1,9 +1,13 @@
 // The `meridian` command line (ARCHITECTURE §8): serve, and the admin commands on the local store.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Role, Store, TlpLevel } from '../collections/store.js';
-import { StoreConflictError } from '../collections/store.js';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { Admin, AdminError, ROLES } from './admin/admin.js';
+import type { AuditQuery, CollectionPurpose, CollectionRecord, OrganisationKind, Role, Store, TlpLevel } from '../collections/store.js';
+import { StoreConflictError } from '../collections/store.js';
+import { formatMicros, parseMicros } from '../taxii/time.js';
+import { Admin, AdminError, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS, hashPasswordForLayout } from './admin/admin.js';
+import { LayoutError, applyLayoutText, checkReferences, parseLayout, validateLayout } from './admin/layout.js';
+import { auditView, grantView } from './admin/routes.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { openStore } from './compose.js';
 import { runValidate } from './commands/validate.js';
@@ -31,6 +35,22 @@ function positiveInt(value: string): number {
 function port(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number (0–65535)');
   return Number(value);
+}
+
+function timestamp(value: string): number {
+  const us = parseMicros(value);
+  if (us === undefined) throw new InvalidArgumentError('must be an RFC 3339 timestamp, e.g. 2026-01-31T00:00:00Z');
+  return us;
+}
+
+function enrichmentOf(o: { defaultMarking?: string[]; defaultCreatedBy?: string }): CollectionRecord['enrichment'] | undefined {
+  if (!o.defaultMarking && !o.defaultCreatedBy) return undefined;
+  return { ...(o.defaultMarking ? { defaultMarkingRefs: o.defaultMarking } : {}), ...(o.defaultCreatedBy ? { defaultCreatedByRef: o.defaultCreatedBy } : {}) };
+}
+
+/** Leaves out undefined values (the Admin inputs distinguish "absent" from "set"). */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 async function readSecret(stdin: NodeJS.ReadableStream): Promise<string> {
@@ -80,6 +100,36 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       await server.close();
     });
 
+  const org = program.command('org').description('manage organisations (member agencies, vendors, the desk)');
+  org
+    .command('add <name>')
+    .description('create an organisation; prints its id')
+    .addOption(new Option('--kind <kind>', 'what the organisation is').choices(ORGANISATION_KINDS as string[]).makeOptionMandatory())
+    .option('--country <cc>', 'ISO 3166-1 alpha-2 country of a member agency')
+    .action(withAdmin(async (admin, _store, name: string, o: { kind: OrganisationKind; country?: string }) => {
+      io.stdout(`${(await admin.addOrganisation(defined({ name, kind: o.kind, country: o.country }))).id}\n`);
+    }));
+  org
+    .command('list')
+    .description('list organisations')
+    .action(withAdmin(async (admin) => {
+      for (const x of await admin.listOrganisations()) io.stdout(`${x.name}\t${x.id}\t${x.kind}\t${x.country ?? '-'}\t${x.disabled ? 'disabled' : 'enabled'}\n`);
+    }));
+  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+    org
+      .command(`${verb} <name>`)
+      .description(`${verb} an organisation (a disabled organisation's accounts see nothing)`)
+      .action(withAdmin(async (admin, _store, name: string) => {
+        await admin.setOrganisationDisabled(name, disabled);
+      }));
+  }
+  org
+    .command('remove <name>')
+    .description('delete an organisation that has no accounts left, with its grants')
+    .action(withAdmin(async (admin, _store, name: string) => {
+      await admin.removeOrganisation(name);
+    }));
+
   const account = program.command('account').description('manage accounts');
   account
     .command('add <name>')
@@ -89,14 +139,39 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('--organisation <name>', 'organisation the account belongs to')
     .option('--curator-root <path...>', 'API roots a curator curates')
     .action(withAdmin(async (admin, _store, name: string, o: { role: Role[]; organisation?: string; curatorRoot?: string[] }) => {
-      const created = await admin.addAccount({ name, password: await readSecret(io.stdin), roles: o.role, organisation: o.organisation, curatorRoots: o.curatorRoot });
+      const created = await admin.addAccount(defined({ name, password: await readSecret(io.stdin), roles: o.role, organisation: o.organisation, curatorRoots: o.curatorRoot }));
       io.stdout(`${created.id}\n`);
     }));
   account
     .command('list')
     .description('list accounts')
-    .action(withAdmin(async (admin) => {
-      for (const a of await admin.listAccounts()) io.stdout(`${a.name}\t${a.id}\t${a.roles.join(',') || '-'}\t${a.disabled ? 'disabled' : 'enabled'}\n`);
+    .action(withAdmin(async (admin, store) => {
+      for (const a of await admin.listAccounts()) {
+        const organisation = a.organisationId ? (await store.getOrganisation(a.organisationId))?.name : undefined;
+        io.stdout(`${a.name}\t${a.id}\t${organisation ?? '-'}\t${a.roles.join(',') || '-'}\t${a.curatorRoots.join(',') || '-'}\t${a.disabled ? 'disabled' : 'enabled'}\n`);
+      }
+    }));
+  account
+    .command('update <name>')
+    .description('change an account: roles, curated API roots, organisation, password, enabled')
+    .addOption(new Option('--role <role...>', 'replace the roles').choices(ROLES as string[]))
+    .option('--no-roles', 'remove every role')
+    .option('--curator-root <path...>', 'replace the API roots a curator curates')
+    .option('--organisation <name>', 'move the account to this organisation')
+    .option('--password-stdin', 'set a new password, read from standard input')
+    .option('--disable', 'disable the account')
+    .option('--enable', 'enable the account')
+    .action(withAdmin(async (admin, _store, name: string, o: { role?: Role[]; roles?: boolean; curatorRoot?: string[]; organisation?: string; passwordStdin?: boolean; disable?: boolean; enable?: boolean }) => {
+      if (o.disable && o.enable) throw new AdminError('--disable and --enable exclude each other');
+      const changes = defined({
+        roles: o.roles === false ? [] : o.role,
+        curatorRoots: o.curatorRoot,
+        organisation: o.organisation,
+        disabled: o.disable ? true : o.enable ? false : undefined,
+        password: o.passwordStdin ? await readSecret(io.stdin) : undefined,
+      });
+      if (Object.keys(changes).length === 0) throw new AdminError('nothing to change (see meridian account update --help)');
+      await admin.updateAccount(name, changes);
     }));
   account
     .command('remove <name>')
@@ -120,6 +195,33 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       }));
   }
 
+  const apikey = program.command('apikey').description('manage API keys (sent as the HTTP Basic password)');
+  apikey
+    .command('add <account>')
+    .description('create an API key for an account; prints the key once (only its hash is kept)')
+    .requiredOption('--name <name>', 'what the key is for (e.g. the SIEM connector)')
+    .addOption(new Option('--expires <timestamp>', 'RFC 3339 expiry time').argParser(timestamp))
+    .action(withAdmin(async (admin, _store, accountName: string, o: { name: string; expires?: number }) => {
+      const { key, secret } = await admin.addApiKey(accountName, defined({ name: o.name, expiresAt: o.expires }));
+      io.stdout(`${secret}\n`);
+      io.stderr(`API key ${key.id} (${key.prefix}) created for ${accountName}; store it now, it is not shown again\n`);
+    }));
+  apikey
+    .command('list <account>')
+    .description('list the API keys of an account (never the secrets)')
+    .action(withAdmin(async (admin, _store, accountName: string) => {
+      for (const k of await admin.listApiKeys(accountName)) {
+        const state = k.revokedAt !== undefined ? `revoked ${formatMicros(k.revokedAt)}` : k.expiresAt !== undefined ? `expires ${formatMicros(k.expiresAt)}` : 'active';
+        io.stdout(`${k.id}\t${k.prefix}\t${k.name}\t${formatMicros(k.createdAt)}\t${state}\t${k.lastUsedAt !== undefined ? `last used ${formatMicros(k.lastUsedAt)}` : 'never used'}\n`);
+      }
+    }));
+  apikey
+    .command('revoke <account> <key>')
+    .description('revoke an API key (by id or prefix)')
+    .action(withAdmin(async (admin, _store, accountName: string, key: string) => {
+      await admin.revokeApiKey(accountName, key);
+    }));
+
   const root = program.command('root').description('manage API roots');
   root
     .command('add <path>')
@@ -137,6 +239,23 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .action(withAdmin(async (admin) => {
       for (const r of await admin.listApiRoots()) io.stdout(`${r.path}\t${r.country ?? '-'}\t${r.title}\t${r.maxContentLength}\n`);
     }));
+  root
+    .command('update <path>')
+    .description('change the title, description or max_content_length of an API root')
+    .option('--title <title>', 'title')
+    .option('--description <text>', 'description')
+    .addOption(new Option('--max-content-length <bytes>', 'largest accepted POST body').argParser(positiveInt))
+    .action(withAdmin(async (admin, _store, rootPath: string, o: { title?: string; description?: string; maxContentLength?: number }) => {
+      const changes = defined({ title: o.title, description: o.description, maxContentLength: o.maxContentLength });
+      if (Object.keys(changes).length === 0) throw new AdminError('nothing to change (see meridian root update --help)');
+      await admin.updateApiRoot(rootPath, changes);
+    }));
+  root
+    .command('remove <path>')
+    .description('delete an API root that has no collections left')
+    .action(withAdmin(async (admin, _store, rootPath: string) => {
+      await admin.removeApiRoot(rootPath);
+    }));
 
   const collection = program.command('collection').description('manage collections');
   collection
@@ -147,9 +266,11 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('--alias <alias>', 'alias (unique within the API root)')
     .option('--description <text>', 'description')
     .option('--id <uuid>', 'use this id instead of a new UUIDv4')
-    .addOption(new Option('--purpose <purpose>', 'intake (vendors write, curators read) or published').choices(['intake', 'published']).default('published'))
-    .action(withAdmin(async (admin, _store, o: { root: string; title: string; alias?: string; description?: string; id?: string; purpose: 'intake' | 'published' }) => {
-      const created = await admin.addCollection({ apiRoot: o.root, title: o.title, alias: o.alias, description: o.description, id: o.id, purpose: o.purpose });
+    .addOption(new Option('--purpose <purpose>', 'intake (vendors write, curators read) or published').choices(PURPOSES as string[]).default('published'))
+    .option('--default-marking <id...>', 'marking-definition ids added to posted objects that have no markings')
+    .option('--default-created-by <identity>', 'created_by_ref added to posted objects that have none')
+    .action(withAdmin(async (admin, _store, o: { root: string; title: string; alias?: string; description?: string; id?: string; purpose: CollectionPurpose; defaultMarking?: string[]; defaultCreatedBy?: string }) => {
+      const created = await admin.addCollection(defined({ apiRoot: o.root, title: o.title, alias: o.alias, description: o.description, id: o.id, purpose: o.purpose, enrichment: enrichmentOf(o) }));
       io.stdout(`${created.id}\n`);
     }));
   collection
@@ -160,6 +281,20 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       for (const c of await admin.listCollections(o.root)) io.stdout(`${c.apiRoot}\t${c.id}\t${c.alias ?? '-'}\t${c.purpose}\t${c.title}\n`);
     }));
   collection
+    .command('update <idOrAlias>')
+    .description('change the title, description, purpose or enrichment of a collection')
+    .option('--root <path>', 'API root (needed for an alias used in several roots)')
+    .option('--title <title>', 'title')
+    .option('--description <text>', 'description')
+    .addOption(new Option('--purpose <purpose>', 'intake or published').choices(PURPOSES as string[]))
+    .option('--default-marking <id...>', 'marking-definition ids added to posted objects that have no markings')
+    .option('--default-created-by <identity>', 'created_by_ref added to posted objects that have none')
+    .action(withAdmin(async (admin, _store, idOrAlias: string, o: { root?: string; title?: string; description?: string; purpose?: CollectionPurpose; defaultMarking?: string[]; defaultCreatedBy?: string }) => {
+      const changes = defined({ title: o.title, description: o.description, purpose: o.purpose, enrichment: enrichmentOf(o) });
+      if (Object.keys(changes).length === 0) throw new AdminError('nothing to change (see meridian collection update --help)');
+      await admin.updateCollection(idOrAlias, o.root, changes);
+    }));
+  collection
     .command('remove <idOrAlias>')
     .description('delete a collection with all its objects')
     .option('--root <path>', 'API root (needed for an alias used in several roots)')
@@ -167,18 +302,95 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       await admin.removeCollection(idOrAlias, o.root);
     }));
 
-  program
+  const grant = program
     .command('grant [account]')
-    .description('set the rights of an account, an organisation, or a role in one, on a collection (neither --read nor --write revokes)')
-    .requiredOption('--collection <idOrAlias>', 'collection id or alias')
+    .description('set the rights of an account, an organisation, or a role in one, on a collection (neither --read nor --write revokes); grant list / grant remove ID')
+    .enablePositionalOptions() // so that `grant list --collection …` reaches the subcommand
+    .option('--collection <idOrAlias>', 'collection id or alias (required)')
     .option('--root <path>', 'API root (needed for an alias used in several roots)')
     .option('--organisation <name>', 'grant to this organisation instead of an account')
     .addOption(new Option('--role <role>', 'with --organisation: only its accounts with this role').choices(ROLES as string[]))
     .option('--read', 'may read (GET objects, manifest, versions)')
     .option('--write', 'may write (POST objects)')
-    .addOption(new Option('--max-tlp <level>', 'hide objects marked above this TLP level; red names the subject a TLP:RED recipient').choices(['clear', 'green', 'amber', 'amber+strict', 'red']))
-    .action(withAdmin(async (admin, _store, accountName: string | undefined, o: { collection: string; root?: string; organisation?: string; role?: Role; read?: boolean; write?: boolean; maxTlp?: TlpLevel }) => {
-      await admin.grant({ collection: o.collection, apiRoot: o.root, account: accountName, organisation: o.organisation, role: o.role, read: o.read, write: o.write, maxTlp: o.maxTlp });
+    .addOption(new Option('--max-tlp <level>', 'hide objects marked above this TLP level; red names the subject a TLP:RED recipient (default amber+strict)').choices(TLP_LEVELS as string[]))
+    .action(withAdmin(async (admin, _store, accountName: string | undefined, o: { collection?: string; root?: string; organisation?: string; role?: Role; read?: boolean; write?: boolean; maxTlp?: TlpLevel }) => {
+      if (o.collection === undefined) throw new AdminError("required option '--collection <idOrAlias>' not specified");
+      await admin.grant(defined({ collection: o.collection, apiRoot: o.root, account: accountName, organisation: o.organisation, role: o.role, read: o.read, write: o.write, maxTlp: o.maxTlp }));
+    }));
+  grant
+    .command('list')
+    .description('list grants: id, API root, collection, subject, rights, TLP cap')
+    .option('--collection <idOrAlias>', 'only this collection')
+    .option('--root <path>', 'API root of the collection alias')
+    .option('--account <name>', 'only the grants to this account')
+    .option('--organisation <name>', 'only the grants to this organisation')
+    .option('--json', 'one JSON object per line')
+    .action(withAdmin(async (admin, store, o: { collection?: string; root?: string; account?: string; organisation?: string; json?: boolean }) => {
+      for (const g of await admin.listGrants(defined({ collection: o.collection, apiRoot: o.root, account: o.account, organisation: o.organisation }))) {
+        const v = await grantView(store, g);
+        if (o.json) io.stdout(`${JSON.stringify(v)}\n`);
+        else {
+          const subject = v.account !== undefined ? `account:${v.account}` : `organisation:${v.organisation ?? '?'}${v.role ? `/${v.role}` : ''}`;
+          const rights = [v.read ? 'read' : '', v.write ? 'write' : ''].filter(Boolean).join('+');
+          io.stdout(`${v.id}\t${v.api_root ?? '-'}\t${v.collection_alias ?? v.collection}\t${subject}\t${rights}\t${v.max_tlp}\n`);
+        }
+      }
+    }));
+  grant
+    .command('remove <id>')
+    .description('delete a grant by its id (see grant list)')
+    .action(withAdmin(async (admin, _store, id: string) => {
+      await admin.removeGrant(id);
+    }));
+
+  program
+    .command('audit')
+    .description('read the audit log (oldest first)')
+    .option('--actor <name>', 'only this actor (account name, or cli:<user>)')
+    .option('--action <action>', 'only this action (e.g. grant.set, object.delete, login)')
+    .addOption(new Option('--outcome <outcome>', 'only successes or failures').choices(['success', 'failure']))
+    .option('--target <target>', 'only this target')
+    .addOption(new Option('--since <timestamp>', 'from this time (RFC 3339)').argParser(timestamp))
+    .addOption(new Option('--until <timestamp>', 'up to this time (RFC 3339)').argParser(timestamp))
+    .addOption(new Option('--limit <n>', 'at most this many events').argParser(positiveInt).default(1000))
+    .option('--json', 'one JSON object per line')
+    .action(withAdmin(async (admin, _store, o: { actor?: string; action?: string; outcome?: 'success' | 'failure'; target?: string; since?: number; until?: number; limit: number; json?: boolean }) => {
+      const query: AuditQuery = defined({ actor: o.actor, action: o.action, outcome: o.outcome, target: o.target, since: o.since, until: o.until, limit: o.limit });
+      for (const e of await admin.auditLog(query)) {
+        const v = auditView(e);
+        if (o.json) io.stdout(`${JSON.stringify(v)}\n`);
+        else io.stdout(`${v.seq}\t${v.at}\t${v.actor ?? '-'}\t${v.action}\t${v.outcome}\t${v.target ?? '-'}\t${v.remote ?? '-'}\t${v.detail ? JSON.stringify(v.detail) : ''}\n`);
+      }
+    }));
+
+  program
+    .command('hash-password')
+    .description('read a password from standard input and print its scrypt hash (for password_hash in a layout file)')
+    .action(async () => {
+      io.stdout(`${await hashPasswordForLayout(await readSecret(io.stdin))}\n`);
+    });
+
+  program
+    .command('apply <file>')
+    .description('apply a layout file (JSON or YAML): organisations, API roots, collections, accounts, grants; idempotent ("-" reads standard input)')
+    .option('--check', 'only validate the file against the schema and the store; change nothing')
+    .action(withAdmin(async (admin, store, file: string, o: { check?: boolean }) => {
+      const source = file === '-' ? 'stdin' : file;
+      let text: string;
+      try {
+        text = file === '-' ? await readSecret(io.stdin) : readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new LayoutError([`${source}: ${(err as Error).message}`]);
+      }
+      if (o.check) {
+        await checkReferences(store, validateLayout(parseLayout(text, source), io.env));
+        io.stdout(`${source}: valid\n`);
+        return;
+      }
+      const report = await applyLayoutText(store, admin, text, io.env, source);
+      for (const c of report.created) io.stdout(`created ${c}\n`);
+      for (const u of report.updated) io.stdout(`updated ${u}\n`);
+      io.stdout(report.created.length || report.updated.length ? `${report.created.length} created, ${report.updated.length} updated, ${report.unchanged} unchanged\n` : `nothing to change (${report.unchanged} unchanged)\n`);
     }));
 
   program
@@ -199,7 +411,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       io.stderr(`meridian: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof AdminError || err instanceof StoreConflictError) {
+    if (err instanceof AdminError || err instanceof StoreConflictError || err instanceof LayoutError) {
       io.stderr(`meridian: ${err.message}\n`);
       return 1;
     }
