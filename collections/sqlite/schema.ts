@@ -151,6 +151,13 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_pending ON submissions(status) WHERE status = 'pending';
 -- status retention purge (§4.3)
 CREATE INDEX IF NOT EXISTS submissions_completed ON submissions(completed_at) WHERE status = 'complete';
+-- POST (§5.5): the retained body of a pending submission, in a row of its own. SQLite rewrites a
+-- whole row on UPDATE, so with the body beside the counts every batch rewrote a 50 MB blob.
+-- (submissions.body stays for data directories written before this table.)
+CREATE TABLE IF NOT EXISTS submission_bodies (
+  submission_id TEXT PRIMARY KEY,
+  body BLOB NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS submission_items (
   submission_id TEXT NOT NULL,

@@ -645,9 +645,10 @@ export class SqliteStore implements Store {
 
   async createSubmission(s: NewSubmission): Promise<void> {
     this.db.transaction(() => {
-      this.stmt(`INSERT INTO submissions (id, api_root, collection_id, account_id, request_timestamp, status, total_count, pending_count, body)
-                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`)
-        .run(s.id, s.apiRoot, s.collectionId, s.accountId, s.requestTimestamp, s.items.length, s.items.length, s.body);
+      this.stmt(`INSERT INTO submissions (id, api_root, collection_id, account_id, request_timestamp, status, total_count, pending_count)
+                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`)
+        .run(s.id, s.apiRoot, s.collectionId, s.accountId, s.requestTimestamp, s.items.length, s.items.length);
+      this.stmt('INSERT INTO submission_bodies (submission_id, body) VALUES (?, ?)').run(s.id, s.body);
       const item = this.stmt("INSERT INTO submission_items (submission_id, idx, object_id, version, outcome) VALUES (?, ?, ?, ?, 'pending')");
       s.items.forEach((it, idx) => item.run(s.id, idx, it.id, it.version));
     }).immediate();
@@ -685,7 +686,10 @@ export class SqliteStore implements Store {
   }
 
   async completeSubmission(submissionId: string): Promise<void> {
-    this.stmt("UPDATE submissions SET status = 'complete', completed_at = ?, body = NULL WHERE id = ?").run(Date.now() * 1000, submissionId);
+    this.db.transaction(() => {
+      this.stmt("UPDATE submissions SET status = 'complete', completed_at = ?, body = NULL WHERE id = ?").run(Date.now() * 1000, submissionId);
+      this.stmt('DELETE FROM submission_bodies WHERE submission_id = ?').run(submissionId);
+    }).immediate();
   }
 
   async getSubmission(submissionId: string): Promise<SubmissionRecord | undefined> {
@@ -707,7 +711,7 @@ export class SqliteStore implements Store {
   async pendingSubmissions(): Promise<Array<SubmissionRecord & { body: Buffer; pendingIndexes: number[] }>> {
     return this.stmt("SELECT * FROM submissions WHERE status = 'pending' ORDER BY request_timestamp").all().map((r) => ({
       ...toSubmission(r),
-      body: r.body as Buffer,
+      body: (this.stmt('SELECT body FROM submission_bodies WHERE submission_id = ?').get(r.id)?.body ?? r.body ?? Buffer.alloc(0)) as Buffer,
       pendingIndexes: this.stmt("SELECT idx FROM submission_items WHERE submission_id = ? AND outcome = 'pending' ORDER BY idx").all(r.id).map((i) => i.idx as number),
     }));
   }
