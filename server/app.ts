@@ -11,6 +11,7 @@ import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
 import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
 import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
+import { mountTokenEndpoint } from './auth/token-endpoint.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ROUTES } from './routes.js';
@@ -68,7 +69,7 @@ export function createApp(parts: AppParts): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', false); // we parse the raw query ourselves (repeats matter, §3.4)
-  const auth = new Authenticator(store, config.authCacheSeconds);
+  const auth = new Authenticator(store, config);
 
   app.use((req, res, next) => {
     const id = randomUUID();
@@ -90,6 +91,9 @@ export function createApp(parts: AppParts): express.Express {
   app.get('/readyz', (_req, res, next) => {
     store.listApiRoots().then(() => res.json({ status: 'ready', store: store.kind }), next);
   });
+
+  // Credentials → Bearer token (answers JSON, needs no TAXII Accept).
+  mountTokenEndpoint(app, auth);
 
   // Everything else is TAXII: authenticate, then negotiate (§3.1).
   app.use(auth.middleware());

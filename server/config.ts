@@ -30,6 +30,16 @@ export const CONFIG_SCHEMA = {
     scoIds: { enum: ['keep', 'fill', 'recompute'], default: 'fill', description: 'SCO ids on POST: fill missing, recompute non-deterministic, or keep' },
     authCacheSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'how long a verified Basic credential is cached (0 = never)' },
     pagingSecret: { type: 'string', minLength: 32, description: 'HMAC key for next tokens; by default a random key kept in the store' },
+    jwtAlgorithm: { enum: ['HS256', 'RS256', 'ES256'], default: 'HS256', description: 'the one algorithm access tokens are signed and verified with' },
+    jwtSecret: { type: 'string', minLength: 32, description: 'HS256 key for access tokens; by default a random key kept in the store' },
+    jwtPrivateKeyFile: { type: 'string', minLength: 1, description: 'PEM private key (RS256: RSA, ES256: P-256) signing access tokens' },
+    jwtPublicKeyFile: { type: 'string', minLength: 1, description: 'PEM public key verifying access tokens (default: derived from the private key)' },
+    jwtIssuer: { type: 'string', minLength: 1, default: 'meridian', description: 'iss of access tokens (issued and required)' },
+    jwtAudience: { type: 'string', minLength: 1, default: 'meridian-taxii', description: 'aud of access tokens (issued and required)' },
+    tokenTtlSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 900, description: 'lifetime of access tokens from POST /auth/token' },
+    loginFailureLimit: { type: 'integer', minimum: 1, maximum: 10000, default: 5, description: 'failed logins of one name (since its last success) within loginWindowSeconds before it is slowed down' },
+    loginAddressFailureLimit: { type: 'integer', minimum: 1, maximum: 100000, default: 20, description: 'failed logins from one address within loginWindowSeconds before it is slowed down' },
+    loginWindowSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 900, description: 'window of the failed-login counts, and the longest wait (429 Retry-After)' },
   },
 } as const;
 
@@ -55,6 +65,16 @@ export interface Config {
   scoIds: 'keep' | 'fill' | 'recompute';
   authCacheSeconds: number;
   pagingSecret?: string;
+  jwtAlgorithm: 'HS256' | 'RS256' | 'ES256';
+  jwtSecret?: string;
+  jwtPrivateKeyFile?: string;
+  jwtPublicKeyFile?: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  tokenTtlSeconds: number;
+  loginFailureLimit: number;
+  loginAddressFailureLimit: number;
+  loginWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -119,5 +139,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   const config = merged as unknown as Config;
   if (config.defaultPageSize > config.maxPageSize) throw new ConfigError('invalid configuration — defaultPageSize must not exceed maxPageSize');
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('invalid configuration — tlsCert and tlsKey go together');
+  if (config.jwtAlgorithm !== 'HS256' && !config.jwtPrivateKeyFile) throw new ConfigError(`invalid configuration — jwtAlgorithm ${config.jwtAlgorithm} needs jwtPrivateKeyFile`);
+  if (config.jwtAlgorithm === 'HS256' && (config.jwtPrivateKeyFile || config.jwtPublicKeyFile)) throw new ConfigError('invalid configuration — jwtPrivateKeyFile/jwtPublicKeyFile need jwtAlgorithm RS256 or ES256');
   return Object.freeze(config);
 }
