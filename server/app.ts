@@ -12,6 +12,7 @@ import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
 import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { mountTokenEndpoint } from './auth/token-endpoint.js';
+import { readBody } from './http/body.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ROUTES } from './routes.js';
@@ -51,16 +52,6 @@ function queryOf(req: Request, endpoint: FilteredEndpoint) {
 function param(req: Request, name: string): string {
   const value = req.params[name];
   return typeof value === 'string' ? value : '';
-}
-
-/** Reads the body up to the API root's max_content_length; beyond it a 413 without reading on (§5.5). */
-function readBody(req: Request, res: Response, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    express.raw({ type: () => true, limit, inflate: true })(req, res, (err?: unknown) => {
-      if (err) reject(err);
-      else resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-    });
-  });
 }
 
 export function createApp(parts: AppParts): express.Express {
@@ -124,7 +115,7 @@ export function createApp(parts: AppParts): express.Express {
           }
           // Access is settled before a byte of the body is read.
           const maxContentLength = await service.writableLimit(caller(res), apiRoot, collectionId);
-          const body = await readBody(req, res, maxContentLength);
+          const body = await readBody(req, maxContentLength);
           send(res, await service.addObjects(caller(res), apiRoot, collectionId, body));
         },
       },
@@ -159,7 +150,6 @@ export function createApp(parts: AppParts): express.Express {
     const requestId = res.locals.requestId as string | undefined;
     const error = toTaxiiError(err);
     if (error.status >= 500) logger.error({ err, requestId }, 'request failed');
-    if (error.code === 'TAXII_ERR_TOO_LARGE') res.setHeader('Connection', 'close'); // do not read the rest
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
     res.status(error.status).setHeader('Content-Type', TAXII_MEDIA_TYPE);
     res.end(JSON.stringify(error.toJSON(requestId)));
@@ -171,10 +161,6 @@ export function createApp(parts: AppParts): express.Express {
 export function toTaxiiError(err: unknown): TaxiiError {
   if (err instanceof TaxiiError) return err;
   if (err instanceof StoreUnavailableError) return new TaxiiError('TAXII_ERR_UNAVAILABLE', 'The data store is unavailable; try again shortly.').withHeader('Retry-After', '5');
-  const type = (err as { type?: string } | null)?.type;
-  if (type === 'entity.too.large') return new TaxiiError('TAXII_ERR_TOO_LARGE', 'The request body exceeds the API root\'s max_content_length (TAXII 2.1 §4.2.1).');
-  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return new TaxiiError('TAXII_ERR_BAD_REQUEST', 'The request body could not be read completely.');
-  if (type === 'encoding.unsupported') return new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', 'The Content-Encoding of the request is not supported.');
   const status = (err as { status?: number } | null)?.status;
   if (typeof status === 'number' && status === 400) return new TaxiiError('TAXII_ERR_BAD_REQUEST', 'The request could not be understood.');
   return new TaxiiError('TAXII_ERR_INTERNAL', 'The server failed to handle this request; it has been logged.');

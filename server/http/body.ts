@@ -1,0 +1,72 @@
+// Request bodies of POST …/objects/ (TAXII 2.1 §5.5): read up to the API root's
+// max_content_length and not a byte further. A declared length over the limit is refused before
+// reading; a chunked or compressed body is refused the moment it passes the limit, its rest is
+// dropped unread (up to a cap, then the connection is cut). The limit applies to the decoded bytes, so a
+// small gzip bomb cannot expand past it.
+import type { IncomingMessage } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { TaxiiError } from '../../taxii/errors.js';
+
+/** Bytes of an oversize or broken body read and dropped before the connection is cut. */
+const DISCARD_CAP = 64 * 1024 * 1024;
+
+function tooLarge(limit: number): TaxiiError {
+  return new TaxiiError('TAXII_ERR_TOO_LARGE', `The request body exceeds the API root's max_content_length of ${limit} bytes (TAXII 2.1 §4.2.1).`);
+}
+
+function decoder(encoding: string): Transform | undefined {
+  switch (encoding) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
+
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  let source: Readable = req;
+  if (encoding !== 'identity') {
+    const d = decoder(encoding);
+    if (!d) return Promise.reject(new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${encoding}" is not supported (gzip, deflate, br).`));
+    source = req.pipe(d);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      source.removeAllListeners('data');
+      if (err) {
+        // Discard what is still coming (never kept) so that the client, still writing, gets to read
+        // the error; a client that keeps going far past the limit is cut off.
+        req.unpipe();
+        let discarded = 0;
+        req.on('data', (chunk: Buffer) => {
+          discarded += chunk.length;
+          if (discarded > DISCARD_CAP) req.socket.destroy();
+        });
+        req.resume();
+        reject(err);
+      } else resolve(Buffer.concat(chunks, size));
+    };
+    source.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(tooLarge(limit));
+      else chunks.push(chunk);
+    });
+    source.on('end', () => finish());
+    source.on('error', () => finish(new TaxiiError('TAXII_ERR_BAD_REQUEST', encoding === 'identity' ? 'The request body could not be read.' : `The request body is not valid ${encoding} data.`)));
+    req.on('aborted', () => finish(new TaxiiError('TAXII_ERR_BAD_REQUEST', 'The request body was cut short.')));
+  });
+}
