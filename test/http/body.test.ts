@@ -19,7 +19,7 @@ describe('HTTP §5.5 POST bodies: encodings and the size limit', function () {
     servers.push(server);
     const { port } = server.address() as AddressInfo;
     const post = async (body: Buffer, headers: Record<string, string> = {}) => {
-      const res = await fetch(`http://127.0.0.1:${port}/api1/collections/main/objects/`, { method: 'POST', headers: { Authorization: vendor.auth, Accept: TAXII, 'Content-Type': TAXII, ...headers }, body });
+      const res = await fetch(`http://127.0.0.1:${port}/api1/collections/main/objects/`, { method: 'POST', headers: { Authorization: vendor.auth, Accept: TAXII, 'Content-Type': TAXII, ...headers }, body: new Uint8Array(body) });
       return { status: res.status, body: await res.json() };
     };
     return { t, port, auth: vendor.auth, post };
