@@ -1,0 +1,258 @@
+// The MongoDB store's documents and indexes (ARCHITECTURE §5, STYLE habit 14). Every index is named
+// after the endpoint that needs it and is created at start-up (objects_<root> when the root is first
+// used). Identities live in `_id` (a hash, see identityId) as well as in unique indexes: `_id` is
+// enforced by every MongoDB-compatible server, secondary unique indexes guard the rest on real MongoDB.
+import { createHash } from 'node:crypto';
+import mongoose, { Schema } from 'mongoose';
+
+/** A deterministic ObjectId for an identity: a second insert of the same identity fails with 11000. */
+export function identityId(...parts: string[]): mongoose.Types.ObjectId {
+  return new mongoose.Types.ObjectId(createHash('sha256').update(parts.join('\u0000')).digest().subarray(0, 12));
+}
+
+/** The MongoDB collection holding the STIX objects of one API root (paths are [a-z0-9_-]). */
+export function objectsCollectionName(apiRoot: string): string {
+  return `objects_${apiRoot}`;
+}
+
+/** `vid` of an object that carries no version: it has one version only, whatever its date_added. */
+export const UNVERSIONED = '-';
+
+export interface ObjectDoc {
+  _id: mongoose.Types.ObjectId;
+  collectionId: string;
+  /** µs since the epoch; exact as a double up to 2^53. */
+  dateAdded: number;
+  id: string;
+  type: string;
+  version?: string;
+  versionKey: string;
+  /** Duplicate identity: versionKey, or UNVERSIONED for objects without modified/created. */
+  vid: string;
+  specVersion: string;
+  mediaType: string;
+  isFirst: boolean;
+  isLast: boolean;
+  isLatestSpec: boolean;
+  /** TLP rank of the object's markings (TLP_RANK); queries under a grant's cap filter on it. */
+  tlp: number;
+  submissionId: string;
+  /** Pipeline warnings (JSON list of findings), kept as provenance. */
+  warnings?: string;
+  /** The normalised STIX object exactly as serialised at ingest, returned byte for byte. */
+  json: string;
+}
+
+export interface Lease {
+  token: string;
+  /** First date_added of the allocated range: readers see nothing at or after it until released. */
+  start: number;
+  /** When it was taken (µs); a lease older than LEASE_US is a crashed writer's and is ignored. */
+  at: number;
+}
+
+export interface CollectionDoc {
+  _id: mongoose.Types.ObjectId;
+  id: string;
+  apiRoot: string;
+  seq: number;
+  title: string;
+  description?: string;
+  alias?: string;
+  purpose: string;
+  /** JSON of CollectionRecord.enrichment, kept exact. */
+  enrichment?: string;
+  /** `<apiRoot>/<alias>`, only when there is an alias: a sparse single-field unique key. */
+  aliasKey?: string;
+  mediaTypes: string[];
+  createdAt: number;
+  /** High-water mark of date_added, advanced atomically by compare-and-set. */
+  lastDateAdded: number;
+  leases: Lease[];
+}
+
+// strict: false on every schema: a field this version does not know is kept, never silently dropped.
+const base = { strict: false, versionKey: false, autoIndex: false, autoCreate: false } as const;
+
+export const objectSchema = new Schema<ObjectDoc>({
+  collectionId: { type: String, required: true },
+  dateAdded: { type: Number, required: true },
+  id: { type: String, required: true },
+  type: { type: String, required: true },
+  version: String,
+  versionKey: { type: String, required: true },
+  vid: { type: String, required: true },
+  specVersion: { type: String, required: true },
+  mediaType: { type: String, required: true },
+  isFirst: Boolean,
+  isLast: Boolean,
+  isLatestSpec: Boolean,
+  tlp: Number,
+  submissionId: String,
+  warnings: String,
+  json: { type: String, required: true },
+}, base);
+// GET objects/ and manifest/ (§5.3, §5.4) with match[version]=all or exact versions: keyset on date_added
+objectSchema.index({ collectionId: 1, dateAdded: 1 }, { name: 'objects_page', unique: true });
+// GET objects/ and manifest/ with the default match[version]=last: the polling hot path
+objectSchema.index({ collectionId: 1, isLast: 1, dateAdded: 1 }, { name: 'objects_page_last' });
+// GET objects/ and manifest/ with match[version]=first
+objectSchema.index({ collectionId: 1, isFirst: 1, dateAdded: 1 }, { name: 'objects_page_first' });
+// GET objects/{id}/, versions/, DELETE (§5.6–5.8), match[id]; duplicate detection on POST (§5.5)
+objectSchema.index({ collectionId: 1, id: 1, vid: 1 }, { name: 'objects_by_id', unique: true });
+// match[type] on objects/ and manifest/
+objectSchema.index({ collectionId: 1, type: 1, dateAdded: 1 }, { name: 'objects_by_type' });
+
+export const organisationSchema = new Schema({
+  id: { type: String, required: true },
+  name: { type: String, required: true },
+  kind: String,
+  country: String,
+  disabled: Boolean,
+  createdAt: Number,
+}, base);
+// Admin organisation lookups by name and listing in name order
+organisationSchema.index({ name: 1 }, { name: 'organisations_by_name', unique: true });
+
+export const apiRootSchema = new Schema({
+  path: { type: String, required: true },
+  country: String,
+  seq: Number,
+  title: String,
+  description: String,
+  maxContentLength: Number,
+  createdAt: Number,
+}, base);
+// GET /{api-root}/ (§4.2): one document per path
+apiRootSchema.index({ path: 1 }, { name: 'api_roots_by_path', unique: true });
+// GET /taxii2/ (§4.1): API roots in creation order
+apiRootSchema.index({ seq: 1 }, { name: 'api_roots_discovery' });
+
+export const collectionSchema = new Schema<CollectionDoc>({
+  id: { type: String, required: true },
+  apiRoot: { type: String, required: true },
+  seq: Number,
+  title: String,
+  description: String,
+  alias: String,
+  purpose: String,
+  enrichment: String,
+  aliasKey: String,
+  mediaTypes: [String],
+  createdAt: Number,
+  lastDateAdded: Number,
+  leases: [{ _id: false, token: String, start: Number, at: Number }],
+}, base);
+// GET {api-root}/collections/{alias}/ (§5.2): an alias is unique within its API root
+collectionSchema.index({ aliasKey: 1 }, { name: 'collections_by_alias', unique: true, sparse: true });
+// GET {api-root}/collections/ (§5.1): stable (creation) order
+collectionSchema.index({ apiRoot: 1, seq: 1 }, { name: 'collections_by_root' });
+
+export const accountSchema = new Schema({
+  id: { type: String, required: true },
+  name: { type: String, required: true },
+  organisationId: String,
+  passwordHash: String,
+  roles: [String],
+  curatorRoots: [String],
+  disabled: Boolean,
+  credentialVersion: Number,
+  createdAt: Number,
+}, base);
+// Basic authentication on every request; admin account listing by name
+accountSchema.index({ name: 1 }, { name: 'accounts_by_name', unique: true });
+// Organisation changes (credential bumps of its members) and organisation deletes
+accountSchema.index({ organisationId: 1 }, { name: 'accounts_by_organisation' });
+
+/** `_id` is identityId('grant', collectionId, subject): one grant per collection and subject. */
+export const grantSchema = new Schema({
+  id: { type: String, required: true },
+  collectionId: { type: String, required: true },
+  accountId: String,
+  organisationId: String,
+  role: String,
+  canRead: Boolean,
+  canWrite: Boolean,
+  maxTlp: String,
+  createdAt: Number,
+}, base);
+// Admin grant endpoints by grant id
+grantSchema.index({ id: 1 }, { name: 'grants_by_id', unique: true });
+// Access checks on every request: an account's own grants
+grantSchema.index({ accountId: 1, createdAt: 1 }, { name: 'grants_by_account' });
+// Access checks on every request: the grants of an account's organisation (and its roles there)
+grantSchema.index({ organisationId: 1, role: 1 }, { name: 'grants_by_organisation' });
+// Collection deletes and per-collection grant listings
+grantSchema.index({ collectionId: 1, createdAt: 1 }, { name: 'grants_by_collection' });
+
+export const apiKeySchema = new Schema({
+  id: { type: String, required: true },
+  accountId: { type: String, required: true },
+  name: String,
+  prefix: { type: String, required: true },
+  hash: String,
+  createdAt: Number,
+  expiresAt: Number,
+  lastUsedAt: Number,
+  revokedAt: Number,
+}, base);
+// Authentication by API key: the public prefix finds the key
+apiKeySchema.index({ prefix: 1 }, { name: 'api_keys_by_prefix', unique: true });
+// Admin key listing per account; account deletes
+apiKeySchema.index({ accountId: 1, createdAt: 1 }, { name: 'api_keys_by_account' });
+
+export const auditSchema = new Schema({
+  seq: { type: Number, required: true },
+  at: Number,
+  actor: String,
+  action: String,
+  outcome: String,
+  target: String,
+  remote: String,
+  /** JSON, kept exact. */
+  detail: String,
+}, base);
+// GET /admin/v1/audit in order, paging by afterSeq
+auditSchema.index({ seq: 1 }, { name: 'audit_by_seq', unique: true });
+// GET /admin/v1/audit by actor, and login throttling (failures of one account name in a window)
+auditSchema.index({ actor: 1, action: 1, at: 1 }, { name: 'audit_by_actor' });
+// Login throttling by client address
+auditSchema.index({ remote: 1, action: 1, at: 1 }, { name: 'audit_by_remote' });
+// GET /admin/v1/audit by time range
+auditSchema.index({ at: 1 }, { name: 'audit_by_at' });
+
+export const submissionSchema = new Schema({
+  id: { type: String, required: true },
+  apiRoot: String,
+  collectionId: String,
+  accountId: String,
+  requestTimestamp: Number,
+  status: String,
+  totalCount: Number,
+  successCount: Number,
+  failureCount: Number,
+  pendingCount: Number,
+  completedAt: Number,
+  body: Buffer,
+}, base);
+// Crash recovery at start-up: submissions still pending, oldest first
+submissionSchema.index({ status: 1, requestTimestamp: 1 }, { name: 'submissions_pending' });
+// Status retention purge (§4.3)
+submissionSchema.index({ status: 1, completedAt: 1 }, { name: 'submissions_completed' });
+
+export const submissionItemSchema = new Schema({
+  submissionId: { type: String, required: true },
+  idx: { type: Number, required: true },
+  objectId: String,
+  version: String,
+  outcome: String,
+  message: String,
+  dateAdded: Number,
+}, base);
+// GET {api-root}/status/{status-id}/ (§4.3): items in envelope order; resumption of pending items
+submissionItemSchema.index({ submissionId: 1, idx: 1 }, { name: 'submission_items_by_submission', unique: true });
+
+/** Counters (creation order of API roots and collections) and server-wide secrets, by `_id`. */
+export const metaSchema = new Schema({
+  value: Schema.Types.Mixed,
+}, base);

@@ -1,0 +1,161 @@
+// The store contract on the MongoDB store, plus what only a shared, networked store has to survive:
+// concurrent writers, outages, and several server instances on one database.
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { MongoStore } from '../../collections/mongo/mongo-store.js';
+import { type Store, StoreUnavailableError } from '../../collections/store.js';
+import { type MongoTarget, mongoTarget } from '../helpers/mongo.js';
+import { stixObject, storeContract } from './store-contract.js';
+
+const target: MongoTarget = await mongoTarget();
+console.log(`    MongoDB store tests run against ${target.description}`);
+
+const uris = new WeakMap<Store, string>();
+
+function open(uri = target.uri()): MongoStore {
+  const store = new MongoStore({ uri, serverSelectionTimeoutMs: 500, startupTimeoutMs: 5000, retryDelayMs: 100, ...target.storeOptions });
+  uris.set(store, uri);
+  return store;
+}
+
+async function dropDatabase(uri: string): Promise<void> {
+  const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2000 }).asPromise();
+  await conn.dropDatabase();
+  await conn.close();
+}
+
+async function dispose(store: Store): Promise<void> {
+  await store.close();
+  await dropDatabase(uris.get(store)!);
+}
+
+storeContract(`mongodb (${target.real ? 'real MongoDB' : 'CongoDB stand-in'})`, { open: async () => open(), close: dispose });
+
+// Root-level: runs whatever subset of the file was selected.
+after(async function () {
+  await target.shutdown();
+});
+
+describe(`MongoDB store beyond the contract (${target.real ? 'real MongoDB' : 'CongoDB stand-in'})`, function () {
+  async function setUp(store: Store) {
+    await store.createApiRoot({ path: 'fr', title: 'France', maxContentLength: 1_000_000 });
+    const collectionId = randomUUID();
+    await store.createCollection({ id: collectionId, apiRoot: 'fr', title: 'Shared', purpose: 'published', mediaTypes: [] });
+    return collectionId;
+  }
+
+  async function submit(store: Store, collectionId: string, objects: ReturnType<typeof stixObject>[]) {
+    const id = randomUUID();
+    await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId: 'a', requestTimestamp: Date.now() * 1000, body: Buffer.from('{}'), items: objects.map((o) => ({ id: o.id, version: o.version ?? '' })) });
+    await store.ingest(id, objects.map((object, index) => ({ index, object })));
+    await store.completeSubmission(id);
+    return store.submissionItems(id);
+  }
+
+  it('stores an object once when many writers (two store instances) send it at the same time', async function () {
+    const uri = target.uri();
+    const a = open(uri);
+    const b = open(uri);
+    try {
+      const collectionId = await setUp(a);
+      const obj = stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' });
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(i % 2 ? a : b, collectionId, [obj])));
+      expect(results.map((r) => r[0]!.outcome)).to.deep.equal(Array(20).fill('success'));
+      expect(new Set(results.map((r) => r[0]!.dateAdded)).size).to.equal(1);
+      expect(await a.countObjects(collectionId)).to.equal(1);
+    } finally {
+      await b.close();
+      await dispose(a);
+    }
+  });
+
+  it('gives concurrent writers distinct, increasing date_added and consistent first/last flags', async function () {
+    const uri = target.uri();
+    const a = open(uri);
+    const b = open(uri);
+    try {
+      const collectionId = await setUp(a);
+      const id = `indicator--${randomUUID()}`;
+      const batches = Array.from({ length: 10 }, (_, i) => [stixObject('indicator', { id, modified: `20${10 + i}-01-01T00:00:00.000Z` }), stixObject('malware', { modified: '2020-01-01T00:00:00.000Z' })]);
+      await Promise.all(batches.map((batch, i) => submit(i % 2 ? a : b, collectionId, batch)));
+      const all = await a.queryManifest(collectionId, { versions: { all: true }, limit: 100 });
+      const dates = all.items.map((e) => e.dateAdded);
+      expect(new Set(dates).size).to.equal(20);
+      expect([...dates].sort((x, y) => x - y)).to.deep.equal(dates);
+      const last = await b.queryManifest(collectionId, { ids: [id], versions: { first: false, last: true, keys: [] }, limit: 10 });
+      expect(last.items.map((e) => e.version)).to.deep.equal(['2019-01-01T00:00:00.000Z']);
+      const first = await b.queryManifest(collectionId, { ids: [id], versions: { first: true, last: false, keys: [] }, limit: 10 });
+      expect(first.items.map((e) => e.version)).to.deep.equal(['2010-01-01T00:00:00.000Z']);
+    } finally {
+      await b.close();
+      await dispose(a);
+    }
+  });
+
+  it('fails fast with StoreUnavailableError while MongoDB is away and recovers by itself, losing nothing acknowledged', async function () {
+    if (!target.outage) {
+      console.log('      (skipped: the outage test stops the in-process stand-in; a real MongoDB is not stopped by the tests)');
+      this.skip();
+    }
+    const store = open();
+    try {
+      const collectionId = await setUp(store);
+      const before = await submit(store, collectionId, [stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' })]);
+      await target.outage.stop();
+      const started = Date.now();
+      let error: unknown;
+      try {
+        await submit(store, collectionId, [stixObject('malware', { modified: '2020-01-01T00:00:00.000Z' })]);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).to.be.instanceOf(StoreUnavailableError);
+      expect(Date.now() - started).to.be.below(5000);
+      await target.outage.start();
+      // The driver finds the server again on its own (heartbeat); no reconnect call.
+      let after: Awaited<ReturnType<typeof submit>> | undefined;
+      for (let i = 0; i < 100 && !after; i++) {
+        try {
+          after = await submit(store, collectionId, [stixObject('tool', { modified: '2020-01-01T00:00:00.000Z' })]);
+        } catch (err) {
+          if (!(err instanceof StoreUnavailableError)) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(after?.[0]?.outcome).to.equal('success');
+      const ids = (await store.queryObjects(collectionId, { versions: { all: true }, limit: 10 })).items.map((o) => o.id);
+      expect(ids).to.include(before[0]!.id);
+      expect(ids).to.include(after![0]!.id);
+    } finally {
+      await dispose(store);
+    }
+  });
+
+  it('reports StoreUnavailableError (not a hang) when MongoDB never answers at start-up', async function () {
+    const store = new MongoStore({ uri: 'mongodb://127.0.0.1:1/none', serverSelectionTimeoutMs: 100, startupTimeoutMs: 300, retryDelayMs: 50 });
+    let error: unknown;
+    try {
+      await store.listApiRoots();
+    } catch (err) {
+      error = err;
+    } finally {
+      await store.close();
+    }
+    expect(error).to.be.instanceOf(StoreUnavailableError);
+  });
+
+  it('orders strings in binary order (only a real MongoDB can show this)', async function () {
+    if (!target.real) {
+      console.log('      (skipped: the CongoDB stand-in sorts strings locale-like; runs only with a real MongoDB)');
+      this.skip();
+    }
+    const store = open();
+    try {
+      for (const name of ['b', 'B', 'a', 'C']) await store.createAccount({ id: randomUUID(), name, passwordHash: 'x', roles: [], curatorRoots: [], disabled: false });
+      expect((await store.listAccounts()).map((a) => a.name)).to.deep.equal(['B', 'C', 'a', 'b']);
+    } finally {
+      await dispose(store);
+    }
+  });
+});

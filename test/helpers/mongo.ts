@@ -1,0 +1,121 @@
+// Which MongoDB the MongoDB-store tests run against (ARCHITECTURE §9, ../shared/notes/mongo-stand-in.md):
+// a real one from MERIDIAN_TEST_MONGO_URL, else testcontainers where a Docker engine exists, else the
+// in-process CongoDB stand-in, whose storage we wrap so that secondary unique indexes are enforced.
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+
+export interface MongoTarget {
+  /** What the tests ran against, printed at the start of the suite. */
+  description: string;
+  /** True for a real mongod (binary string order, transactions, unique indexes of its own). */
+  real: boolean;
+  /** A fresh database on the target. */
+  uri(): string;
+  /** Extra MongoStore options the target needs. */
+  storeOptions: { serverMonitoringMode?: 'poll' };
+  /** Stop and restart the server (the stand-in only): outage tests. */
+  outage?: { stop(): Promise<void>; start(): Promise<void> };
+  shutdown(): Promise<void>;
+}
+
+function withDatabase(base: string, db: string): string {
+  const u = new URL(base);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+type Indexes = Array<{ name: string; key: Record<string, unknown>; unique?: boolean; sparse?: boolean }>;
+
+/**
+ * Makes CongoDB enforce unique secondary indexes (it lists them but only enforces `_id`): every
+ * insert and update is checked against the collection's unique indexes, one write at a time.
+ */
+function enforceUniqueIndexes(storage: any): void {
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const keyOf = (doc: Record<string, unknown>, key: Record<string, unknown>, sparse: boolean) => {
+    const fields = Object.keys(key);
+    const values = fields.map((f) => f.split('.').reduce<any>((v, p) => (v == null ? undefined : v[p]), doc));
+    if (sparse && values.every((v) => v === undefined)) return undefined;
+    return JSON.stringify(values.map((v) => v ?? null));
+  };
+  const check = async (db: string, coll: string, doc: Record<string, unknown>, self?: string) => {
+    const indexes = ((await storage.getIndexes(db, coll)) as Indexes).filter((i) => i.unique && i.name !== '_id_');
+    if (indexes.length === 0) return;
+    const all = (await storage.findAll(db, coll)) as Array<Record<string, any>>;
+    for (const index of indexes) {
+      const k = keyOf(doc, index.key, Boolean(index.sparse));
+      if (k === undefined) continue;
+      const clash = all.find((d) => d._id.toHexString() !== self && keyOf(d, index.key, Boolean(index.sparse)) === k);
+      if (clash) throw Object.assign(new Error(`E11000 Duplicate key error collection: ${db}.${coll} index: ${index.name}`), { code: 11000 });
+    }
+  };
+  const insertOne = storage.insertOne.bind(storage);
+  const updateById = storage.updateById.bind(storage);
+  storage.insertOne = (db: string, coll: string, doc: Record<string, unknown>) => serial(async () => {
+    await check(db, coll, doc);
+    return insertOne(db, coll, doc);
+  });
+  storage.updateById = (db: string, coll: string, id: any, doc: Record<string, unknown>) => serial(async () => {
+    await check(db, coll, doc, id.toHexString());
+    return updateById(db, coll, id, doc);
+  });
+}
+
+async function standIn(): Promise<MongoTarget> {
+  const { CongoServer } = await import('@push.rocks/smartmongo/dist_ts/congodb/index.js');
+  // A fixed port, so a restarted server is found at the same address by the running client.
+  const port = await freePort();
+  const server = new CongoServer({ port, host: '127.0.0.1' });
+  enforceUniqueIndexes(server.getStorage());
+  await server.start();
+  return {
+    description: `the CongoDB stand-in (@push.rocks/smartmongo 2.2.0, in process, 127.0.0.1:${port}) with unique indexes enforced by the test harness — NOT a real MongoDB; set MERIDIAN_TEST_MONGO_URL to run on one`,
+    real: false,
+    // CongoDB announces a topologyVersion but answers a streaming hello once: the driver must poll.
+    storeOptions: { serverMonitoringMode: 'poll' },
+    uri: () => `mongodb://127.0.0.1:${port}/t${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+    // The memory storage outlives stop(): a restart models mongod coming back with its data.
+    outage: { stop: () => server.stop(), start: () => server.start() },
+    shutdown: () => server.stop(),
+  };
+}
+
+async function container(): Promise<MongoTarget | undefined> {
+  try {
+    const tc: any = await import('testcontainers' as string);
+    await tc.getContainerRuntimeClient();
+    const { MongoDBContainer } = await import('@testcontainers/mongodb' as string);
+    const started = await new MongoDBContainer('mongo:8').start();
+    const base = `${started.getConnectionString()}/?directConnection=true`;
+    return { description: 'a real MongoDB 8 in a testcontainers Docker container', real: true, storeOptions: {}, uri: () => withDatabase(base, `t${randomUUID().slice(0, 8)}`), shutdown: () => started.stop() };
+  } catch {
+    return undefined; // not installed, or no container runtime (the usual case here)
+  }
+}
+
+let target: Promise<MongoTarget> | undefined;
+
+/** The MongoDB for this test run, chosen once. */
+export function mongoTarget(): Promise<MongoTarget> {
+  return (target ??= (async () => {
+    const url = process.env.MERIDIAN_TEST_MONGO_URL;
+    if (url) return { description: `a real MongoDB at ${url.replace(/\/\/[^@/]*@/, '//***@')} (MERIDIAN_TEST_MONGO_URL)`, real: true, storeOptions: {}, uri: () => withDatabase(url, `meridian_test_${randomUUID().slice(0, 8)}`), shutdown: async () => undefined };
+    return (await container()) ?? standIn();
+  })());
+}
