@@ -119,7 +119,7 @@ export class AccessTokens {
       iat,
       exp,
     };
-    const token = jwt.sign({ ...claims, iss: this.settings.issuer, aud: this.settings.audience }, sign, { algorithm: this.settings.algorithm, noTimestamp: true });
+    const token = jwt.sign({ ...claims, iss: this.settings.issuer, aud: this.settings.audience }, sign, { algorithm: this.settings.algorithm });
     return { token, claims };
   }
 
@@ -143,7 +143,7 @@ export class AccessTokens {
     const { sub, pwv, akp, jti, iat, exp } = payload as Record<string, unknown>;
     const now = Date.now() / 1000;
     if (typeof sub !== 'string' || typeof pwv !== 'string' || typeof jti !== 'string' || (akp !== undefined && typeof akp !== 'string')) throw new InvalidTokenError('The access token is invalid.');
-    if (typeof iat !== 'number' || typeof exp !== 'number' || iat > now + CLOCK_TOLERANCE_SECONDS || exp <= iat) throw new InvalidTokenError('The access token is invalid.');
+    if (typeof iat !== 'number' || typeof exp !== 'number' || iat > now + CLOCK_TOLERANCE_SECONDS || exp <= iat || exp - iat > this.settings.ttlSeconds) throw new InvalidTokenError('The access token is invalid.');
     return { sub, pwv, jti, iat, exp, ...(typeof akp === 'string' ? { akp } : {}) };
   }
 }
