@@ -1,5 +1,6 @@
 // The composition root: config → store → service → app. Used by `meridian serve` and by tests.
 import type { Store } from '../collections/store.js';
+import { MongoStore } from '../collections/mongo/mongo-store.js';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
 import { PageTokens } from '../taxii/paging.js';
 import { TaxiiService } from '../taxii/service.js';
@@ -7,8 +8,15 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
-/** Opens the store the configuration names (the embedded SQLite store in `dataDir`). */
-export function openStore(config: Pick<Config, 'dataDir'>): Store {
+/**
+ * Opens the store the configuration names: `store` = "sqlite" (default, in `dataDir`) or a
+ * mongodb:// URI. The MongoDB store connects in the background (retrying, logged); its first
+ * operations wait for it.
+ */
+export function openStore(config: Pick<Config, 'dataDir' | 'store'>, logger?: Logger): Store {
+  if (/^mongodb(\+srv)?:\/\//.test(config.store)) {
+    return new MongoStore({ uri: config.store, ...(logger ? { log: (level, message, fields) => logger[level]({ event: 'store', ...fields }, message) } : {}) });
+  }
   return new SqliteStore({ location: config.dataDir });
 }
 

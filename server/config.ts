@@ -10,6 +10,7 @@ export const CONFIG_SCHEMA = {
   additionalProperties: false,
   properties: {
     dataDir: { type: 'string', minLength: 1, default: './data', description: 'directory of the embedded store' },
+    store: { type: 'string', pattern: '^(sqlite|mongodb(\\+srv)?://.+)$', default: 'sqlite', description: 'sqlite (embedded, in dataDir) or a mongodb:// URI (env MERIDIAN_STORE)' },
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 8470 },
     publicBaseUrl: { type: 'string', pattern: '^https?://[^?#]+$', description: 'base URL clients see (behind a proxy); API roots are advertised under it' },
@@ -45,6 +46,8 @@ export const CONFIG_SCHEMA = {
 
 export interface Config {
   dataDir: string;
+  /** "sqlite" or a mongodb:// / mongodb+srv:// URI. */
+  store: string;
   host: string;
   port: number;
   publicBaseUrl?: string;
