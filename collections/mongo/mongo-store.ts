@@ -45,6 +45,7 @@ import {
   objectSchema,
   objectsCollectionName,
   organisationSchema,
+  submissionBodySchema,
   submissionItemSchema,
   submissionSchema,
 } from './schemas.js';
@@ -73,6 +74,8 @@ const MAJORITY = { writeConcern: { w: 'majority' as const } };
 /** A writer holding a date_added range longer than this has crashed; readers stop waiting for it. */
 const LEASE_US = 60_000_000;
 const DUPLICATE_KEY = 11000;
+/** Submission bodies are kept in chunks below MongoDB's 16 MB document limit. */
+const BODY_CHUNK = 8 * 1024 * 1024;
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongooseServerSelectionError',
   'MongoNotConnectedError', 'MongoPoolClearedError', 'MongoTopologyClosedError',
@@ -228,6 +231,7 @@ export class MongoStore implements Store {
   private readonly submissions: Model<any>;
   private readonly items: Model<any>;
   private readonly meta: Model<any>;
+  private readonly bodies: Model<any>;
 
   constructor(private readonly options: MongoStoreOptions) {
     this.log = options.log ?? (() => undefined);
@@ -245,6 +249,7 @@ export class MongoStore implements Store {
     this.submissions = this.conn.model('Submission', submissionSchema, 'submissions');
     this.items = this.conn.model('SubmissionItem', submissionItemSchema, 'submission_items');
     this.meta = this.conn.model('Meta', metaSchema, 'meta');
+    this.bodies = this.conn.model('SubmissionBody', submissionBodySchema, 'submission_bodies');
     this.conn.on('disconnected', () => { if (this.connectedOnce && !this.closed) this.log('warn', 'MongoDB connection lost; requests get 503 until it returns', { uri: redact(options.uri) }); });
     this.conn.on('reconnected', () => this.log('info', 'MongoDB connection restored', { uri: redact(options.uri) }));
     this.ready = this.connect();
@@ -281,7 +286,7 @@ export class MongoStore implements Store {
 
   /** Creates the named indexes and checks that each one exists as declared. */
   private async ensureIndexes(): Promise<void> {
-    for (const model of [this.organisations, this.apiRoots, this.collections, this.accounts, this.grants, this.apiKeys, this.audit, this.submissions, this.items]) await this.ensureModelIndexes(model);
+    for (const model of [this.organisations, this.apiRoots, this.collections, this.accounts, this.grants, this.apiKeys, this.audit, this.submissions, this.items, this.bodies]) await this.ensureModelIndexes(model);
     for (const r of await this.apiRoots.find({}, { path: 1 }).lean<Doc[]>()) await this.objectsFor(r.path);
   }
 
@@ -809,6 +814,42 @@ export class MongoStore implements Store {
     }
   }
 
+  // ---- migration (meridian migrate): not part of the Store interface ---------------------------
+
+  /** The highest date_added stored in the collection (0 when empty): where a resumed import continues. */
+  async highestDateAdded(collectionId: string): Promise<number> {
+    return this.op(async () => {
+      const c = await this.collectionDoc(collectionId);
+      if (!c) return 0;
+      const top = await (await this.objectsFor(c.apiRoot)).findOne({ collectionId }, { dateAdded: 1 }).sort({ dateAdded: -1 }).lean<Doc>(); // objects_page
+      return (top?.dateAdded as number | undefined) ?? 0;
+    });
+  }
+
+  /**
+   * Stores objects with the date_added they already have (moved from another store), idempotently
+   * (upsert by identity), and advances the collection's high-water mark past them.
+   */
+  async importObjects(collectionId: string, objects: Array<NewObject & { dateAdded: number; versionKey: string; submissionId?: string }>): Promise<void> {
+    return this.op(async () => {
+      const c = await this.collectionDoc(collectionId);
+      if (!c) throw new Error(`collection ${collectionId} does not exist in MongoDB`);
+      if (objects.length === 0) return;
+      const model = await this.objectsFor(c.apiRoot);
+      await model.bulkWrite(objects.map((o) => {
+        const vid = o.version === undefined ? UNVERSIONED : o.versionKey;
+        const doc = {
+          collectionId, dateAdded: o.dateAdded, id: o.id, type: o.type, ...opt('version', o.version), versionKey: o.versionKey, vid, specVersion: o.specVersion,
+          mediaType: o.mediaType, isFirst: false, isLast: false, isLatestSpec: false, tlp: o.tlp, submissionId: o.submissionId ?? 'migrated', ...opt('warnings', o.warnings), json: o.json,
+        };
+        return { replaceOne: { filter: { _id: identityId('object', collectionId, o.id, vid) }, replacement: doc, upsert: true } };
+      }), { ordered: false, ...MAJORITY });
+      const top = Math.max(...objects.map((o) => o.dateAdded));
+      await this.collections.updateOne({ _id: identityId('collection', collectionId) }, { $max: { lastDateAdded: top } }, MAJORITY); // _id
+      await this.refreshFlags(model, collectionId, objects.map((o) => o.id));
+    });
+  }
+
   /**
    * Takes `n` consecutive date_added values for the collection and a lease on them, by
    * compare-and-set on its document: unique and increasing across any number of server instances.
@@ -842,17 +883,19 @@ export class MongoStore implements Store {
 
   async createSubmission(s: NewSubmission): Promise<void> {
     return this.op(async () => {
-      // Items first: a crash in between leaves only unreachable items, never a submission without them.
-      if (s.items.length > 0) {
-        await this.items.collection.insertMany(
-          s.items.map((it, idx) => ({ _id: identityId('item', s.id, String(idx)), submissionId: s.id, idx, objectId: it.id, version: it.version, outcome: 'pending' })),
-          { ordered: true, ...MAJORITY },
+      // The body goes in chunks (a document holds at most 16 MB; envelopes may be larger), before the
+      // submission: a crash in between leaves only unreachable chunks, never a body-less submission.
+      const chunks = Math.ceil(s.body.length / BODY_CHUNK);
+      for (let n = 0; n < chunks; n++) {
+        await this.bodies.collection.replaceOne(
+          { _id: identityId('body', s.id, String(n)) },
+          { submissionId: s.id, n, data: s.body.subarray(n * BODY_CHUNK, (n + 1) * BODY_CHUNK) },
+          { upsert: true, ...MAJORITY },
         );
       }
       await this.submissions.collection.insertOne({
         _id: identityId('submission', s.id), id: s.id, apiRoot: s.apiRoot, collectionId: s.collectionId, accountId: s.accountId,
-        requestTimestamp: s.requestTimestamp, status: 'pending', totalCount: s.items.length, successCount: 0, failureCount: 0,
-        pendingCount: s.items.length, body: s.body,
+        requestTimestamp: s.requestTimestamp, status: 'pending', totalCount: s.totalCount, successCount: 0, failureCount: 0, pendingCount: s.totalCount,
       }, MAJORITY);
     });
   }
@@ -871,16 +914,15 @@ export class MongoStore implements Store {
       } else if (objects.length > 0) {
         await this.storeObjects(await this.objectsFor(c.apiRoot), collectionId, submissionId, objects, outcomes);
       }
-      await this.items.bulkWrite(items.map((item) => {
+      // _id per (submission, index): an item ingested before (a resumed batch) is a duplicate and keeps its outcome.
+      const docs = items.map((item) => {
         const o = outcomes.get(item.index)!;
         return {
-          updateOne: {
-            // _id; only a pending item changes, so a resumed batch counts nothing twice
-            filter: { _id: identityId('item', submissionId, String(item.index)), outcome: 'pending' },
-            update: { $set: { outcome: o.failure ? 'failure' : 'success', ...opt('message', o.failure), ...opt('dateAdded', o.dateAdded) } },
-          },
+          _id: identityId('item', submissionId, String(item.index)), submissionId, idx: item.index, objectId: item.id, version: item.version,
+          outcome: o.failure ? 'failure' : 'success', ...opt('message', o.failure), ...opt('dateAdded', o.dateAdded),
         };
-      }), { ordered: false, ...MAJORITY });
+      });
+      await this.insertIgnoringDuplicates(this.items, docs);
       await this.recount(submissionId);
     });
   }
@@ -929,7 +971,7 @@ export class MongoStore implements Store {
               isFirst: false, isLast: false, isLatestSpec: false, tlp: o.tlp, submissionId, ...opt('warnings', o.warnings), json: o.json,
             };
           });
-          const lost = await this.insertObjects(model, docs);
+          const lost = await this.insertIgnoringDuplicates(model, docs);
           fresh.forEach((e, n) => { if (e.index !== undefined && !lost.has(n)) outcomes.set(e.index, { dateAdded: docs[n]!.dateAdded }); });
           if (lost.size > 0) {
             // A concurrent writer stored the same identity first: we are its duplicate (or clash).
@@ -957,7 +999,7 @@ export class MongoStore implements Store {
   }
 
   /** Inserts unordered; returns the positions refused as duplicates (11000). */
-  private async insertObjects(model: Model<ObjectDoc>, docs: ObjectDoc[]): Promise<Set<number>> {
+  private async insertIgnoringDuplicates(model: Model<any>, docs: Doc[]): Promise<Set<number>> {
     try {
       await model.collection.insertMany(docs, { ordered: false, ...MAJORITY });
       return new Set();
@@ -971,23 +1013,27 @@ export class MongoStore implements Store {
 
   /** Sets the submission's counts from its items: idempotent, so a crash or a race leaves nothing off. */
   private async recount(submissionId: string): Promise<void> {
+    const _id = identityId('submission', submissionId);
+    const sub = await this.submissions.findById(_id, { totalCount: 1 }).lean<Doc>(); // _id
     const groups = await this.items.aggregate<{ _id: string; n: number }>([
       { $match: { submissionId } }, // submission_items_by_submission
       { $group: { _id: '$outcome', n: { $sum: 1 } } },
     ]);
     const n = (outcome: string) => groups.find((g) => g._id === outcome)?.n ?? 0;
-    await this.submissions.updateOne({ _id: identityId('submission', submissionId) }, { $set: { successCount: n('success'), failureCount: n('failure'), pendingCount: n('pending') } }, MAJORITY);
+    const pending = (sub?.totalCount ?? 0) - n('success') - n('failure');
+    await this.submissions.updateOne({ _id }, { $set: { successCount: n('success'), failureCount: n('failure'), pendingCount: pending } }, MAJORITY);
   }
 
   async completeSubmission(submissionId: string): Promise<void> {
     return this.op(async () => {
-      await this.submissions.updateOne({ _id: identityId('submission', submissionId) }, { $set: { status: 'complete', completedAt: Date.now() * 1000 }, $unset: { body: 1 } }, MAJORITY); // _id
+      await this.submissions.updateOne({ _id: identityId('submission', submissionId) }, { $set: { status: 'complete', completedAt: Date.now() * 1000 } }, MAJORITY); // _id
+      await this.bodies.deleteMany({ submissionId }); // submission_bodies_by_submission
     });
   }
 
   async getSubmission(submissionId: string): Promise<SubmissionRecord | undefined> {
     return this.op(async () => {
-      const doc = await this.submissions.findById(identityId('submission', submissionId), { body: 0 }).lean<Doc>(); // _id
+      const doc = await this.submissions.findById(identityId('submission', submissionId)).lean<Doc>(); // _id
       return doc ? toSubmission(doc) : undefined;
     });
   }
@@ -1003,8 +1049,13 @@ export class MongoStore implements Store {
       const subs = await this.submissions.find({ status: 'pending' }).sort({ requestTimestamp: 1 }).lean<Doc[]>(); // submissions_pending
       const out: Array<SubmissionRecord & { body: Buffer; pendingIndexes: number[] }> = [];
       for (const s of subs) {
-        const pending = await this.items.find({ submissionId: s.id, outcome: 'pending' }, { idx: 1 }).sort({ idx: 1 }).lean<Doc[]>(); // submission_items_by_submission
-        out.push({ ...toSubmission(s), body: toBuffer(s.body), pendingIndexes: pending.map((p) => p.idx as number) });
+        const done = new Set((await this.items.find({ submissionId: s.id }, { idx: 1 }).lean<Doc[]>()).map((i) => i.idx as number)); // submission_items_by_submission
+        const chunks = await this.bodies.find({ submissionId: s.id }).sort({ n: 1 }).lean<Doc[]>(); // submission_bodies_by_submission
+        out.push({
+          ...toSubmission(s),
+          body: Buffer.concat(chunks.map((c) => toBuffer(c.data))),
+          pendingIndexes: Array.from({ length: s.totalCount as number }, (_, i) => i).filter((i) => !done.has(i)),
+        });
       }
       return out;
     });

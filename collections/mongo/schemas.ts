@@ -233,7 +233,6 @@ export const submissionSchema = new Schema({
   failureCount: Number,
   pendingCount: Number,
   completedAt: Number,
-  body: Buffer,
 }, base);
 // Crash recovery at start-up: submissions still pending, oldest first
 submissionSchema.index({ status: 1, requestTimestamp: 1 }, { name: 'submissions_pending' });
@@ -249,8 +248,17 @@ export const submissionItemSchema = new Schema({
   message: String,
   dateAdded: Number,
 }, base);
-// GET {api-root}/status/{status-id}/ (§4.3): items in envelope order; resumption of pending items
+// GET {api-root}/status/{status-id}/ (§4.3): processed items in envelope order; resumption skips them
 submissionItemSchema.index({ submissionId: 1, idx: 1 }, { name: 'submission_items_by_submission', unique: true });
+
+/** The retained request body of a pending submission, in chunks; dropped when it completes. */
+export const submissionBodySchema = new Schema({
+  submissionId: { type: String, required: true },
+  n: { type: Number, required: true },
+  data: Buffer,
+}, base);
+// Crash recovery (pending submissions' bodies) and body removal on completion
+submissionBodySchema.index({ submissionId: 1, n: 1 }, { name: 'submission_bodies_by_submission', unique: true });
 
 /** Counters (creation order of API roots and collections) and server-wide secrets, by `_id`. */
 export const metaSchema = new Schema({

@@ -1,11 +1,19 @@
 // The store contract on the MongoDB store, plus what only a shared, networked store has to survive:
 // concurrent writers, outages, and several server instances on one database.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
+import request from 'supertest';
 import { MongoStore } from '../../collections/mongo/mongo-store.js';
+import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
+import { migrate } from '../../server/commands/migrate.js';
 import { type Store, StoreUnavailableError } from '../../collections/store.js';
 import { type MongoTarget, mongoTarget } from '../helpers/mongo.js';
+import { TAXII, indicator, testServer } from '../helpers/server.js';
 import { stixObject, storeContract } from './store-contract.js';
 
 const target: MongoTarget = await mongoTarget();
@@ -47,8 +55,8 @@ describe(`MongoDB store beyond the contract (${target.real ? 'real MongoDB' : 'C
 
   async function submit(store: Store, collectionId: string, objects: ReturnType<typeof stixObject>[]) {
     const id = randomUUID();
-    await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId: 'a', requestTimestamp: Date.now() * 1000, body: Buffer.from('{}'), items: objects.map((o) => ({ id: o.id, version: o.version ?? '' })) });
-    await store.ingest(id, objects.map((object, index) => ({ index, object })));
+    await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId: 'a', requestTimestamp: Date.now() * 1000, body: Buffer.from('{}'), totalCount: objects.length });
+    await store.ingest(id, objects.map((object, index) => ({ index, id: object.id, version: object.version ?? '', object })));
     await store.completeSubmission(id);
     return store.submissionItems(id);
   }
@@ -129,6 +137,75 @@ describe(`MongoDB store beyond the contract (${target.real ? 'real MongoDB' : 'C
       expect(ids).to.include(after![0]!.id);
     } finally {
       await dispose(store);
+    }
+  });
+
+  it('serves one store from two app instances: status and next tokens from one work on the other', async function () {
+    const uri = target.uri();
+    const storeA = open(uri);
+    const storeB = open(uri);
+    try {
+      const a = await testServer({}, storeA);
+      const b = await testServer({}, storeB);
+      await a.root('api1');
+      const c = await a.collection('api1', { title: 'Shared' });
+      const who = await a.account([], 'rw');
+      await a.grant(who, c.id, { read: true, write: true });
+      const objects = [indicator(), indicator(), indicator()];
+      const posted = await request(a.app).post(`/api1/collections/${c.id}/objects/`).set('Accept', TAXII).set('Content-Type', TAXII).set('Authorization', who.auth).send(JSON.stringify({ objects }));
+      expect(posted.status).to.equal(202);
+      await a.service.idle();
+      const status = await request(b.app).get(`/api1/status/${posted.body.id}/`).set('Accept', TAXII).set('Authorization', who.auth);
+      expect([status.status, status.body.status, status.body.success_count]).to.deep.equal([200, 'complete', 3]);
+      const seen: string[] = [];
+      let next: string | undefined;
+      for (let i = 0; i < 5; i++) {
+        const app = i % 2 ? a.app : b.app; // each page from the other instance
+        const page = await request(app).get(`/api1/collections/${c.id}/objects/?limit=1${next ? `&next=${encodeURIComponent(next)}` : ''}`).set('Accept', TAXII).set('Authorization', who.auth);
+        expect(page.status).to.equal(200);
+        seen.push(...page.body.objects.map((o: { id: string }) => o.id));
+        next = page.body.next;
+        if (!page.body.more) break;
+      }
+      expect(seen).to.deep.equal(objects.map((o) => o.id));
+    } finally {
+      await storeB.close();
+      await dispose(storeA);
+    }
+  });
+
+  it('migrates an embedded store into MongoDB, keeping date_added, resumably, with verified counts', async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meridian-migrate-'));
+    const uri = target.uri();
+    try {
+      const sqlite = new SqliteStore({ location: dir });
+      const collectionId = await setUp(sqlite);
+      const id = `indicator--${randomUUID()}`;
+      await submit(sqlite, collectionId, [stixObject('indicator', { id, modified: '2020-01-01T00:00:00.000Z' }), stixObject('indicator', { id, modified: '2021-01-01T00:00:00.000Z' }), stixObject('ipv4-addr', { extra: { value: '198.51.100.7' } })]);
+      await sqlite.appendAudit({ at: 1, actor: 'admin', action: 'collection.add', outcome: 'success' });
+      const before = (await sqlite.queryManifest(collectionId, { versions: { all: true }, limit: 10 })).items;
+      await sqlite.close();
+      const lines: string[] = [];
+      const progress = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+      const first = await migrate({ from: dir, to: uri, progress, batchSize: 2 });
+      expect(first.ok, JSON.stringify(first.counts)).to.equal(true);
+      expect(lines.join('')).to.match(/objects: 3\/3/);
+      const again = await migrate({ from: dir, to: uri, batchSize: 2 }); // a resumed (here: repeated) run adds nothing
+      expect(again.ok, JSON.stringify(again.counts)).to.equal(true);
+      const mongo = open(uri);
+      try {
+        const after = (await mongo.queryManifest(collectionId, { versions: { all: true }, limit: 10 })).items;
+        expect(after).to.deep.equal(before);
+        const last = await mongo.queryManifest(collectionId, { ids: [id], versions: { first: false, last: true, keys: [] }, limit: 10 });
+        expect(last.items.map((e) => e.version)).to.deep.equal(['2021-01-01T00:00:00.000Z']);
+        // New objects continue after the migrated date_added values.
+        const added = await submit(mongo, collectionId, [stixObject('tool', { modified: '2020-01-01T00:00:00.000Z' })]);
+        expect(added[0]!.dateAdded).to.be.greaterThan(before[before.length - 1]!.dateAdded);
+      } finally {
+        await dispose(mongo);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
