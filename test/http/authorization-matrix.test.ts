@@ -289,13 +289,16 @@ describe('authorization matrix (issue 4)', function () {
       }
     });
 
-    it('the country fence holds even against a stray grant: a member agency never reaches another country\'s root (access model)', async () => {
+    it('the country fence holds even against a stray grant: a member agency never reaches another country\'s root', async () => {
       // Admin refuses such a grant; put one into the store directly, as a buggy tool might.
       await w.t.store.putGrant({ collectionId: w.c['B/published'].id, organisationId: (await w.t.store.getOrganisationByName('fr-police'))!.id, canRead: true, canWrite: false, maxTlp: 'red' });
       try {
         const account = (await w.t.store.getAccountByName('sub-a'))!;
         const organisation = await w.t.store.getOrganisation(account.organisationId!);
         expect(await accessTo(w.t.store, { account, ...(organisation ? { organisation } : {}) }, w.c['B/published'])).to.include({ canRead: false, canWrite: false });
+        // And over HTTP (the authenticated caller carries its organisation).
+        for (const suffix of ['/', '/objects/']) expectError(await w.taxii('get', `/de/collections/${w.c['B/published'].id}${suffix}`, 'subscriber-A'), 404, 'TAXII_ERR_NOT_FOUND');
+        expect(json(await w.taxii('get', '/taxii2/', 'subscriber-A')).api_roots).to.deep.equal(['https://taxii.example.org/fr/']);
       } finally {
         const stray = (await w.t.store.listGrants({ collectionId: w.c['B/published'].id })).find((g) => g.organisationId && !g.role);
         await w.t.store.deleteGrant(stray!.id);
