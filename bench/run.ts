@@ -106,12 +106,12 @@ async function bulkLoad(dataDir: string, collectionId: string, objects: Iterable
   let batch: Array<Record<string, unknown>> = [];
   const flush = async () => {
     const id = `bulk-${count}`;
-    await store.createSubmission({ id, apiRoot: 'bench', collectionId, accountId: 'bench', requestTimestamp: Date.now() * 1000, body: Buffer.alloc(0), items: batch.map((o) => ({ id: o.id as string, version: (o.modified as string) ?? '' })) });
+    await store.createSubmission({ id, apiRoot: 'bench', collectionId, accountId: 'bench', requestTimestamp: Date.now() * 1000, body: Buffer.alloc(0), totalCount: batch.length });
     const items: IngestItem[] = batch.map((o, index) => {
       const version = (o.modified ?? o.created) as string | undefined;
       // tlp: the TLP rank the store keeps beside each object (0: TLP:CLEAR, as every generated object is marked).
       const object = { id: o.id as string, type: o.type as string, specVersion: '2.1', ...(version ? { version, versionKey: timestampKey(version)! } : {}), mediaType: 'application/stix+json;version=2.1', tlp: 0, json: JSON.stringify(o) } as NewObject;
-      return { index, object };
+      return { index, id: object.id, version: version ?? '', object };
     });
     await store.ingest(id, items);
     await store.completeSubmission(id);

@@ -181,11 +181,16 @@ export interface NewObject {
 }
 
 /** One item of a submission as processed: an object to store, or a failure with its reason. */
+/**
+ * One item of a submission as processed: an object to store (with the objects derived from it,
+ * e.g. the SCOs of an upgraded 2.0 observed-data), or a failure with its reason. `id` and
+ * `version` name the item in the status resource (§4.3.1 status-details).
+ */
 export type IngestItem =
-  | { index: number; object: NewObject; /** Objects derived from it (SCOs of an upgraded 2.0 observed-data), stored beside it. */ derived?: NewObject[] }
-  | { index: number; failure: string };
+  | { index: number; id: string; version: string; object: NewObject; derived?: NewObject[] }
+  | { index: number; id: string; version: string; failure: string };
 
-export type ItemOutcome = 'success' | 'failure' | 'pending';
+export type ItemOutcome = 'success' | 'failure';
 
 export interface SubmissionItem {
   index: number;
@@ -205,8 +210,8 @@ export interface NewSubmission {
   requestTimestamp: number;
   /** The request body as received, kept until processing completes so a crash loses nothing. */
   body: Buffer;
-  /** One per object of the envelope, all pending. */
-  items: Array<{ id: string; version: string }>;
+  /** Number of objects in the envelope; all pending until ingested. */
+  totalCount: number;
 }
 
 export interface SubmissionRecord {
@@ -312,9 +317,9 @@ export interface Store {
   /** Marks the submission complete and drops its retained body. */
   completeSubmission(submissionId: string): Promise<void>;
   getSubmission(submissionId: string): Promise<SubmissionRecord | undefined>;
-  /** The items of a submission, in envelope order. */
+  /** The processed items of a submission, in envelope order (pending ones are not listed). */
   submissionItems(submissionId: string): Promise<SubmissionItem[]>;
-  /** Submissions still pending (e.g. after a crash), with their bodies and unprocessed indexes. */
+  /** Submissions still pending (e.g. after a crash), with their bodies and the indexes not yet ingested. */
   pendingSubmissions(): Promise<Array<SubmissionRecord & { body: Buffer; pendingIndexes: number[] }>>;
   /** Deletes complete submissions whose request is older than the given time; returns the count. */
   purgeSubmissions(completedBefore: number): Promise<number>;

@@ -2,6 +2,7 @@
 import type { Store } from '../collections/store.js';
 import { MongoStore } from '../collections/mongo/mongo-store.js';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
+import { IngestRunner } from '../taxii/ingest-runner.js';
 import { PageTokens } from '../taxii/paging.js';
 import { TaxiiService } from '../taxii/service.js';
 import { createApp } from './app.js';
@@ -35,9 +36,11 @@ export async function createService(config: Readonly<Config>, store: Store, logg
       syncIngestLimit: config.syncIngestLimit,
       ingestBatchSize: config.ingestBatchSize,
       scoIds: config.scoIds,
+      statusListLimit: config.statusListLimit,
     },
     new PageTokens(key),
     logger,
+    new IngestRunner(config.ingestWorkerThreshold),
   );
 }
 

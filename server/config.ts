@@ -28,6 +28,8 @@ export const CONFIG_SCHEMA = {
     statusRetentionHours: { type: 'number', minimum: 24, default: 24, description: 'TAXII 2.1 §4.3: at least 24 hours' },
     syncIngestLimit: { type: 'integer', minimum: 0, default: 1000, description: 'envelopes up to this many objects complete before the 202' },
     ingestBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 500 },
+    ingestWorkerThreshold: { type: 'integer', minimum: 0, default: 262144, description: 'POST bodies of at least this many bytes are parsed and validated in a worker thread' },
+    statusListLimit: { type: 'integer', minimum: 0, default: 10000, description: 'status resources list successes/failures only up to this many each' },
     scoIds: { enum: ['keep', 'fill', 'recompute'], default: 'fill', description: 'SCO ids on POST: fill missing, recompute non-deterministic, or keep' },
     authCacheSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'how long a verified Basic credential is cached (0 = never)' },
     pagingSecret: { type: 'string', minLength: 32, description: 'HMAC key for next tokens; by default a random key kept in the store' },
@@ -65,6 +67,8 @@ export interface Config {
   statusRetentionHours: number;
   syncIngestLimit: number;
   ingestBatchSize: number;
+  ingestWorkerThreshold: number;
+  statusListLimit: number;
   scoIds: 'keep' | 'fill' | 'recompute';
   authCacheSeconds: number;
   pagingSecret?: string;

@@ -42,7 +42,7 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
     (closing ??= (async () => {
       clearInterval(purge);
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await service.idle();
+      await service.close();
       await store.close();
       logger.info({ event: 'stopped' }, 'Meridian stopped');
       logger.flush();

@@ -4,22 +4,18 @@ import { randomUUID } from 'node:crypto';
 import {
   type ApiRootRecord,
   type CollectionRecord,
-  type IngestItem,
   type ManifestEntry,
-  type NewObject,
-  TLP_RANK,
   type ObjectQuery,
   type Page,
   type Store,
   type SubmissionItem,
   type SubmissionRecord,
 } from '../collections/store.js';
-import { tlpLevelOf } from '../stix-schemas/markings.js';
-import { type ObjectOutcome, type PipelineOptions, type StixObject, processObjects } from '../stix-schemas/pipeline.js';
-import { timestampKey } from '../stix-schemas/timestamp.js';
+import type { PipelineOptions } from '../stix-schemas/pipeline.js';
 import { type Caller, accessTo, isAdmin, requireAccess, tlpFilter } from './access.js';
 import { TaxiiError, badFilter, notFound } from './errors.js';
-import { STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './media-types.js';
+import type { IngestJob, IngestRunner } from './ingest-runner.js';
+import { TAXII_MEDIA_TYPE } from './media-types.js';
 import { PageTokens } from './paging.js';
 import { type CanonicalFilters, type FilteredEndpoint, type ParsedQuery, versionMatch } from './query.js';
 import { formatMicros, nowMicros } from './time.js';
@@ -42,6 +38,8 @@ export interface TaxiiSettings {
   ingestBatchSize: number;
   /** SCO ids on POST (issue 3): fill missing ones, recompute non-deterministic ones, or keep as sent. */
   scoIds: 'keep' | 'fill' | 'recompute';
+  /** Status resources list their items only up to this many per list; beyond it, counts only. */
+  statusListLimit: number;
 }
 
 export interface TaxiiResponse {
@@ -95,21 +93,6 @@ function statusDetails(items: SubmissionItem[], outcome: SubmissionItem['outcome
     }));
 }
 
-function failureMessage(outcome: ObjectOutcome): string {
-  const errors = outcome.findings.filter((f) => f.severity === 'error');
-  const shown = errors.slice(0, 5).map((f) => `${f.code}${f.path ? ` at ${f.path}` : ''}: ${f.message}`);
-  if (errors.length > shown.length) shown.push(`and ${errors.length - shown.length} more`);
-  return shown.join('; ') || 'the object was rejected';
-}
-
-/** What a status-details entry names for an envelope item (§4.3.1: id and version). */
-function itemLabel(obj: unknown, index: number): { id: string; version: string } {
-  const o = typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? (obj as Record<string, unknown>) : {};
-  const id = typeof o.id === 'string' && o.id.length <= 300 ? o.id : `objects[${index}]`;
-  const version = [o.modified, o.created].find((v): v is string => typeof v === 'string' && v.length <= 64) ?? '';
-  return { id, version };
-}
-
 export class TaxiiService {
   private readonly running = new Set<Promise<void>>();
 
@@ -118,6 +101,7 @@ export class TaxiiService {
     private readonly settings: TaxiiSettings,
     private readonly tokens: PageTokens,
     private readonly log: Logger,
+    private readonly ingest: IngestRunner,
   ) {}
 
   // ---- lookups shared by the endpoints ------------------------------------------------------
@@ -187,11 +171,17 @@ export class TaxiiService {
     return ok(await this.statusResource(submission));
   }
 
+  /**
+   * §4.3.1. The successes and failures lists are given in full while they hold at most
+   * statusListLimit entries, else left out (they are optional; the counts stay exact). Objects not
+   * yet processed are counted in pending_count only.
+   */
   private async statusResource(s: SubmissionRecord) {
-    const items = await this.store.submissionItems(s.id);
-    const successes = statusDetails(items, 'success');
-    const failures = statusDetails(items, 'failure');
-    const pendings = statusDetails(items, 'pending');
+    const limit = this.settings.statusListLimit;
+    const listed = s.successCount <= limit || s.failureCount <= limit;
+    const items = listed ? await this.store.submissionItems(s.id) : [];
+    const successes = s.successCount <= limit ? statusDetails(items, 'success') : [];
+    const failures = s.failureCount <= limit ? statusDetails(items, 'failure') : [];
     return {
       id: s.id,
       status: s.status,
@@ -202,7 +192,6 @@ export class TaxiiService {
       failure_count: s.failureCount,
       ...(failures.length ? { failures } : {}),
       pending_count: s.pendingCount,
-      ...(pendings.length ? { pendings } : {}),
     };
   }
 
@@ -360,13 +349,8 @@ export class TaxiiService {
   async addObjects(caller: Caller, rootPath: string, idOrAlias: string, body: Buffer): Promise<TaxiiResponse> {
     const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
     requireAccess(access, 'write');
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new TaxiiError('TAXII_ERR_BAD_JSON', `The request body is not valid JSON: ${(err as Error).message}`);
-    }
-    const objects = envelopeObjects(envelope);
+    const options = this.pipelineOptions(collection);
+    const job = await this.ingest.open(body, options); // 400 / 422 before anything is recorded
     const submission = {
       id: randomUUID(),
       apiRoot: rootPath,
@@ -374,12 +358,12 @@ export class TaxiiService {
       accountId: caller.account.id,
       requestTimestamp: nowMicros(),
       body,
-      items: objects.map(itemLabel),
+      totalCount: job.count,
     };
     await this.store.createSubmission(submission);
-    await this.audit(caller, 'objects.add', collection.id, { submission: submission.id, objects: objects.length, bytes: body.length });
-    const work = this.process(submission.id, objects, objects.map((_, i) => i), this.pipelineOptions(collection));
-    if (objects.length <= this.settings.syncIngestLimit) await work;
+    await this.audit(caller, 'objects.add', collection.id, { submission: submission.id, objects: job.count, bytes: body.length });
+    const work = this.process(submission.id, job);
+    if (job.count <= this.settings.syncIngestLimit) await work;
     else this.track(work);
     const record = await this.store.getSubmission(submission.id);
     return { status: 202, body: await this.statusResource(record!) };
@@ -399,27 +383,12 @@ export class TaxiiService {
     };
   }
 
-  /** Validates, normalises and stores the given objects of a submission, batch by batch. */
-  private async process(submissionId: string, objects: unknown[], indexes: number[], options: PipelineOptions): Promise<void> {
-    const batchSize = this.settings.ingestBatchSize;
-    for (let start = 0; start < indexes.length; start += batchSize) {
-      const batchIndexes = indexes.slice(start, start + batchSize);
-      // Envelope-level checks (repeated versions) see one batch at a time; a repeat across batches
-      // is still stored once by the store.
-      const outcomes = processObjects(batchIndexes.map((i) => objects[i]), options);
-      const items: IngestItem[] = outcomes.map((o, k) => {
-        const index = batchIndexes[k]!;
-        if (!o.ok || !o.object) return { index, failure: failureMessage(o) };
-        const warnings = o.findings.filter((f) => f.severity === 'warning');
-        return {
-          index,
-          object: { ...toNewObject(o.object), ...(warnings.length ? { warnings: JSON.stringify(warnings) } : {}) },
-          ...(o.derived?.length ? { derived: o.derived.map(toNewObject) } : {}),
-        };
-      });
+  /** Stores the prepared items of a submission batch by batch (one transaction each), then completes it. */
+  private async process(submissionId: string, job: IngestJob): Promise<void> {
+    for await (const items of job.batches(this.settings.ingestBatchSize)) {
       await this.store.ingest(submissionId, items);
       // Let readers in between batches: a large envelope must not starve polling clients.
-      if (start + batchSize < indexes.length) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
     }
     await this.store.completeSubmission(submissionId);
   }
@@ -428,17 +397,26 @@ export class TaxiiService {
   async resumePending(): Promise<number> {
     const pending = await this.store.pendingSubmissions();
     for (const s of pending) {
-      let objects: unknown[];
-      try {
-        objects = envelopeObjects(JSON.parse(s.body.toString('utf8')));
-      } catch {
-        objects = [];
-      }
       this.log.warn({ event: 'submission.resume', submission: s.id, pending: s.pendingIndexes.length }, 'resuming an unfinished submission');
       const collection = await this.store.getCollection(s.apiRoot, s.collectionId);
-      this.track(this.process(s.id, objects, s.pendingIndexes, this.pipelineOptions(collection)));
+      const work = this.ingest.open(s.body, this.pipelineOptions(collection), s.pendingIndexes).then(
+        (job) => this.process(s.id, job),
+        // A body that no longer parses cannot be processed: its objects fail, and the status says why.
+        async (err: unknown) => {
+          if (!(err instanceof TaxiiError)) throw err;
+          await this.store.ingest(s.id, s.pendingIndexes.map((index) => ({ index, id: `objects[${index}]`, version: '', failure: err.description ?? err.title })));
+          await this.store.completeSubmission(s.id);
+        },
+      );
+      this.track(work);
     }
     return pending.length;
+  }
+
+  /** Finishes background processing and stops the ingest worker (graceful shutdown). */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.ingest.close();
   }
 
   /** Waits for background processing (graceful shutdown, tests). */
@@ -452,21 +430,6 @@ export class TaxiiService {
   }
 }
 
-/** A normalised object as the store keeps it: the canonical JSON plus what queries filter on. */
-function toNewObject(obj: StixObject): NewObject {
-  const version = [obj.modified, obj.created].find((v): v is string => typeof v === 'string');
-  const tlp = tlpLevelOf(obj);
-  return {
-    id: obj.id as string,
-    type: obj.type as string,
-    specVersion: obj.spec_version as string,
-    ...(version ? { version, versionKey: timestampKey(version)! } : {}),
-    mediaType: STIX_MEDIA_TYPE,
-    tlp: tlp ? TLP_RANK[tlp] : 0,
-    json: JSON.stringify(obj),
-  };
-}
-
 function manifestRecord(e: ManifestEntry) {
   return { id: e.id, date_added: formatMicros(e.dateAdded), version: versionOf(e), media_type: e.mediaType };
 }
@@ -474,22 +437,4 @@ function manifestRecord(e: ManifestEntry) {
 /** §3.4.1: modified, else created, else a value consistent to the server: its date_added. */
 function versionOf(e: ManifestEntry): string {
   return e.version ?? formatMicros(e.dateAdded);
-}
-
-/**
- * The objects of a POSTed body: a TAXII envelope (§3.7) or, for clients that send one, a STIX
- * bundle. Anything else is a 422.
- */
-export function envelopeObjects(body: unknown): unknown[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body must be a TAXII envelope: a JSON object with an "objects" list.');
-  }
-  const objects = (body as { objects?: unknown }).objects;
-  if (objects === undefined) {
-    // An empty envelope is legal; an object with other content and no "objects" is not an envelope.
-    if (Object.keys(body).every((k) => k === 'more' || k === 'next')) return [];
-    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body is not a TAXII envelope: it has no "objects" list.');
-  }
-  if (!Array.isArray(objects)) throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The envelope\'s "objects" must be a list.');
-  return objects;
 }

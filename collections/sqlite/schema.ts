@@ -144,8 +144,7 @@ CREATE TABLE IF NOT EXISTS submissions (
   success_count INTEGER NOT NULL DEFAULT 0,
   failure_count INTEGER NOT NULL DEFAULT 0,
   pending_count INTEGER NOT NULL,
-  completed_at INTEGER,
-  body BLOB
+  completed_at INTEGER
 );
 -- crash recovery: submissions still pending at start-up
 CREATE INDEX IF NOT EXISTS submissions_pending ON submissions(status) WHERE status = 'pending';
@@ -153,7 +152,6 @@ CREATE INDEX IF NOT EXISTS submissions_pending ON submissions(status) WHERE stat
 CREATE INDEX IF NOT EXISTS submissions_completed ON submissions(completed_at) WHERE status = 'complete';
 -- POST (§5.5): the retained body of a pending submission, in a row of its own. SQLite rewrites a
 -- whole row on UPDATE, so with the body beside the counts every batch rewrote a 50 MB blob.
--- (submissions.body stays for data directories written before this table.)
 CREATE TABLE IF NOT EXISTS submission_bodies (
   submission_id TEXT PRIMARY KEY,
   body BLOB NOT NULL

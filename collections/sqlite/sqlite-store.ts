@@ -647,10 +647,8 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       this.stmt(`INSERT INTO submissions (id, api_root, collection_id, account_id, request_timestamp, status, total_count, pending_count)
                  VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`)
-        .run(s.id, s.apiRoot, s.collectionId, s.accountId, s.requestTimestamp, s.items.length, s.items.length);
+        .run(s.id, s.apiRoot, s.collectionId, s.accountId, s.requestTimestamp, s.totalCount, s.totalCount);
       this.stmt('INSERT INTO submission_bodies (submission_id, body) VALUES (?, ?)').run(s.id, s.body);
-      const item = this.stmt("INSERT INTO submission_items (submission_id, idx, object_id, version, outcome) VALUES (?, ?, ?, ?, 'pending')");
-      s.items.forEach((it, idx) => item.run(s.id, idx, it.id, it.version));
     }).immediate();
   }
 
@@ -662,7 +660,8 @@ export class SqliteStore implements Store {
       const c = pk === undefined ? undefined : this.stmt('SELECT last_date_added FROM collections WHERE pk = ?').get(pk);
       let last = Math.max(c?.last_date_added ?? 0, Math.floor((performance.timeOrigin + performance.now()) * 1000) - 1);
       const next = () => ++last;
-      const setItem = this.stmt("UPDATE submission_items SET outcome = ?, message = ?, date_added = ? WHERE submission_id = ? AND idx = ? AND outcome = 'pending'");
+      const setItem = this.stmt(`INSERT INTO submission_items (submission_id, idx, object_id, version, outcome, message, date_added)
+                                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_id, idx) DO NOTHING`);
       let successes = 0;
       let failures = 0;
       for (const item of items) {
@@ -674,7 +673,7 @@ export class SqliteStore implements Store {
           // Derived SCOs have deterministic ids: one already stored is the same observable.
           if (!outcome.failure) for (const d of item.derived ?? []) this.storeObject(pk, next, d, submissionId);
         }
-        const changed = setItem.run(outcome.failure ? 'failure' : 'success', outcome.failure ?? null, outcome.dateAdded ?? null, submissionId, item.index).changes;
+        const changed = setItem.run(submissionId, item.index, item.id, item.version, outcome.failure ? 'failure' : 'success', outcome.failure ?? null, outcome.dateAdded ?? null).changes;
         if (changed === 0) continue; // already processed (resumed after a crash)
         if (outcome.failure) failures++;
         else successes++;
@@ -687,7 +686,7 @@ export class SqliteStore implements Store {
 
   async completeSubmission(submissionId: string): Promise<void> {
     this.db.transaction(() => {
-      this.stmt("UPDATE submissions SET status = 'complete', completed_at = ?, body = NULL WHERE id = ?").run(Date.now() * 1000, submissionId);
+      this.stmt("UPDATE submissions SET status = 'complete', completed_at = ? WHERE id = ?").run(Date.now() * 1000, submissionId);
       this.stmt('DELETE FROM submission_bodies WHERE submission_id = ?').run(submissionId);
     }).immediate();
   }
@@ -709,11 +708,14 @@ export class SqliteStore implements Store {
   }
 
   async pendingSubmissions(): Promise<Array<SubmissionRecord & { body: Buffer; pendingIndexes: number[] }>> {
-    return this.stmt("SELECT * FROM submissions WHERE status = 'pending' ORDER BY request_timestamp").all().map((r) => ({
-      ...toSubmission(r),
-      body: (this.stmt('SELECT body FROM submission_bodies WHERE submission_id = ?').get(r.id)?.body ?? r.body ?? Buffer.alloc(0)) as Buffer,
-      pendingIndexes: this.stmt("SELECT idx FROM submission_items WHERE submission_id = ? AND outcome = 'pending' ORDER BY idx").all(r.id).map((i) => i.idx as number),
-    }));
+    return this.stmt("SELECT * FROM submissions WHERE status = 'pending' ORDER BY request_timestamp").all().map((r) => {
+      const done = new Set(this.stmt('SELECT idx FROM submission_items WHERE submission_id = ?').all(r.id).map((i) => i.idx as number));
+      return {
+        ...toSubmission(r),
+        body: (this.stmt('SELECT body FROM submission_bodies WHERE submission_id = ?').get(r.id)?.body ?? Buffer.alloc(0)) as Buffer,
+        pendingIndexes: Array.from({ length: r.total_count as number }, (_, i) => i).filter((i) => !done.has(i)),
+      };
+    });
   }
 
   async purgeSubmissions(completedBefore: number): Promise<number> {

@@ -70,9 +70,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
         accountId,
         requestTimestamp: Date.now() * 1000,
         body: Buffer.from('{}'),
-        items: objects.map((o) => ({ id: o.id, version: o.version ?? '' })),
+        totalCount: objects.length,
       });
-      await store.ingest(id, objects.map((object, index) => ({ index, object })));
+      await store.ingest(id, objects.map((object, index) => ({ index, id: object.id, version: object.version ?? '', object })));
       await store.completeSubmission(id);
       return { id, items: await store.submissionItems(id) };
     }
@@ -373,8 +373,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
         const parent = stixObject('observed-data', { modified: '2020-01-01T00:00:00.000Z' });
         const sco = stixObject('ipv4-addr', { extra: { value: '203.0.113.9' } });
         const id = `sub-derived-${randomUUID()}`;
-        await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 1, body: Buffer.from('{}'), items: [{ id: parent.id, version: parent.version! }] });
-        await store.ingest(id, [{ index: 0, object: parent, derived: [sco] }]);
+        await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 1, body: Buffer.from('{}'), totalCount: 1 });
+        await store.ingest(id, [{ index: 0, id: parent.id, version: parent.version!, object: parent, derived: [sco] }]);
         expect((await store.queryObjects(collectionId, query())).items.map((o) => o.id)).to.deep.equal([parent.id, sco.id]);
         expect((await store.getSubmission(id))!.successCount).to.equal(1);
       });
@@ -388,27 +388,30 @@ export function storeContract(name: string, harness: StoreHarness): void {
     });
 
     describe('submissions', function () {
-      it('records a submission with pending items and completes it (§4.3)', async function () {
+      it('records a submission, its processed items and counts, and completes it (§4.3)', async function () {
         const id = randomUUID();
-        const objects = [stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' }), stixObject('malware', { modified: '2020-01-01T00:00:00.000Z' })];
-        await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 123, body: Buffer.from('{"objects":[]}'), items: objects.map((o) => ({ id: o.id, version: o.version! })) });
+        const objects = [stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' }), stixObject('malware', { modified: '2020-01-01T00:00:00.000Z' }), stixObject('tool', { modified: '2020-01-01T00:00:00.000Z' })];
+        await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 123, body: Buffer.from('{"objects":[]}'), totalCount: 3 });
         let sub = (await store.getSubmission(id))!;
-        expect([sub.status, sub.totalCount, sub.pendingCount, sub.successCount]).to.deep.equal(['pending', 2, 2, 0]);
-        const pending = await store.pendingSubmissions();
-        expect(pending.map((p) => p.id)).to.include(id);
-        expect(pending.find((p) => p.id === id)!.pendingIndexes).to.deep.equal([0, 1]);
-        expect(pending.find((p) => p.id === id)!.body.toString()).to.equal('{"objects":[]}');
-        await store.ingest(id, [{ index: 0, object: objects[0]! }, { index: 1, failure: 'bad' }]);
+        expect([sub.status, sub.totalCount, sub.pendingCount, sub.successCount, sub.requestTimestamp]).to.deep.equal(['pending', 3, 3, 0, 123]);
+        const pendingOf = async () => (await store.pendingSubmissions()).find((p) => p.id === id);
+        expect((await pendingOf())!.pendingIndexes).to.deep.equal([0, 1, 2]);
+        expect((await pendingOf())!.body.toString()).to.equal('{"objects":[]}');
+        await store.ingest(id, [{ index: 0, id: objects[0]!.id, version: objects[0]!.version!, object: objects[0]! }, { index: 2, id: 'objects[2]', version: '', failure: 'bad' }]);
+        expect((await pendingOf())!.pendingIndexes).to.deep.equal([1]);
         // Re-processing an item (a resumed submission) changes nothing.
-        await store.ingest(id, [{ index: 0, object: objects[0]! }]);
+        await store.ingest(id, [{ index: 0, id: objects[0]!.id, version: objects[0]!.version!, object: objects[0]! }]);
         sub = (await store.getSubmission(id))!;
-        expect([sub.successCount, sub.failureCount, sub.pendingCount]).to.deep.equal([1, 1, 0]);
+        expect([sub.successCount, sub.failureCount, sub.pendingCount]).to.deep.equal([1, 1, 1]);
+        await store.ingest(id, [{ index: 1, id: objects[1]!.id, version: objects[1]!.version!, object: objects[1]! }]);
         await store.completeSubmission(id);
-        expect((await store.getSubmission(id))!.status).to.equal('complete');
-        expect((await store.pendingSubmissions()).map((p) => p.id)).to.not.include(id);
+        sub = (await store.getSubmission(id))!;
+        expect([sub.status, sub.successCount, sub.failureCount, sub.pendingCount]).to.deep.equal(['complete', 2, 1, 0]);
+        expect(await pendingOf()).to.equal(undefined);
         const items = await store.submissionItems(id);
-        expect(items.map((i) => i.outcome)).to.deep.equal(['success', 'failure']);
-        expect(items[1]!.message).to.equal('bad');
+        expect(items.map((i) => [i.index, i.id, i.outcome])).to.deep.equal([[0, objects[0]!.id, 'success'], [1, objects[1]!.id, 'success'], [2, 'objects[2]', 'failure']]);
+        expect(items[2]!.message).to.equal('bad');
+        expect(items[0]!.dateAdded).to.be.a('number');
       });
 
       it('purges complete submissions older than the retention time', async function () {

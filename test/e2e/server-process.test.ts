@@ -60,7 +60,8 @@ describe('end to end: the meridian process (issue 2)', function () {
 
   before(function () {
     dir = mkdtempSync(path.join(tmpdir(), 'meridian-e2e-'));
-    env = { MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info' };
+    // Every POST body goes through the ingest worker thread here, so the real process exercises it.
+    env = { MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info', MERIDIAN_INGEST_WORKER_THRESHOLD: '0' };
   });
   after(function () {
     rmSync(dir, { recursive: true, force: true });
@@ -115,7 +116,7 @@ describe('end to end: the meridian process (issue 2)', function () {
     const objects = [indicator(), indicator()];
     const id = randomUUID();
     // What the server had written before its 202 when it died mid-processing.
-    await store.createSubmission({ id, apiRoot: 'fr', collectionId: collection.id, accountId: account.id, requestTimestamp: Date.now() * 1000, body: Buffer.from(JSON.stringify({ objects })), items: objects.map((o) => ({ id: o.id, version: o.modified })) });
+    await store.createSubmission({ id, apiRoot: 'fr', collectionId: collection.id, accountId: account.id, requestTimestamp: Date.now() * 1000, body: Buffer.from(JSON.stringify({ objects })), totalCount: objects.length });
     await store.close();
 
     const { child, base } = await startServer(env);

@@ -1,0 +1,88 @@
+// Turning a POSTed body into store items (TAXII 2.1 §5.5): parse the envelope, run each object
+// through the STIX pipeline, and shape the outcome for the store. Pure functions, run on the main
+// thread for small bodies and in the ingest worker for large ones — the same code either way.
+import { type IngestItem, type NewObject, TLP_RANK } from '../collections/store.js';
+import { tlpLevelOf } from '../stix-schemas/markings.js';
+import { type ObjectOutcome, type PipelineOptions, type StixObject, processObjects } from '../stix-schemas/pipeline.js';
+import { timestampKey } from '../stix-schemas/timestamp.js';
+import { TaxiiError } from './errors.js';
+import { STIX_MEDIA_TYPE } from './media-types.js';
+
+/** Parses a POST body; invalid JSON is a 400, JSON that is not an envelope (or bundle) a 422. */
+export function parseEnvelope(body: Buffer | Uint8Array): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new TaxiiError('TAXII_ERR_BAD_JSON', `The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  return envelopeObjects(parsed);
+}
+
+/**
+ * The objects of a POSTed body: a TAXII envelope (§3.7) or, for clients that send one, a STIX
+ * bundle. Anything else is a 422.
+ */
+export function envelopeObjects(body: unknown): unknown[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body must be a TAXII envelope: a JSON object with an "objects" list.');
+  }
+  const objects = (body as { objects?: unknown }).objects;
+  if (objects === undefined) {
+    // An empty envelope is legal; an object with other content and no "objects" is not an envelope.
+    if (Object.keys(body).every((k) => k === 'more' || k === 'next')) return [];
+    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body is not a TAXII envelope: it has no "objects" list.');
+  }
+  if (!Array.isArray(objects)) throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The envelope\'s "objects" must be a list.');
+  return objects;
+}
+
+/** What a status-details entry names for an envelope item (§4.3.1: id and version). */
+function itemLabel(obj: unknown, index: number): { id: string; version: string } {
+  const o = typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? (obj as Record<string, unknown>) : {};
+  const id = typeof o.id === 'string' && o.id.length <= 300 ? o.id : `objects[${index}]`;
+  const version = [o.modified, o.created].find((v): v is string => typeof v === 'string' && v.length <= 64) ?? '';
+  return { id, version };
+}
+
+function failureMessage(outcome: ObjectOutcome): string {
+  const errors = outcome.findings.filter((f) => f.severity === 'error');
+  const shown = errors.slice(0, 5).map((f) => `${f.code}${f.path ? ` at ${f.path}` : ''}: ${f.message}`);
+  if (errors.length > shown.length) shown.push(`and ${errors.length - shown.length} more`);
+  return shown.join('; ') || 'the object was rejected';
+}
+
+/** A normalised object as the store keeps it: the canonical JSON plus what queries filter on. */
+function toNewObject(obj: StixObject): NewObject {
+  const version = [obj.modified, obj.created].find((v): v is string => typeof v === 'string');
+  const tlp = tlpLevelOf(obj);
+  return {
+    id: obj.id as string,
+    type: obj.type as string,
+    specVersion: obj.spec_version as string,
+    ...(version ? { version, versionKey: timestampKey(version)! } : {}),
+    mediaType: STIX_MEDIA_TYPE,
+    tlp: tlp ? TLP_RANK[tlp] : 0,
+    json: JSON.stringify(obj),
+  };
+}
+
+/** Validates and normalises the objects at `indexes` into store items (warnings kept as provenance). */
+export function prepareItems(objects: readonly unknown[], indexes: readonly number[], options: PipelineOptions): IngestItem[] {
+  // Envelope-level checks (repeated versions) see one batch at a time; a repeat across batches
+  // is still stored once by the store.
+  const outcomes = processObjects(indexes.map((i) => objects[i]), options);
+  return outcomes.map((o, k) => {
+    const index = indexes[k]!;
+    const label = itemLabel(objects[index], index);
+    if (!o.ok || !o.object) return { index, ...label, failure: failureMessage(o) };
+    const warnings = o.findings.filter((f) => f.severity === 'warning');
+    return {
+      index,
+      id: o.object.id as string,
+      version: o.version ?? label.version,
+      object: { ...toNewObject(o.object), ...(warnings.length ? { warnings: JSON.stringify(warnings) } : {}) },
+      ...(o.derived?.length ? { derived: o.derived.map(toNewObject) } : {}),
+    };
+  });
+}
