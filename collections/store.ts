@@ -336,6 +336,48 @@ export function versionKeyFromMicros(us: number): string {
   return `${String(seconds + 62135596800).padStart(12, '0')}.${String(micros).padStart(6, '0')}000`;
 }
 
+/** The first/last flags of one stored version (§3.4.1 match[version]), for every marking cap. */
+export interface VersionFlags {
+  /** Earliest / latest version of the object, all markings considered. */
+  isFirst: boolean;
+  isLast: boolean;
+  /** Has the highest spec_version among the object's versions. */
+  isLatestSpec: boolean;
+  /**
+   * Bit k is set when this version is the earliest (firstMask) or latest (lastMask) among the
+   * versions a reader capped at TLP rank k can see, so `first`/`last` mean the caller's first and
+   * last: a hidden newer version never hides an older visible one.
+   */
+  firstMask: number;
+  lastMask: number;
+}
+
+/** Flags of every version of one object, in the order given. Shared by every backend. */
+export function versionFlags(versions: ReadonlyArray<{ versionKey: string; tlp: number; specVersion: string }>): VersionFlags[] {
+  const flags = versions.map(() => ({ firstMask: 0, lastMask: 0 }));
+  for (let rank = 0; rank <= TLP_RANK.red; rank++) {
+    let lo = -1;
+    let hi = -1;
+    versions.forEach((v, i) => {
+      if (v.tlp > rank) return;
+      if (lo < 0 || v.versionKey < versions[lo]!.versionKey) lo = i;
+      if (hi < 0 || v.versionKey > versions[hi]!.versionKey) hi = i;
+    });
+    if (lo >= 0) flags[lo]!.firstMask |= 1 << rank;
+    if (hi >= 0) flags[hi]!.lastMask |= 1 << rank;
+  }
+  const maxKey = versions.reduce((m, v) => (v.versionKey > m ? v.versionKey : m), '');
+  const minKey = versions.reduce((m, v) => (v.versionKey < m ? v.versionKey : m), maxKey);
+  const maxSpec = versions.reduce((m, v) => (v.specVersion > m ? v.specVersion : m), '');
+  return versions.map((v, i) => ({
+    isFirst: v.versionKey === minKey,
+    isLast: v.versionKey === maxKey,
+    isLatestSpec: v.specVersion === maxSpec,
+    firstMask: flags[i]!.firstMask,
+    lastMask: flags[i]!.lastMask,
+  }));
+}
+
 /** A store-level conflict (duplicate alias, name …), mapped to an HTTP status in one place. */
 export class StoreConflictError extends Error {
   constructor(message: string) {

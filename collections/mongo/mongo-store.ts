@@ -28,6 +28,8 @@ import {
   type SubmissionRecord,
   StoreConflictError,
   StoreUnavailableError,
+  TLP_RANK,
+  versionFlags,
   versionKeyFromMicros,
 } from '../store.js';
 import {
@@ -200,8 +202,10 @@ function objectFilter(collectionId: string, f: Omit<ObjectFilter, 'ids' | 'types
   const v = f.versions;
   if (!v.all) {
     const alternatives: Filter[] = [];
-    if (v.last) alternatives.push({ isLast: true });
-    if (v.first) alternatives.push({ isFirst: true });
+    // Under a marking cap, first/last are the caller's (versionFlags); uncapped, the plain flags.
+    const cap = f.maxTlp !== undefined && f.maxTlp < TLP_RANK.red ? f.maxTlp : undefined;
+    if (v.last) alternatives.push(cap === undefined ? { isLast: true } : { lastAt: cap });
+    if (v.first) alternatives.push(cap === undefined ? { isFirst: true } : { firstAt: cap });
     if (v.keys.length > 0) alternatives.push({ versionKey: { $in: v.keys } });
     if (alternatives.length === 0) return undefined;
     // A single flag stays a top-level equality so objects_page_last / _first serve it.
@@ -209,6 +213,13 @@ function objectFilter(collectionId: string, f: Omit<ObjectFilter, 'ids' | 'types
     else q.$or = alternatives;
   }
   return q;
+}
+
+/** The TLP ranks whose bit is set in a versionFlags mask. */
+function ranksOf(mask: number): number[] {
+  const ranks: number[] = [];
+  for (let rank = 0; rank <= TLP_RANK.red; rank++) if (mask & (1 << rank)) ranks.push(rank);
+  return ranks;
 }
 
 export class MongoStore implements Store {
@@ -785,24 +796,20 @@ export class MongoStore implements Store {
   private async refreshFlags(model: Model<ObjectDoc>, collectionId: string, objectIds: string[]): Promise<void> {
     let ids = [...new Set(objectIds)];
     for (let round = 0; ids.length > 0 && round < 10; round++) {
-      const fields = { id: 1, versionKey: 1, specVersion: 1, isFirst: 1, isLast: 1, isLatestSpec: 1 };
+      const fields = { id: 1, versionKey: 1, specVersion: 1, tlp: 1, isFirst: 1, isLast: 1, isLatestSpec: 1, firstAt: 1, lastAt: 1 };
       const docs = await model.find({ collectionId, id: { $in: ids } }, fields).lean<Doc[]>(); // objects_by_id
       const byId = new Map<string, Doc[]>();
       for (const d of docs) byId.set(d.id, [...(byId.get(d.id) ?? []), d]);
       const ops: any[] = [];
       for (const versions of byId.values()) {
-        let lo = versions[0]!.versionKey as string;
-        let hi = lo;
-        let spec = versions[0]!.specVersion as string;
-        for (const v of versions) {
-          if (v.versionKey < lo) lo = v.versionKey;
-          if (v.versionKey > hi) hi = v.versionKey;
-          if (v.specVersion > spec) spec = v.specVersion;
-        }
-        for (const v of versions) {
-          const want = { isFirst: v.versionKey === lo, isLast: v.versionKey === hi, isLatestSpec: v.specVersion === spec };
-          if (want.isFirst !== v.isFirst || want.isLast !== v.isLast || want.isLatestSpec !== v.isLatestSpec) ops.push({ updateOne: { filter: { _id: v._id }, update: { $set: want } } });
-        }
+        const flags = versionFlags(versions.map((v) => ({ versionKey: v.versionKey, tlp: v.tlp ?? 0, specVersion: v.specVersion })));
+        versions.forEach((v, i) => {
+          const f = flags[i]!;
+          const want = { isFirst: f.isFirst, isLast: f.isLast, isLatestSpec: f.isLatestSpec, firstAt: ranksOf(f.firstMask), lastAt: ranksOf(f.lastMask) };
+          const same = want.isFirst === v.isFirst && want.isLast === v.isLast && want.isLatestSpec === v.isLatestSpec
+            && String(want.firstAt) === String(v.firstAt ?? []) && String(want.lastAt) === String(v.lastAt ?? []);
+          if (!same) ops.push({ updateOne: { filter: { _id: v._id }, update: { $set: want } } });
+        });
       }
       if (ops.length === 0) return;
       await model.bulkWrite(ops, { ordered: false, ...MAJORITY });
@@ -840,7 +847,7 @@ export class MongoStore implements Store {
         const vid = o.version === undefined ? UNVERSIONED : o.versionKey;
         const doc = {
           collectionId, dateAdded: o.dateAdded, id: o.id, type: o.type, ...opt('version', o.version), versionKey: o.versionKey, vid, specVersion: o.specVersion,
-          mediaType: o.mediaType, isFirst: false, isLast: false, isLatestSpec: false, tlp: o.tlp, submissionId: o.submissionId ?? 'migrated', ...opt('warnings', o.warnings), json: o.json,
+          mediaType: o.mediaType, isFirst: false, isLast: false, isLatestSpec: false, firstAt: [], lastAt: [], tlp: o.tlp, submissionId: o.submissionId ?? 'migrated', ...opt('warnings', o.warnings), json: o.json,
         };
         return { replaceOne: { filter: { _id: identityId('object', collectionId, o.id, vid) }, replacement: doc, upsert: true } };
       }), { ordered: false, ...MAJORITY });
@@ -968,7 +975,7 @@ export class MongoStore implements Store {
             return {
               _id: identityId('object', collectionId, o.id, o.versionKey ?? UNVERSIONED), collectionId, dateAdded, id: o.id, type: o.type, ...opt('version', o.version),
               versionKey: o.versionKey ?? versionKeyFromMicros(dateAdded), vid: o.versionKey ?? UNVERSIONED, specVersion: o.specVersion, mediaType: o.mediaType,
-              isFirst: false, isLast: false, isLatestSpec: false, tlp: o.tlp, submissionId, ...opt('warnings', o.warnings), json: o.json,
+              isFirst: false, isLast: false, isLatestSpec: false, firstAt: [], lastAt: [], tlp: o.tlp, submissionId, ...opt('warnings', o.warnings), json: o.json,
             };
           });
           const lost = await this.insertIgnoringDuplicates(model, docs);

@@ -34,6 +34,9 @@ export interface ObjectDoc {
   isFirst: boolean;
   isLast: boolean;
   isLatestSpec: boolean;
+  /** TLP caps (ranks) under which this version is the caller's first / last (versionFlags masks as lists). */
+  firstAt: number[];
+  lastAt: number[];
   /** TLP rank of the object's markings (TLP_RANK); queries under a grant's cap filter on it. */
   tlp: number;
   submissionId: string;
@@ -87,6 +90,8 @@ export const objectSchema = new Schema<ObjectDoc>({
   isFirst: Boolean,
   isLast: Boolean,
   isLatestSpec: Boolean,
+  firstAt: [Number],
+  lastAt: [Number],
   tlp: Number,
   submissionId: String,
   warnings: String,

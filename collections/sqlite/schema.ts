@@ -118,6 +118,9 @@ CREATE TABLE IF NOT EXISTS objects (
   is_last INTEGER NOT NULL,
   is_latest_spec INTEGER NOT NULL,
   tlp INTEGER NOT NULL DEFAULT 0,
+  -- bit k: first / last version among those a reader capped at TLP rank k sees (versionFlags)
+  first_mask INTEGER NOT NULL DEFAULT 0,
+  last_mask INTEGER NOT NULL DEFAULT 0,
   submission_id TEXT,
   warnings TEXT,
   json TEXT NOT NULL

@@ -26,6 +26,8 @@ import {
   type SubmissionItem,
   type SubmissionRecord,
   StoreConflictError,
+  TLP_RANK,
+  versionFlags,
   versionKeyFromMicros,
 } from '../store.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
@@ -218,8 +220,10 @@ function filterSql(filter: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<Ob
   const v = filter.versions;
   if (!v.all) {
     const alternatives: string[] = [];
-    if (v.last) alternatives.push('is_last = 1');
-    if (v.first) alternatives.push('is_first = 1');
+    // Under a marking cap, first/last are the caller's: the masks hold them per cap (versionFlags).
+    const capped = filter.maxTlp !== undefined && filter.maxTlp < TLP_RANK.red;
+    if (v.last) alternatives.push(capped ? `(last_mask & ${1 << filter.maxTlp!}) != 0` : 'is_last = 1');
+    if (v.first) alternatives.push(capped ? `(first_mask & ${1 << filter.maxTlp!}) != 0` : 'is_first = 1');
     if (v.keys.length > 0) {
       alternatives.push('version_key IN (SELECT value FROM json_each(?))');
       params.push(JSON.stringify(v.keys));
@@ -595,13 +599,17 @@ export class SqliteStore implements Store {
     return pk === undefined ? 0 : (this.stmt('SELECT count(*) AS n FROM objects WHERE coll = ?').get(pk)!.n as number);
   }
 
-  /** Recomputes the first/last/latest-spec flags of one object after its versions changed. */
+  /** Recomputes the version flags of one object after its versions changed (versionFlags). */
   private refreshFlags(pk: number, objectId: string): void {
-    this.stmt(`UPDATE objects SET
-        is_first = (version_key = (SELECT min(version_key) FROM objects WHERE coll = @pk AND id = @id)),
-        is_last = (version_key = (SELECT max(version_key) FROM objects WHERE coll = @pk AND id = @id)),
-        is_latest_spec = (spec_version = (SELECT max(spec_version) FROM objects WHERE coll = @pk AND id = @id))
-      WHERE coll = @pk AND id = @id`).run({ pk, id: objectId });
+    const rows = this.stmt('SELECT pk, version_key, tlp, spec_version, is_first, is_last, is_latest_spec, first_mask, last_mask FROM objects WHERE coll = ? AND id = ?').all(pk, objectId);
+    const flags = versionFlags(rows.map((r) => ({ versionKey: r.version_key, tlp: r.tlp, specVersion: r.spec_version })));
+    const update = this.stmt('UPDATE objects SET is_first = ?, is_last = ?, is_latest_spec = ?, first_mask = ?, last_mask = ? WHERE pk = ?');
+    rows.forEach((r, i) => {
+      const f = flags[i]!;
+      const next = [f.isFirst ? 1 : 0, f.isLast ? 1 : 0, f.isLatestSpec ? 1 : 0, f.firstMask, f.lastMask];
+      const now = [r.is_first, r.is_last, r.is_latest_spec, r.first_mask, r.last_mask];
+      if (next.some((x, k) => x !== now[k])) update.run(...next, r.pk);
+    });
   }
 
   async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>): Promise<number> {
@@ -628,16 +636,13 @@ export class SqliteStore implements Store {
     }
     const dateAdded = next();
     const versionKey = o.versionKey ?? versionKeyFromMicros(dateAdded);
-    const bounds = this.stmt('SELECT min(version_key) AS lo, max(version_key) AS hi, max(spec_version) AS spec FROM objects WHERE coll = ? AND id = ?').get(pk, o.id)!;
-    const isFirst = bounds.lo === null || versionKey < bounds.lo;
-    const isLast = bounds.hi === null || versionKey > bounds.hi;
-    const isLatestSpec = bounds.spec === null || o.specVersion >= bounds.spec;
-    if (isFirst && bounds.lo !== null) this.stmt('UPDATE objects SET is_first = 0 WHERE coll = ? AND id = ? AND is_first = 1').run(pk, o.id);
-    if (isLast && bounds.hi !== null) this.stmt('UPDATE objects SET is_last = 0 WHERE coll = ? AND id = ? AND is_last = 1').run(pk, o.id);
-    if (bounds.spec !== null && o.specVersion > bounds.spec) this.stmt('UPDATE objects SET is_latest_spec = 0 WHERE coll = ? AND id = ?').run(pk, o.id);
-    this.stmt(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, submission_id, warnings, json)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(pk, dateAdded, o.id, o.type, o.version ?? null, versionKey, o.specVersion, o.mediaType, isFirst ? 1 : 0, isLast ? 1 : 0, isLatestSpec ? 1 : 0, o.tlp, submissionId, o.warnings ?? null, o.json);
+    // Most objects arrive with their first version: flags known without a look at the others.
+    const alone = this.stmt('SELECT 1 FROM objects WHERE coll = ? AND id = ? LIMIT 1').get(pk, o.id) === undefined;
+    const [f] = versionFlags([{ versionKey, tlp: o.tlp, specVersion: o.specVersion }]);
+    this.stmt(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, first_mask, last_mask, submission_id, warnings, json)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(pk, dateAdded, o.id, o.type, o.version ?? null, versionKey, o.specVersion, o.mediaType, 1, 1, 1, o.tlp, f!.firstMask, f!.lastMask, submissionId, o.warnings ?? null, o.json);
+    if (!alone) this.refreshFlags(pk, o.id);
     return { dateAdded };
   }
 

@@ -361,12 +361,33 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(await seen()).to.have.length(4);
         expect(await seen(3)).to.deep.equal(['indicator@2020-01-01T00:00:00.000Z', 'tool@2020-01-01T00:00:00.000Z']);
         expect(await seen(1)).to.deep.equal(['indicator@2020-01-01T00:00:00.000Z']);
-        expect((await store.queryManifest(collectionId, query({ maxTlp: 3 }))).items.map((e) => e.id)).to.deep.equal([amber.id]);
+        // The indicator's newest version is hidden, so its older visible version is the caller's last.
+        expect((await store.queryManifest(collectionId, query({ maxTlp: 3 }))).items.map((e) => e.id)).to.deep.equal([id, amber.id]);
         expect((await store.queryVersions(collectionId, id, { limit: 10, maxTlp: 3 })).items.map((e) => e.version)).to.deep.equal(['2020-01-01T00:00:00.000Z']);
         expect(await store.hasObject(collectionId, red.id, 3)).to.equal(false);
         expect(await store.hasObject(collectionId, red.id)).to.equal(true);
         expect(await store.deleteObject(collectionId, id, { versions: ALL, maxTlp: 3 })).to.equal(1);
         expect(await store.hasObject(collectionId, id)).to.equal(true);
+      });
+
+      it('makes first and last the caller\'s under a marking cap: a hidden newer version never hides an older visible one', async function () {
+        const id = `indicator--${randomUUID()}`;
+        await add([stixObject('indicator', { id, modified: '2020-01-01T00:00:00.000Z', tlp: 1 })]);
+        await add([stixObject('indicator', { id, modified: '2021-01-01T00:00:00.000Z', tlp: 2 })]);
+        await add([stixObject('indicator', { id, modified: '2022-01-01T00:00:00.000Z', tlp: 4 })]);
+        await add([stixObject('indicator', { id, modified: '2019-01-01T00:00:00.000Z', tlp: 3 })]);
+        const pick = async (v: ObjectQuery['versions'], maxTlp?: number) =>
+          (await store.queryManifest(collectionId, query({ versions: v, ...(maxTlp !== undefined ? { maxTlp } : {}) }))).items.map((e) => e.version!.slice(0, 4));
+        const FIRST = { first: true, last: false, keys: [] };
+        expect(await pick(LAST)).to.deep.equal(['2022']);
+        expect(await pick(LAST, 3)).to.deep.equal(['2021']);
+        expect(await pick(LAST, 1)).to.deep.equal(['2020']);
+        expect(await pick(LAST, 0)).to.deep.equal([]);
+        expect(await pick(FIRST)).to.deep.equal(['2019']);
+        expect(await pick(FIRST, 2)).to.deep.equal(['2020']);
+        expect(await store.deleteObject(collectionId, id, { versions: LAST, maxTlp: 2 })).to.equal(1);
+        expect(await pick(LAST, 2)).to.deep.equal(['2020']);
+        expect(await pick(LAST)).to.deep.equal(['2022']);
       });
 
       it('stores derived objects beside their parent', async function () {
