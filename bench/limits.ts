@@ -15,14 +15,14 @@ import type { Obj } from './dataset.js';
 /**
  * The same rows the store writes for these objects, inserted with one prepared statement, 1,000 rows
  * per transaction, into the real schema (all its indexes) with the store's pragmas (WAL,
- * synchronous=FULL). No duplicate checks, no version flags, no submission bookkeeping.
+ * synchronous=NORMAL, as the store's object writes). No duplicate checks, no version flags, no submission bookkeeping.
  */
 export function rawInsert(objects: Obj[], batch = 1000): { objectsPerSecond: number; seconds: number } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-raw-'));
   try {
     const db = new Database(path.join(dir, 'raw.sqlite'));
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
     db.prepare("INSERT INTO api_roots (path, title, max_content_length, created_at) VALUES ('raw', 'raw', 1, 0)").run();
     db.prepare("INSERT INTO collections (id, api_root, title, media_types, created_at) VALUES ('raw', 'raw', 'raw', '[]', 0)").run();

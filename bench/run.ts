@@ -355,7 +355,7 @@ async function main(): Promise<void> {
     mode: FULL ? 'full' : 'quick',
     command: `npm run bench${FULL ? ' -- --full' : ''}`,
     machine: machine(),
-    store: 'sqlite (better-sqlite3, WAL, synchronous=FULL)',
+    store: 'sqlite (better-sqlite3, WAL, synchronous=NORMAL; FULL for submission records)',
     server: { logLevel: LOG_LEVEL, profiled: PROFILE, transport: 'HTTP/1.1 keep-alive on 127.0.0.1, Basic auth (cached verification)' },
     dataset,
     notes: [

@@ -275,7 +275,8 @@ export class MongoStore implements Store {
         await this.conn.openUri(uri, {
           dbName: new URL(uri.replace(/^mongodb(\+srv)?:/, 'http:')).pathname.slice(1) || 'meridian',
           serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMs ?? 2000,
-          serverMonitoringMode: this.options.serverMonitoringMode ?? 'auto',
+          // Only when given: otherwise the URI's serverMonitoringMode (or the driver's 'auto') applies.
+          ...(this.options.serverMonitoringMode ? { serverMonitoringMode: this.options.serverMonitoringMode } : {}),
           heartbeatFrequencyMS: 2000,
           autoIndex: false,
           autoCreate: false,
@@ -351,8 +352,9 @@ export class MongoStore implements Store {
     await this.conn.close(true).catch(() => undefined);
   }
 
-  /** Whether MongoDB answers now (for /readyz). */
+  /** Whether MongoDB answers now (for /readyz); false at once while start-up is still connecting. */
   async ping(): Promise<boolean> {
+    if (!this.connectedOnce || this.closed) return false;
     try {
       return await this.op(async () => (await this.conn.db!.admin().ping()).ok === 1);
     } catch {

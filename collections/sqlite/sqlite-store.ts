@@ -247,8 +247,11 @@ export class SqliteStore implements Store {
     }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    // FULL: every commit is on disk before it returns, so a 202 never promises what a power cut loses.
-    this.db.pragma('synchronous = FULL');
+    // NORMAL in WAL mode: commits survive a crash of the process, and only the submission record
+    // (createSubmission) is forced to disk, because the 202 promises it. Everything after it can be
+    // redone from that record: the WAL is replayed in order, so no later commit survives a power
+    // cut without the submission it belongs to.
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
@@ -625,9 +628,10 @@ export class SqliteStore implements Store {
 
   /** Stores one object, or finds its exact duplicate; returns the outcome for the status resource. */
   private storeObject(pk: number, next: () => number, o: NewObject, submissionId: string): { dateAdded?: number; failure?: string } {
-    const existing = o.versionKey !== undefined
-      ? this.stmt('SELECT json, date_added FROM objects WHERE coll = ? AND id = ? AND version_key = ?').get(pk, o.id, o.versionKey)
-      : this.stmt('SELECT json, date_added FROM objects WHERE coll = ? AND id = ? AND version IS NULL LIMIT 1').get(pk, o.id);
+    // One look at the object's versions (objects_by_id; usually none) answers both questions:
+    // is this version already stored, and is it the object's only version?
+    const versions = this.stmt('SELECT version, version_key, json, date_added FROM objects WHERE coll = ? AND id = ?').all(pk, o.id);
+    const existing = versions.find((v) => (o.versionKey !== undefined ? v.version_key === o.versionKey : v.version === null));
     if (existing) {
       // §5.5: an exact duplicate is not an error; the same version with other content is refused.
       return existing.json === o.json
@@ -636,8 +640,7 @@ export class SqliteStore implements Store {
     }
     const dateAdded = next();
     const versionKey = o.versionKey ?? versionKeyFromMicros(dateAdded);
-    // Most objects arrive with their first version: flags known without a look at the others.
-    const alone = this.stmt('SELECT 1 FROM objects WHERE coll = ? AND id = ? LIMIT 1').get(pk, o.id) === undefined;
+    const alone = versions.length === 0;
     const [f] = versionFlags([{ versionKey, tlp: o.tlp, specVersion: o.specVersion }]);
     this.stmt(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, first_mask, last_mask, submission_id, warnings, json)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -649,6 +652,15 @@ export class SqliteStore implements Store {
   // ---- submissions --------------------------------------------------------------------------
 
   async createSubmission(s: NewSubmission): Promise<void> {
+    this.db.pragma('synchronous = FULL'); // this commit is fsynced before the 202 (TAXII 2.1 §5.5)
+    try {
+      this.createSubmissionRows(s);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  private createSubmissionRows(s: NewSubmission): void {
     this.db.transaction(() => {
       this.stmt(`INSERT INTO submissions (id, api_root, collection_id, account_id, request_timestamp, status, total_count, pending_count)
                  VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`)
