@@ -118,6 +118,27 @@ function body<T>(req: Request, which: BodyName): T {
 
 // ---- views: what the API shows (never a password hash or a key hash) ----------------------------
 
+/** The account fields of a create or update body (wire names → Admin's). */
+interface AccountBody {
+  password?: string;
+  password_hash?: string;
+  roles?: Role[];
+  organisation?: string;
+  curator_roots?: string[];
+  disabled?: boolean;
+}
+
+function accountFields(b: AccountBody) {
+  return {
+    ...(b.password !== undefined ? { password: b.password } : {}),
+    ...(b.password_hash !== undefined ? { passwordHash: b.password_hash } : {}),
+    ...(b.roles ? { roles: b.roles } : {}),
+    ...(b.organisation !== undefined ? { organisation: b.organisation } : {}),
+    ...(b.curator_roots ? { curatorRoots: b.curator_roots } : {}),
+    ...(b.disabled !== undefined ? { disabled: b.disabled } : {}),
+  };
+}
+
 export function organisationView(o: OrganisationRecord) {
   return { id: o.id, name: o.name, kind: o.kind, ...(o.country ? { country: o.country } : {}), disabled: o.disabled, created: formatMicros(o.createdAt) };
 }
@@ -345,16 +366,8 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
     json(res, 200, { accounts: await Promise.all(accounts.map(async (a) => accountView(a, await orgName(a)))) });
   });
   router.post('/accounts', async (req, res) => {
-    const b = body<{ name: string; password?: string; password_hash?: string; roles?: Role[]; organisation?: string; curator_roots?: string[]; disabled?: boolean }>(req, 'account.create');
-    const created = await adminFor(req, res).addAccount({
-      name: b.name,
-      ...(b.password !== undefined ? { password: b.password } : {}),
-      ...(b.password_hash !== undefined ? { passwordHash: b.password_hash } : {}),
-      ...(b.roles ? { roles: b.roles } : {}),
-      ...(b.organisation !== undefined ? { organisation: b.organisation } : {}),
-      ...(b.curator_roots ? { curatorRoots: b.curator_roots } : {}),
-      ...(b.disabled !== undefined ? { disabled: b.disabled } : {}),
-    });
+    const b = body<AccountBody & { name: string }>(req, 'account.create');
+    const created = await adminFor(req, res).addAccount({ name: b.name, ...accountFields(b) });
     json(res, 201, accountView(created, await orgName(created)));
   });
   router.get('/accounts/:name', async (req, res) => {
@@ -364,15 +377,8 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
     json(res, 200, accountView(a, await orgName(a)));
   });
   router.patch('/accounts/:name', async (req, res) => {
-    const b = body<{ password?: string; password_hash?: string; roles?: Role[]; organisation?: string; curator_roots?: string[]; disabled?: boolean }>(req, 'account.update');
-    const updated = await adminFor(req, res).updateAccount(param(req, 'name'), {
-      ...(b.password !== undefined ? { password: b.password } : {}),
-      ...(b.password_hash !== undefined ? { passwordHash: b.password_hash } : {}),
-      ...(b.roles ? { roles: b.roles } : {}),
-      ...(b.organisation !== undefined ? { organisation: b.organisation } : {}),
-      ...(b.curator_roots ? { curatorRoots: b.curator_roots } : {}),
-      ...(b.disabled !== undefined ? { disabled: b.disabled } : {}),
-    });
+    const b = body<AccountBody>(req, 'account.update');
+    const updated = await adminFor(req, res).updateAccount(param(req, 'name'), accountFields(b));
     json(res, 200, accountView(updated, await orgName(updated)));
   });
   router.delete('/accounts/:name', async (req, res) => {

@@ -5,6 +5,7 @@
 // would quote the body).
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { TaxiiError } from '../../taxii/errors.js';
+import { readBody } from '../http/body.js';
 import { type Authenticator, unauthenticated } from './authenticate.js';
 import { type BasicCredentials, parseBasic } from './basic-strategy.js';
 
@@ -18,32 +19,10 @@ function badRequest(description: string): TaxiiError {
 }
 
 /** The (small) body, never more than MAX_BODY bytes read; not logged anywhere. */
-function readBody(req: Request): Promise<Buffer> {
+function readTokenBody(req: Request): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') return Promise.reject(new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', 'The token request must not be compressed.'));
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > MAX_BODY) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      req.removeAllListeners('data');
-      if (err) {
-        req.pause();
-        reject(err);
-      } else resolve(Buffer.concat(chunks, size));
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) finish(tooLarge());
-      else chunks.push(chunk);
-    });
-    req.on('end', () => finish());
-    req.on('error', () => finish(badRequest('The request body could not be read.')));
-  });
+  return readBody(req, MAX_BODY, tooLarge);
 }
 
 function tooLarge(): TaxiiError {
@@ -99,7 +78,7 @@ export function tokenEndpoint(auth: Authenticator): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     (async () => {
       const header = req.headers.authorization;
-      const fields = bodyFields(req.headers['content-type'], await readBody(req));
+      const fields = bodyFields(req.headers['content-type'], await readTokenBody(req));
       let credentials: BasicCredentials;
       if (header !== undefined) {
         if (!/^basic\s/i.test(header)) throw unauthenticated('Exchange a password or API key for a token: use HTTP Basic or a JSON body, not a Bearer token.');

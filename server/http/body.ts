@@ -11,7 +11,7 @@ import { TaxiiError } from '../../taxii/errors.js';
 /** Bytes of an oversize or broken body read and dropped before the connection is cut. */
 const DISCARD_CAP = 64 * 1024 * 1024;
 
-function tooLarge(limit: number): TaxiiError {
+function apiRootLimit(limit: number): TaxiiError {
   return new TaxiiError('TAXII_ERR_TOO_LARGE', `The request body exceeds the API root's max_content_length of ${limit} bytes (TAXII 2.1 §4.2.1).`);
 }
 
@@ -29,7 +29,8 @@ function decoder(encoding: string): Transform | undefined {
   }
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Reads a body of at most `limit` decoded bytes; `tooLarge` makes the 413 past it. */
+export function readBody(req: IncomingMessage, limit: number, tooLarge: (limit: number) => TaxiiError = apiRootLimit): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
