@@ -49,7 +49,7 @@ export const FINDING_CODES = {
   STIX_MIME_TYPE_UNKNOWN: { severity: 'warning', section: '6.1, 6.7', summary: 'mime_type is not an IANA registered media type.' },
   STIX_CPE_INVALID: { severity: 'error', section: '6.14', summary: 'cpe is not a CPE 2.3 formatted string.' },
   STIX_CHARSET_INVALID: { severity: 'error', section: '6.3, 6.7', summary: 'An *_enc value is not an IANA character set name.' },
-  STIX_VALUE_FORMAT: { severity: 'error', section: '6.8–6.10, 5.1.2', summary: 'A value breaks the format its property defines (IPv4/IPv6 address, MAC-48, relationship_type).' },
+  STIX_VALUE_FORMAT: { severity: 'error', section: '6.3, 6.8–6.10, 6.15, 5.1.2', summary: 'A value breaks the format its property defines (domain name, IPv4/IPv6 address, MAC-48, URL, relationship_type).' },
   STIX_PROPERTY_DEPENDENCY: { severity: 'error', section: '4, 6, 7', summary: 'A property requires another one that is absent (or one of a group must be present).' },
   STIX_PROPERTY_CONFLICT: { severity: 'error', section: '4, 6, 7', summary: 'Properties that must not appear together (or a value they exclude).' },
   STIX_EXTERNAL_REFERENCE: { severity: 'error', section: '2.5.2', summary: 'An external reference needs description, url or external_id besides source_name.' },

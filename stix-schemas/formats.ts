@@ -1,6 +1,7 @@
 // Value formats the specification borrows from other standards, each answered once and cached.
 import tags from 'language-tags';
 import mimeDb from 'mime-db';
+import { domainToASCII } from 'node:url';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-([1-5])[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 const TYPE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,249}$/;
@@ -121,4 +122,21 @@ export function canonicalHashName(key: string): string | undefined {
     case 'TLSH': return 'TLSH';
     default: return undefined;
   }
+}
+
+/**
+ * §6.3 domain-name value: RFC 1034 names whose labels are RFC 5890 (IDNA) labels. Checked on the
+ * ASCII (punycode) form: 1–63 characters a label, 253 in all, letters, digits and inner hyphens
+ * (underscores are let through: they are common in real DNS, e.g. _dmarc).
+ */
+export function isDomainName(value: string): boolean {
+  if (value.length === 0 || value.length > 253 * 4) return false;
+  const ascii = domainToASCII(value.endsWith('.') ? value.slice(0, -1) : value);
+  if (!ascii || ascii.length > 253) return false;
+  return ascii.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
+}
+
+/** §6.15 url value: an RFC 3986 URI with a scheme, no white space. */
+export function isUrl(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/.test(value) && URL.canParse(value);
 }

@@ -1,6 +1,6 @@
 // Named MUST/SHOULD rules over whole objects (STIX 2.1 §3–§7). Each is a small function of one validation.
 import { isIP } from 'node:net';
-import { PROPERTY_NAME, isLanguageTag, parseIdentifier } from './formats.js';
+import { PROPERTY_NAME, isDomainName, isLanguageTag, isUrl, parseIdentifier } from './formats.js';
 import {
   TLP1_CREATED, TLP1_IDS, TLP1_LEVEL_BY_ID, TLP2_CREATED, TLP2_EXTENSION_ID, TLP2_IDS, TLP2_LEVEL_BY_ID,
 } from './markings.js';
@@ -275,6 +275,12 @@ const BY_TYPE: Readonly<Record<string, Rule>> = {
   'ipv6-addr': addressFormat(6),
   'mac-addr': ({ obj, report }) => {
     if (typeof obj.value === 'string' && !MAC48.test(obj.value)) report.add('STIX_VALUE_FORMAT', '/value', 'a colon-delimited lowercase MAC-48 address with leading zeros (§6.10)');
+  },
+  'domain-name': ({ obj, report }) => {
+    if (typeof obj.value === 'string' && !isDomainName(obj.value)) report.add('STIX_VALUE_FORMAT', '/value', 'not an RFC 1034 domain name with RFC 5890 labels (§6.3)');
+  },
+  url: ({ obj, report }) => {
+    if (typeof obj.value === 'string' && !isUrl(obj.value)) report.add('STIX_VALUE_FORMAT', '/value', 'not an RFC 3986 URL (§6.15)');
   },
   'language-content': ({ obj, report }) => {
     if (!isRecord(obj.contents)) return;
