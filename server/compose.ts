@@ -34,13 +34,12 @@ export async function createService(config: Readonly<Config>, store: Store, logg
       defaultPageSize: config.defaultPageSize,
       statusRetentionMs: config.statusRetentionHours * 3600_000,
       syncIngestLimit: config.syncIngestLimit,
-      ingestBatchSize: config.ingestBatchSize,
       scoIds: config.scoIds,
       statusListLimit: config.statusListLimit,
     },
     new PageTokens(key),
     logger,
-    new IngestRunner(config.ingestWorkerThreshold),
+    new IngestRunner(config.ingestWorkerThreshold, config.ingestBatchSize),
   );
 }
 

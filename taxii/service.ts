@@ -34,8 +34,6 @@ export interface TaxiiSettings {
   statusRetentionMs: number;
   /** Envelopes with at most this many objects are processed before the 202 is sent. */
   syncIngestLimit: number;
-  /** Objects stored per transaction while processing a submission. */
-  ingestBatchSize: number;
   /** SCO ids on POST (issue 3): fill missing ones, recompute non-deterministic ones, or keep as sent. */
   scoIds: 'keep' | 'fill' | 'recompute';
   /** Status resources list their items only up to this many per list; beyond it, counts only. */
@@ -385,7 +383,7 @@ export class TaxiiService {
 
   /** Stores the prepared items of a submission batch by batch (one transaction each), then completes it. */
   private async process(submissionId: string, job: IngestJob): Promise<void> {
-    for await (const items of job.batches(this.settings.ingestBatchSize)) {
+    for await (const items of job.batches()) {
       await this.store.ingest(submissionId, items);
       // Let readers in between batches: a large envelope must not starve polling clients.
       await new Promise((resolve) => setImmediate(resolve));
