@@ -208,8 +208,12 @@ export interface NewSubmission {
   collectionId: string;
   accountId: string;
   requestTimestamp: number;
-  /** The request body as received, kept until processing completes so a crash loses nothing. */
-  body: Buffer;
+  /**
+   * The request body as received, kept until processing completes so that a crash after the 202
+   * loses nothing; the store forces it to disk before returning. Absent when the submission is
+   * processed completely before it is acknowledged (completeSubmission is then the durable point).
+   */
+  body?: Buffer;
   /** Number of objects in the envelope; all pending until ingested. */
   totalCount: number;
 }
@@ -314,12 +318,15 @@ export interface Store {
    * success and is stored once; the items' outcomes and the submission's counts are updated.
    */
   ingest(submissionId: string, items: IngestItem[]): Promise<void>;
-  /** Marks the submission complete and drops its retained body. */
+  /** Marks the submission complete and drops its retained body; durable (on disk) when it returns. */
   completeSubmission(submissionId: string): Promise<void>;
   getSubmission(submissionId: string): Promise<SubmissionRecord | undefined>;
   /** The processed items of a submission, in envelope order (pending ones are not listed). */
   submissionItems(submissionId: string): Promise<SubmissionItem[]>;
-  /** Submissions still pending (e.g. after a crash), with their bodies and the indexes not yet ingested. */
+  /**
+   * Submissions still pending (e.g. after a crash), with their bodies (empty when none was
+   * retained) and the indexes not yet ingested.
+   */
   pendingSubmissions(): Promise<Array<SubmissionRecord & { body: Buffer; pendingIndexes: number[] }>>;
   /** Deletes complete submissions whose request is older than the given time; returns the count. */
   purgeSubmissions(completedBefore: number): Promise<number>;

@@ -349,19 +349,22 @@ export class TaxiiService {
     requireAccess(access, 'write');
     const options = this.pipelineOptions(collection);
     const job = await this.ingest.open(body, options); // 400 / 422 before anything is recorded
+    // A small envelope is processed before the 202 and is durable once complete: nothing to keep.
+    // A large one is answered at once, so its body is kept (on disk) until it has been processed.
+    const inline = job.count <= this.settings.syncIngestLimit;
     const submission = {
       id: randomUUID(),
       apiRoot: rootPath,
       collectionId: collection.id,
       accountId: caller.account.id,
       requestTimestamp: nowMicros(),
-      body,
+      ...(inline ? {} : { body }),
       totalCount: job.count,
     };
     await this.store.createSubmission(submission);
     await this.audit(caller, 'objects.add', collection.id, { submission: submission.id, objects: job.count, bytes: body.length });
     const work = this.process(submission.id, job);
-    if (job.count <= this.settings.syncIngestLimit) await work;
+    if (inline) await work;
     else this.track(work);
     const record = await this.store.getSubmission(submission.id);
     return { status: 202, body: await this.statusResource(record!) };
@@ -397,18 +400,27 @@ export class TaxiiService {
     for (const s of pending) {
       this.log.warn({ event: 'submission.resume', submission: s.id, pending: s.pendingIndexes.length }, 'resuming an unfinished submission');
       const collection = await this.store.getCollection(s.apiRoot, s.collectionId);
+      if (s.body.length === 0) {
+        // Processed before its 202, and interrupted: the client never had an answer and resends.
+        await this.failPending(s.id, s.pendingIndexes, 'processing was interrupted before the request was acknowledged; send it again');
+        continue;
+      }
       const work = this.ingest.open(s.body, this.pipelineOptions(collection), s.pendingIndexes).then(
         (job) => this.process(s.id, job),
         // A body that no longer parses cannot be processed: its objects fail, and the status says why.
         async (err: unknown) => {
           if (!(err instanceof TaxiiError)) throw err;
-          await this.store.ingest(s.id, s.pendingIndexes.map((index) => ({ index, id: `objects[${index}]`, version: '', failure: err.description ?? err.title })));
-          await this.store.completeSubmission(s.id);
+          await this.failPending(s.id, s.pendingIndexes, err.description ?? err.title);
         },
       );
       this.track(work);
     }
     return pending.length;
+  }
+
+  private async failPending(submissionId: string, indexes: number[], message: string): Promise<void> {
+    await this.store.ingest(submissionId, indexes.map((index) => ({ index, id: `objects[${index}]`, version: '', failure: message })));
+    await this.store.completeSubmission(submissionId);
   }
 
   /** Finishes background processing and stops the ingest worker (graceful shutdown). */

@@ -894,11 +894,12 @@ export class MongoStore implements Store {
     return this.op(async () => {
       // The body goes in chunks (a document holds at most 16 MB; envelopes may be larger), before the
       // submission: a crash in between leaves only unreachable chunks, never a body-less submission.
-      const chunks = Math.ceil(s.body.length / BODY_CHUNK);
+      const body = s.body ?? Buffer.alloc(0);
+      const chunks = Math.ceil(body.length / BODY_CHUNK);
       for (let n = 0; n < chunks; n++) {
         await this.bodies.collection.replaceOne(
           { _id: identityId('body', s.id, String(n)) },
-          { submissionId: s.id, n, data: s.body.subarray(n * BODY_CHUNK, (n + 1) * BODY_CHUNK) },
+          { submissionId: s.id, n, data: body.subarray(n * BODY_CHUNK, (n + 1) * BODY_CHUNK) },
           { upsert: true, ...MAJORITY },
         );
       }

@@ -247,10 +247,9 @@ export class SqliteStore implements Store {
     }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: commits survive a crash of the process, and only the submission record
-    // (createSubmission) is forced to disk, because the 202 promises it. Everything after it can be
-    // redone from that record: the WAL is replayed in order, so no later commit survives a power
-    // cut without the submission it belongs to.
+    // NORMAL in WAL mode: commits survive a crash of the process; the commits a 202 stands on are
+    // forced to disk (durably: a retained submission body, a completed submission), and the WAL is
+    // replayed in order, so a power cut never keeps a later commit without the earlier ones.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
@@ -651,22 +650,27 @@ export class SqliteStore implements Store {
 
   // ---- submissions --------------------------------------------------------------------------
 
-  async createSubmission(s: NewSubmission): Promise<void> {
-    this.db.pragma('synchronous = FULL'); // this commit is fsynced before the 202 (TAXII 2.1 §5.5)
+  /** Runs a write with synchronous=FULL: its commit (and every earlier one) is on disk when it returns. */
+  private durably<T>(write: () => T): T {
+    this.db.pragma('synchronous = FULL');
     try {
-      this.createSubmissionRows(s);
+      return write();
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
   }
 
-  private createSubmissionRows(s: NewSubmission): void {
-    this.db.transaction(() => {
-      this.stmt(`INSERT INTO submissions (id, api_root, collection_id, account_id, request_timestamp, status, total_count, pending_count)
-                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`)
-        .run(s.id, s.apiRoot, s.collectionId, s.accountId, s.requestTimestamp, s.totalCount, s.totalCount);
-      this.stmt('INSERT INTO submission_bodies (submission_id, body) VALUES (?, ?)').run(s.id, s.body);
-    }).immediate();
+  async createSubmission(s: NewSubmission): Promise<void> {
+    const write = () =>
+      this.db.transaction(() => {
+        this.stmt(`INSERT INTO submissions (id, api_root, collection_id, account_id, request_timestamp, status, total_count, pending_count)
+                   VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`)
+          .run(s.id, s.apiRoot, s.collectionId, s.accountId, s.requestTimestamp, s.totalCount, s.totalCount);
+        if (s.body) this.stmt('INSERT INTO submission_bodies (submission_id, body) VALUES (?, ?)').run(s.id, s.body);
+      }).immediate();
+    // A retained body is the promise of a 202 sent before processing (TAXII 2.1 §5.5): on disk first.
+    if (s.body) this.durably(write);
+    else write();
   }
 
   async ingest(submissionId: string, items: IngestItem[]): Promise<void> {
@@ -702,10 +706,10 @@ export class SqliteStore implements Store {
   }
 
   async completeSubmission(submissionId: string): Promise<void> {
-    this.db.transaction(() => {
+    this.durably(() => this.db.transaction(() => {
       this.stmt("UPDATE submissions SET status = 'complete', completed_at = ? WHERE id = ?").run(Date.now() * 1000, submissionId);
       this.stmt('DELETE FROM submission_bodies WHERE submission_id = ?').run(submissionId);
-    }).immediate();
+    }).immediate());
   }
 
   async getSubmission(submissionId: string): Promise<SubmissionRecord | undefined> {

@@ -435,6 +435,14 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(items[0]!.dateAdded).to.be.a('number');
       });
 
+      it('keeps no body when none is given (a submission processed before its 202)', async function () {
+        const id = randomUUID();
+        await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 1, totalCount: 2 });
+        const pending = (await store.pendingSubmissions()).find((p) => p.id === id)!;
+        expect(pending.body.length).to.equal(0);
+        expect(pending.pendingIndexes).to.deep.equal([0, 1]);
+      });
+
       it('purges complete submissions older than the retention time', async function () {
         const { id } = await add([stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' })]);
         expect(await store.purgeSubmissions(Date.now() * 1000 - 3_600_000_000)).to.equal(0);
