@@ -91,8 +91,22 @@ const CHARSETS = new Set(
     .split(/\s+/)
     .map((s) => s.toLowerCase()),
 );
-/** §6.3 path_enc / §6.7 name_enc: a name from the IANA character set registry. */
-export const isIanaCharset = (value: string): boolean => CHARSETS.has(value.toLowerCase());
+/** A label the WHATWG Encoding Standard knows (its labels are IANA names and aliases). */
+function isEncodingLabel(value: string): boolean {
+  try {
+    new TextDecoder(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * §6.3 path_enc / §6.7 name_enc: a name from the IANA character set registry — the list above, or
+ * any label Node's TextDecoder (ICU, WHATWG Encoding Standard) knows, so that valid aliases such as
+ * "iso-ir-100" or "csisolatin1" are not refused.
+ */
+export const isIanaCharset = (value: string): boolean => value.length <= 64 && (CHARSETS.has(value.toLowerCase()) || isEncodingLabel(value));
 
 // §2.7 hash value formats of hash-algorithm-ov; canonical spellings of the usual variants.
 const HEX = (n: number): RegExp => new RegExp(`^[0-9a-fA-F]{${n}}$`);
