@@ -79,8 +79,14 @@ export function createApp(parts: AppParts): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res, next) => {
-    store.listApiRoots().then(() => res.json({ status: 'ready', store: store.kind }), next);
+  app.get('/readyz', (_req, res) => {
+    // A store that can be pinged (MongoDB) says whether it answers now; otherwise a cheap read.
+    const pingable = store as Store & { ping?: () => Promise<boolean> };
+    const probe = typeof pingable.ping === 'function' ? pingable.ping() : store.listApiRoots().then(() => true);
+    void probe.catch(() => false).then((ready) => {
+      if (ready) res.json({ status: 'ready', store: store.kind });
+      else res.status(503).setHeader('Retry-After', '5').json({ status: 'not ready', store: store.kind });
+    });
   });
 
   // Credentials → Bearer token (answers JSON, needs no TAXII Accept).

@@ -1,7 +1,9 @@
-// The `meridian` command line (ARCHITECTURE §8): serve, and the admin commands on the local store.
+// The `meridian` command line (ARCHITECTURE §8): serve, the admin commands on the local store, and migrate.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { AuditQuery, CollectionPurpose, CollectionRecord, OrganisationKind, Role, Store, TlpLevel } from '../collections/store.js';
 import { StoreConflictError } from '../collections/store.js';
 import { formatMicros, parseMicros } from '../taxii/time.js';
@@ -10,6 +12,7 @@ import { LayoutError, applyLayoutText, checkReferences, parseLayout, validateLay
 import { auditView, grantView } from './admin/routes.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { openStore } from './compose.js';
+import { type MigrateReport, migrate } from './commands/migrate.js';
 import { runValidate } from './commands/validate.js';
 import { serve } from './main.js';
 
@@ -35,6 +38,11 @@ function positiveInt(value: string): number {
 function port(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number (0–65535)');
   return Number(value);
+}
+
+function mongoUri(value: string): string {
+  if (!/^mongodb(\+srv)?:\/\/\S+$/.test(value)) throw new InvalidArgumentError('must be a mongodb:// or mongodb+srv:// URI');
+  return value;
 }
 
 function timestamp(value: string): number {
@@ -392,6 +400,36 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       for (const u of report.updated) io.stdout(`updated ${u}\n`);
       io.stdout(report.created.length || report.updated.length ? `${report.created.length} created, ${report.updated.length} updated, ${report.unchanged} unchanged\n` : `nothing to change (${report.unchanged} unchanged)\n`);
     }));
+
+  program
+    .command('migrate')
+    .description('copy an embedded (SQLite) store into MongoDB: resumable, keeps date_added, verifies counts (stop the server first)')
+    .requiredOption('--from <dir>', 'data directory of the embedded store (holds meridian.sqlite)')
+    .addOption(new Option('--to <uri>', 'mongodb:// or mongodb+srv:// URI of the target database').argParser(mongoUri).makeOptionMandatory())
+    .addOption(new Option('--batch-size <n>', 'objects per batch (default 1000)').argParser(positiveInt))
+    .action(async (o: { from: string; to: string; batchSize?: number }) => {
+      if (!existsSync(path.join(o.from, 'meridian.sqlite'))) {
+        io.stderr(`meridian: no embedded store in ${o.from} (meridian.sqlite not found)\n`);
+        code = 1;
+        return;
+      }
+      // Progress goes to standard error (a bar on a terminal, a line per 10 % otherwise).
+      const progress = Object.assign(new Writable({ write(chunk, _enc, cb) { io.stderr(String(chunk)); cb(); } }), { isTTY: io === defaultIo && process.stderr.isTTY === true });
+      let report: MigrateReport;
+      try {
+        report = await migrate({ from: o.from, to: o.to, progress, ...(o.batchSize ? { batchSize: o.batchSize } : {}) });
+      } catch (err) {
+        io.stderr(`meridian: migration failed: ${(err as Error).message}\n`);
+        code = 1;
+        return;
+      }
+      for (const [kind, n] of Object.entries(report.counts)) io.stdout(`${kind}\t${n.source}\t${n.target}${n.source === n.target ? '' : '\tMISMATCH'}\n`);
+      if (report.ok) io.stderr('migration complete: every count matches\n');
+      else {
+        io.stderr('meridian: migration incomplete: counts differ (see MISMATCH); run it again to resume\n');
+        code = 1;
+      }
+    });
 
   program
     .command('validate <files...>')

@@ -11,6 +11,11 @@ export interface MongoTarget {
   real: boolean;
   /** A fresh database on the target. */
   uri(): string;
+  /**
+   * A fresh database on the target, as a URI that carries the options the target needs (for
+   * another process: `MERIDIAN_STORE`, `meridian migrate --to`), e.g. `serverMonitoringMode=poll`.
+   */
+  processUri(): string;
   /** Extra MongoStore options the target needs. */
   storeOptions: { serverMonitoringMode?: 'poll' };
   /** Stop and restart the server (the stand-in only): outage tests. */
@@ -77,22 +82,33 @@ function enforceUniqueIndexes(storage: any): void {
   });
 }
 
-async function standIn(): Promise<MongoTarget> {
+/**
+ * A CongoDB stand-in of its own, in this process, listening on 127.0.0.1 (a real TCP port, so other
+ * processes can use it too). mongoTarget() shares one per test process; tests that stop it (outages
+ * seen by server processes) may start their own.
+ */
+export async function startStandIn(): Promise<MongoTarget> {
   const { CongoServer } = await import('@push.rocks/smartmongo/dist_ts/congodb/index.js');
   // A fixed port, so a restarted server is found at the same address by the running client.
   const port = await freePort();
   const server = new CongoServer({ port, host: '127.0.0.1' });
   enforceUniqueIndexes(server.getStorage());
   await server.start();
+  let running = true;
+  const db = () => `t${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   return {
     description: `the CongoDB stand-in (@push.rocks/smartmongo 2.2.0, in process, 127.0.0.1:${port}) with unique indexes enforced by the test harness — NOT a real MongoDB; set MERIDIAN_TEST_MONGO_URL to run on one`,
     real: false,
     // CongoDB announces a topologyVersion but answers a streaming hello once: the driver must poll.
     storeOptions: { serverMonitoringMode: 'poll' },
-    uri: () => `mongodb://127.0.0.1:${port}/t${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+    uri: () => `mongodb://127.0.0.1:${port}/${db()}`,
+    processUri: () => `mongodb://127.0.0.1:${port}/${db()}?serverMonitoringMode=poll`,
     // The memory storage outlives stop(): a restart models mongod coming back with its data.
-    outage: { stop: () => server.stop(), start: () => server.start() },
-    shutdown: () => server.stop(),
+    outage: {
+      stop: async () => { if (running) { running = false; await server.stop(); } },
+      start: async () => { if (!running) { await server.start(); running = true; } },
+    },
+    shutdown: async () => { if (running) { running = false; await server.stop(); } },
   };
 }
 
@@ -103,7 +119,8 @@ async function container(): Promise<MongoTarget | undefined> {
     const { MongoDBContainer } = await import('@testcontainers/mongodb' as string);
     const started = await new MongoDBContainer('mongo:8').start();
     const base = `${started.getConnectionString()}/?directConnection=true`;
-    return { description: 'a real MongoDB 8 in a testcontainers Docker container', real: true, storeOptions: {}, uri: () => withDatabase(base, `t${randomUUID().slice(0, 8)}`), shutdown: () => started.stop() };
+    const uri = () => withDatabase(base, `t${randomUUID().slice(0, 8)}`);
+    return { description: 'a real MongoDB 8 in a testcontainers Docker container', real: true, storeOptions: {}, uri, processUri: uri, shutdown: () => started.stop() };
   } catch {
     return undefined; // not installed, or no container runtime (the usual case here)
   }
@@ -115,7 +132,10 @@ let target: Promise<MongoTarget> | undefined;
 export function mongoTarget(): Promise<MongoTarget> {
   return (target ??= (async () => {
     const url = process.env.MERIDIAN_TEST_MONGO_URL;
-    if (url) return { description: `a real MongoDB at ${url.replace(/\/\/[^@/]*@/, '//***@')} (MERIDIAN_TEST_MONGO_URL)`, real: true, storeOptions: {}, uri: () => withDatabase(url, `meridian_test_${randomUUID().slice(0, 8)}`), shutdown: async () => undefined };
-    return (await container()) ?? standIn();
+    if (url) {
+      const uri = () => withDatabase(url, `meridian_test_${randomUUID().slice(0, 8)}`);
+      return { description: `a real MongoDB at ${url.replace(/\/\/[^@/]*@/, '//***@')} (MERIDIAN_TEST_MONGO_URL)`, real: true, storeOptions: {}, uri, processUri: uri, shutdown: async () => undefined };
+    }
+    return (await container()) ?? startStandIn();
   })());
 }

@@ -1,12 +1,18 @@
 // An in-process Meridian for tests: the real app factory on an in-memory SQLite store
 // (STYLE habits 3 and 4), with helpers to set up accounts, API roots, collections and grants.
+// With MERIDIAN_TEST_STORE=mongo (the MongoDB lane of `npm test`) every testServer gets a MongoStore
+// on a fresh database of the test MongoDB instead (test/helpers/mongo.ts: the CongoDB stand-in, or
+// a real MongoDB from MERIDIAN_TEST_MONGO_URL).
 import { Writable } from 'node:stream';
+import mongoose from 'mongoose';
+import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import type { CollectionPurpose, Role, Store, TlpLevel } from '../../collections/store.js';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
 import { Admin } from '../../server/admin/admin.js';
 import { composeApp } from '../../server/compose.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
+import { type MongoTarget, mongoTarget } from './mongo.js';
 
 export const TAXII = 'application/taxii+json;version=2.1';
 
@@ -17,11 +23,70 @@ export interface TestAccount {
   auth: string;
 }
 
-export async function testServer(overrides: Partial<Config> = {}, store: Store = new SqliteStore({ location: ':memory:' })) {
+/** Which store the tests' servers use: 'sqlite' (default) or 'mongo' (MERIDIAN_TEST_STORE=mongo). */
+export const TEST_STORE: 'sqlite' | 'mongo' = process.env.MERIDIAN_TEST_STORE === 'mongo' ? 'mongo' : 'sqlite';
+
+/** The MongoDB lane's servers, closed (and their databases dropped) after their test or the run. */
+interface Opened { store: MongoStore; db: string; close: () => Promise<void>; inTest: boolean }
+const opened: Opened[] = [];
+let inTest = false;
+let mongo: MongoTarget | undefined;
+let dropper: mongoose.Connection | undefined;
+
+async function dispose(list: Opened[]): Promise<void> {
+  for (const o of list.splice(0)) {
+    await o.close().catch(() => undefined);
+    await o.store.close();
+    // One shared connection drops the test databases (memory of the stand-in; a real MongoDB's disk).
+    dropper ??= await mongoose.createConnection(mongo!.uri(), { serverSelectionTimeoutMS: 2000, ...mongo!.storeOptions }).asPromise();
+    await dropper.useDb(o.db, { useCache: false }).dropDatabase().catch(() => undefined);
+  }
+}
+
+if (TEST_STORE === 'mongo') {
+  mongo = await mongoTarget();
+  console.log(`    HTTP tests run with the MongoDB store (MERIDIAN_TEST_STORE=mongo) against ${mongo.description}`);
+  // Root hooks: a server made inside a test (or its beforeEach) is closed after that test; one made
+  // in a suite's before() lives until the end of the run.
+  beforeEach(function () {
+    inTest = true;
+  });
+  afterEach(async function () {
+    inTest = false;
+    const mine = opened.filter((o) => o.inTest);
+    await dispose(mine);
+    opened.splice(0, opened.length, ...opened.filter((o) => !o.inTest));
+  });
+  after(async function () {
+    await dispose(opened);
+    await dropper?.close();
+    await mongo?.shutdown();
+  });
+}
+
+/** A store for one test server: in-memory SQLite, or a MongoStore on a fresh database in the MongoDB lane. */
+function defaultStore(): { store: Store; mongo?: { store: MongoStore; db: string } } {
+  if (TEST_STORE !== 'mongo') return { store: new SqliteStore({ location: ':memory:' }) };
+  const uri = mongo!.uri();
+  const store = new MongoStore({ uri, serverSelectionTimeoutMs: 2000, startupTimeoutMs: 10_000, retryDelayMs: 100, ...mongo!.storeOptions });
+  return { store, mongo: { store, db: new URL(uri).pathname.slice(1) } };
+}
+
+export async function testServer(overrides: Partial<Config> = {}, given?: Store) {
+  const chosen = given ? { store: given } : defaultStore();
+  const store = chosen.store;
   const config = loadConfig({ env: {}, overrides: { dataDir: ':memory:', logLevel: 'silent', ...overrides } });
   const logs: string[] = [];
   const logger = createLogger(config.logLevel === 'silent' ? 'info' : config.logLevel, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
-  const { app, service } = await composeApp(config, store, logger);
+  let composed: Awaited<ReturnType<typeof composeApp>>;
+  try {
+    composed = await composeApp(config, store, logger);
+  } catch (err) {
+    if (chosen.mongo) opened.push({ ...chosen.mongo, close: async () => undefined, inTest }); // refused at start-up: still close it
+    throw err;
+  }
+  const { app, service } = composed;
+  if (chosen.mongo) opened.push({ ...chosen.mongo, close: () => service.close(), inTest });
   let counter = 0;
   /** The operator's administration, as at the CLI. */
   const admin = new Admin(store, { name: 'test-operator' });
