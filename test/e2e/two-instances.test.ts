@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import mongoose from 'mongoose';
 import request from 'supertest';
 import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import { Admin } from '../../server/admin/admin.js';
@@ -132,6 +133,12 @@ describe('two meridian processes on one MongoDB store (issue 5)', function () {
   after(async function () {
     await Promise.all([a, b].filter(Boolean).map((i) => stop(i.child)));
     if (!process.env.MERIDIAN_TEST_MONGO_URL) await target?.shutdown();
+    else if (uri) {
+      // A real MongoDB keeps what it is given: drop this test's database.
+      const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2000 }).asPromise();
+      await conn.dropDatabase();
+      await conn.close();
+    }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
