@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
+import mongoose from 'mongoose';
 import request from 'supertest';
 import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
@@ -29,9 +30,20 @@ function processCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
   });
 }
 
-// Root-level (idempotent): the shared stand-in must not keep the process alive when this file runs alone.
+const used: string[] = [];
+
+// Root-level (idempotent): the shared stand-in must not keep the process alive when this file runs
+// alone; a real MongoDB keeps what it is given, so this file's databases are dropped there.
 after(async function () {
-  await (await mongoTarget()).shutdown();
+  const target = await mongoTarget();
+  if (target.real) {
+    for (const uri of used) {
+      const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2000 }).asPromise();
+      await conn.dropDatabase();
+      await conn.close();
+    }
+  }
+  await target.shutdown();
 });
 
 describe('meridian migrate (issue 5)', function () {
@@ -45,6 +57,12 @@ describe('meridian migrate (issue 5)', function () {
     let stderr = '';
     const code = await run(['node', 'meridian', ...args], { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), stdin: Readable.from(['']), env: {} });
     return { code, stdout, stderr };
+  }
+
+  function fresh(): string {
+    const uri = target.processUri();
+    used.push(uri);
+    return uri;
   }
 
   function open(uri: string): MongoStore {
@@ -75,7 +93,7 @@ describe('meridian migrate (issue 5)', function () {
   });
 
   it('copies the store with progress on stderr and counts on stdout; a second run (resume) adds nothing; the CLI then works on MongoDB', async function () {
-    const uri = target.processUri();
+    const uri = fresh();
     const first = await cli(['migrate', '--from', dir, '--to', uri, '--batch-size', '10']);
     expect(first.code, first.stderr).to.equal(0);
     expect(first.stderr).to.match(/objects: 25\/25/);
@@ -105,7 +123,7 @@ describe('meridian migrate (issue 5)', function () {
   });
 
   it('exits 1 when the counts differ after the copy (the target has more than the source)', async function () {
-    const uri = target.processUri();
+    const uri = fresh();
     const mongo = open(uri);
     try {
       await mongo.createAccount({ id: randomUUID(), name: 'only-in-mongo', passwordHash: 'x', roles: [], curatorRoots: [], disabled: false });
