@@ -1,7 +1,6 @@
 // `meridian migrate --from DIR --to mongodb://…` (issue 5) at the command line: progress on standard
 // error, counts on standard output, exit 1 when a count differs or the source is unusable; then the
 // other CLI commands and the store itself work on the migrated MongoDB database (MERIDIAN_STORE).
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,21 +13,9 @@ import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
 import { run } from '../../server/cli.js';
 import { type MongoTarget, mongoTarget } from '../helpers/mongo.js';
+import { runCli } from '../helpers/process.js';
 import { TAXII, indicator, testServer } from '../helpers/server.js';
 
-const ENTRY = path.resolve('server/meridian.ts');
-
-function processCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 const used: string[] = [];
 
@@ -103,15 +90,15 @@ describe('meridian migrate (issue 5)', function () {
     expect(first.stdout).not.to.match(/MISMATCH/);
 
     // The real process, run again on the same target: resumes, copies nothing twice, exits 0.
-    const again = await processCli(['migrate', '--from', dir, '--to', uri], {});
+    const again = await runCli(['migrate', '--from', dir, '--to', uri], {});
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).to.match(new RegExp(`^objects fr/${collectionId}\\t25\\t25$`, 'm'));
 
     // Every CLI command follows MERIDIAN_STORE: the migrated accounts and collections are there.
-    const accounts = await processCli(['account', 'list'], { MERIDIAN_STORE: uri });
+    const accounts = await runCli(['account', 'list'], { MERIDIAN_STORE: uri });
     expect(accounts.code, accounts.stderr).to.equal(0);
     expect(accounts.stdout).to.match(/^analyst\t/m);
-    const collections = await processCli(['collection', 'list'], { MERIDIAN_STORE: uri });
+    const collections = await runCli(['collection', 'list'], { MERIDIAN_STORE: uri });
     expect(collections.stdout).to.contain(`fr\t${collectionId}\tpublished\t`);
 
     const mongo = open(uri);

@@ -1,56 +1,16 @@
 // End to end (issue 2): the real `meridian` process, set up with the CLI, driven over HTTP,
 // stopped and restarted; a submission left pending by a crash is finished at the next start.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
+import { runCli, startServer, stopServer } from '../helpers/process.js';
 import { indicator } from '../helpers/server.js';
 
-const ENTRY = path.resolve('server/meridian.ts');
 const TAXII = 'application/taxii+json;version=2.1';
 const PASSWORD = 'e2e password, long enough';
-
-function cli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
-
-/** Starts `meridian serve --port 0` and resolves with the process and its base URL. */
-function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; base: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${buffer}`)), 15_000);
-    child.stderr!.on('data', (d) => {
-      buffer += d;
-      const m = /"url":"(http:\/\/[^"]+)\/taxii2\/"/.exec(buffer);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, base: m[1]! });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${buffer}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.on('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
-}
 
 describe('end to end: the meridian process (issue 2)', function () {
   this.timeout(60_000);
@@ -68,13 +28,13 @@ describe('end to end: the meridian process (issue 2)', function () {
   });
 
   it('is set up with the CLI, serves TAXII 2.1 over HTTP, and keeps its data across a restart', async function () {
-    expect((await cli(['account', 'add', 'analyst', '--password-stdin'], env, `${PASSWORD}\n`)).code).to.equal(0);
-    expect((await cli(['root', 'add', 'fr', '--title', 'France', '--max-content-length', '1000000'], env)).code).to.equal(0);
-    const added = await cli(['collection', 'add', '--root', 'fr', '--title', 'Published', '--alias', 'published'], env);
+    expect((await runCli(['account', 'add', 'analyst', '--password-stdin'], env, `${PASSWORD}\n`)).code).to.equal(0);
+    expect((await runCli(['root', 'add', 'fr', '--title', 'France', '--max-content-length', '1000000'], env)).code).to.equal(0);
+    const added = await runCli(['collection', 'add', '--root', 'fr', '--title', 'Published', '--alias', 'published'], env);
     expect(added.code).to.equal(0);
     const collectionId = added.stdout.trim();
     expect(collectionId).to.match(/^[0-9a-f-]{36}$/);
-    expect((await cli(['grant', 'analyst', '--collection', 'published', '--read', '--write'], env)).code).to.equal(0);
+    expect((await runCli(['grant', 'analyst', '--collection', 'published', '--read', '--write'], env)).code).to.equal(0);
 
     let { child, base } = await startServer(env);
     const headers = { Authorization: auth, Accept: TAXII };
@@ -101,12 +61,12 @@ describe('end to end: the meridian process (issue 2)', function () {
     expect(envelope.objects).to.have.length(10);
     expect(page.headers.get('x-taxii-date-added-last')).to.match(/\.\d{6}Z$/);
 
-    expect(await stop(child)).to.equal(0);
+    expect(await stopServer(child)).to.equal(0);
     ({ child, base } = await startServer(env));
     const manifest = await (await fetch(`${base}/fr/collections/published/manifest/?limit=100`, { headers })).json();
     expect(manifest.objects.map((m: { id: string }) => m.id).sort()).to.deep.equal(objects.map((o) => o.id).sort());
     expect((await fetch(`${base}/taxii2/`, { headers: { Accept: TAXII } })).status).to.equal(401);
-    expect(await stop(child)).to.equal(0);
+    expect(await stopServer(child)).to.equal(0);
   });
 
   it('finishes at start-up a submission that a crash left pending (nothing acknowledged is lost)', async function () {
@@ -129,20 +89,20 @@ describe('end to end: the meridian process (issue 2)', function () {
     expect(status).to.include({ status: 'complete', success_count: 2 });
     const got = await (await fetch(`${base}/fr/collections/published/objects/?match[id]=${objects[0]!.id}`, { headers })).json();
     expect(got.objects[0].id).to.equal(objects[0]!.id);
-    expect(await stop(child)).to.equal(0);
+    expect(await stopServer(child)).to.equal(0);
   });
 
   it('exits non-zero with a clear message on bad arguments and bad configuration', async function () {
-    const badPort = await cli(['serve', '--port', 'eighty'], env);
+    const badPort = await runCli(['serve', '--port', 'eighty'], env);
     expect(badPort.code).to.equal(2);
     expect(badPort.stderr).to.match(/port/);
-    const badEnv = await cli(['root', 'list'], { ...env, MERIDIAN_MAX_PAGE_SIZE: '0' });
+    const badEnv = await runCli(['root', 'list'], { ...env, MERIDIAN_MAX_PAGE_SIZE: '0' });
     expect(badEnv.code).to.equal(2);
     expect(badEnv.stderr).to.match(/maxPageSize/);
-    const insecure = await cli(['serve', '--host', '0.0.0.0', '--port', '0'], env);
+    const insecure = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], env);
     expect(insecure.code).to.equal(2);
     expect(insecure.stderr).to.match(/plain HTTP/);
-    const weak = await cli(['account', 'add', 'weak', '--password-stdin'], env, 'short\n');
+    const weak = await runCli(['account', 'add', 'weak', '--password-stdin'], env, 'short\n');
     expect(weak.code).to.equal(1);
     expect(weak.stderr).to.match(/at least 12/);
   });

@@ -1,15 +1,14 @@
 // `meridian serve --tls-cert --tls-key` (issue 2; ARCHITECTURE §7: TAXII requires HTTPS, TLS 1.2
 // minimum): the real process serves HTTPS and refuses TLS 1.1. The certificate is made here with
 // the openssl command line; without it the test says so and is skipped.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { expect } from 'chai';
-
-const ENTRY = path.resolve('server/meridian.ts');
+import { startServer, stopServer } from '../helpers/process.js';
 
 function haveOpenssl(): boolean {
   try {
@@ -34,24 +33,14 @@ describe('end to end: HTTPS (TLS ≥ 1.2)', function () {
     dir = mkdtempSync(path.join(tmpdir(), 'meridian-tls-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
       '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-    child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--port', '0', '--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')],
-      { env: { ...process.env, MERIDIAN_DATA_DIR: path.join(dir, 'data') }, stdio: ['ignore', 'ignore', 'pipe'] });
-    port = await new Promise<number>((resolve, reject) => {
-      let log = '';
-      const timer = setTimeout(() => reject(new Error(`no start: ${log}`)), 15_000);
-      child!.stderr!.on('data', (d) => {
-        log += d;
-        const m = /"url":"https:\/\/[^:]+:(\d+)\/taxii2\/"/.exec(log);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    });
+    const server = await startServer({ MERIDIAN_DATA_DIR: path.join(dir, 'data') }, ['--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')]);
+    child = server.child;
+    port = Number(new URL(server.base).port);
+    expect(server.base).to.match(/^https:/);
   });
 
   after(function () {
-    child?.kill('SIGTERM');
+    if (child) void stopServer(child);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

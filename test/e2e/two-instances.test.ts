@@ -5,7 +5,6 @@
 // MongoDB: a CongoDB stand-in of this file's own, in this process on 127.0.0.1 (a real TCP port),
 // so that it can be stopped and restarted; a real one when MERIDIAN_TEST_MONGO_URL is set (then the
 // outage test is skipped: the test cannot stop that server).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,50 +14,14 @@ import request from 'supertest';
 import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import { Admin } from '../../server/admin/admin.js';
 import { type MongoTarget, mongoTarget, startStandIn } from '../helpers/mongo.js';
+import { type ServerProcess, startServer, stopServer } from '../helpers/process.js';
 import { indicator } from '../helpers/server.js';
 import { TAXII_TIMESTAMP, expectError, json } from '../helpers/taxii-schemas.js';
 
-const ENTRY = path.resolve('server/meridian.ts');
 const TAXII = 'application/taxii+json;version=2.1';
 const PASSWORD = 'two instances, long enough';
 
-interface Instance { name: string; child: ChildProcess; base: string; log: () => string }
-
-/** Starts `meridian serve --port 0` on 127.0.0.1 and finds its URL in the "listening" log line. */
-function startServer(name: string, env: NodeJS.ProcessEnv): Promise<Instance> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let buffer = '';
-    let started = false;
-    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${buffer}`)), 30_000);
-    child.stderr!.on('data', (d) => {
-      buffer += d;
-      const m = started ? null : /"url":"(http:\/\/127\.0\.0\.1:\d+)\/taxii2\/"/.exec(buffer);
-      if (m) {
-        started = true;
-        clearTimeout(timer);
-        resolve({ name, child, base: m[1]!, log: () => buffer });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (!started) reject(new Error(`${name} exited with ${code}: ${buffer}`));
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if the process has not gone within 5 s. */
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+type Instance = ServerProcess & { name: string };
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -127,11 +90,12 @@ describe('two meridian processes on one MongoDB store (issue 5)', function () {
     }
     dir = mkdtempSync(path.join(tmpdir(), 'meridian-two-'));
     const env = { MERIDIAN_STORE: uri, MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info' };
-    [a, b] = await Promise.all([startServer('A', env), startServer('B', env)]);
+    const named = async (name: string): Promise<Instance> => ({ ...(await startServer(env)), name });
+    [a, b] = await Promise.all([named('A'), named('B')]);
   });
 
   after(async function () {
-    await Promise.all([a, b].filter(Boolean).map((i) => stop(i.child)));
+    await Promise.all([a, b].filter(Boolean).map((i) => stopServer(i.child)));
     if (!process.env.MERIDIAN_TEST_MONGO_URL) await target?.shutdown();
     else if (uri) {
       // A real MongoDB keeps what it is given: drop this test's database.
