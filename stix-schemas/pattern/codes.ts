@@ -1,13 +1,6 @@
 // The catalogue of STIX pattern finding codes (STIX 2.1 §9). docs/stix-pattern-findings.md lists the
 // same codes; a unit test keeps the two in agreement, so add a code here and there together.
-import type { Severity } from '../findings.js';
-
-export interface CodeInfo {
-  severity: Severity;
-  /** Spec section the rule comes from. */
-  section: string;
-  summary: string;
-}
+import type { CodeInfo } from '../codes.js';
 
 export const PATTERN_CODES = {
   STIX_PATTERN_NOT_A_STRING: { severity: 'error', section: '9.4', summary: 'The pattern is not a string.' },

@@ -11,6 +11,7 @@ import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
 import { apiKeyMatches } from '../../server/auth/api-keys.js';
 import { verifySecret } from '../../server/auth/passwords.js';
 import { run } from '../../server/cli.js';
+import { EXAMPLE_ENV } from '../helpers/layout-example.js';
 
 describe('meridian admin commands (issue 4)', function () {
   this.timeout(60_000);
@@ -155,14 +156,7 @@ describe('meridian admin commands (issue 4)', function () {
   });
 
   it('apply: the example layout, twice (the second run changes nothing), --check, and refusals', async () => {
-    const env = {
-      MERIDIAN_DESK_ADMIN_PASSWORD: 'desk admin password 1',
-      MERIDIAN_DESK_CURATOR_PASSWORD: 'desk curator password 1',
-      MERIDIAN_ACME_FEED_PASSWORD: 'acme feed password 1',
-      MERIDIAN_FR_OFFICER_PASSWORD: 'fr officer password 1',
-      MERIDIAN_FR_RED_DESK_PASSWORD: 'fr red desk password 1',
-      MERIDIAN_DE_OFFICER_PASSWORD: 'de officer password 1',
-    };
+    const env = EXAMPLE_ENV;
     const example = path.resolve('docs/examples/layout.yaml');
     expect(await ok(['apply', '--check', example], '', env)).to.equal(`${example}: valid\n`);
     const first = await ok(['apply', example], '', env);

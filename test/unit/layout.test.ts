@@ -8,16 +8,9 @@ import { Admin } from '../../server/admin/admin.js';
 import { LayoutError, applyLayoutText, parseLayout, validateLayout } from '../../server/admin/layout.js';
 import { hashSecret, verifySecret } from '../../server/auth/passwords.js';
 import { accessTo } from '../../taxii/access.js';
+import { EXAMPLE_ENV } from '../helpers/layout-example.js';
 
 const EXAMPLE = readFileSync(new URL('../../docs/examples/layout.yaml', import.meta.url), 'utf8');
-export const EXAMPLE_ENV = {
-  MERIDIAN_DESK_ADMIN_PASSWORD: 'desk admin password 1',
-  MERIDIAN_DESK_CURATOR_PASSWORD: 'desk curator password 1',
-  MERIDIAN_ACME_FEED_PASSWORD: 'acme feed password 1',
-  MERIDIAN_FR_OFFICER_PASSWORD: 'fr officer password 1',
-  MERIDIAN_FR_RED_DESK_PASSWORD: 'fr red desk password 1',
-  MERIDIAN_DE_OFFICER_PASSWORD: 'de officer password 1',
-};
 
 function problemsOf(fn: () => unknown): string[] {
   try {
