@@ -37,6 +37,8 @@ function work(): void {
       job.next += slice.length;
       job.credit--;
       const items = prepareItems(job.objects, slice, job.options);
+      // Drop what is done, so a big envelope's parsed tree shrinks as its items go out.
+      for (const i of slice) job.objects[i] = undefined;
       const last = job.next >= job.indexes.length;
       if (last) jobs.delete(id);
       else if (job.credit > 0) ready.push(id);
