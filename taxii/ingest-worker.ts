@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { PipelineOptions } from '../stix-schemas/pipeline.js';
 import { TaxiiError } from './errors.js';
-import { parseEnvelope, prepareItems } from './ingest.js';
+import { bodyText, parseEnvelope, prepareItems } from './ingest.js';
 
 interface Job {
   objects: unknown[];
@@ -58,7 +58,11 @@ function schedule(id: number): void {
 port.on('message', (m: { type: string; job: number; body?: Uint8Array; indexes?: number[]; options?: PipelineOptions; size?: number; credit?: number }) => {
   if (m.type === 'open') {
     try {
-      const objects = parseEnvelope(m.body!);
+      // Decode, then let go of the bytes before parsing: a big envelope's bytes, text and tree
+      // need not all be alive at once.
+      const text = bodyText(m.body!);
+      delete m.body;
+      const objects = parseEnvelope(text);
       const indexes = m.indexes ?? objects.map((_, i) => i);
       port.postMessage({ type: 'opened', job: m.job, count: objects.length });
       if (indexes.length === 0) return void port.postMessage({ type: 'batch', job: m.job, items: [], last: true });

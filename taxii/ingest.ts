@@ -9,14 +9,19 @@ import { TaxiiError } from './errors.js';
 import { STIX_MEDIA_TYPE } from './media-types.js';
 
 /** Parses a POST body; invalid JSON is a 400, JSON that is not an envelope (or bundle) a 422. */
-export function parseEnvelope(body: Buffer | Uint8Array): unknown[] {
+export function parseEnvelope(body: Buffer | Uint8Array | string): unknown[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    parsed = JSON.parse(typeof body === 'string' ? body : bodyText(body));
   } catch (err) {
     throw new TaxiiError('TAXII_ERR_BAD_JSON', `The request body is not valid JSON: ${(err as Error).message}`);
   }
   return envelopeObjects(parsed);
+}
+
+/** The body as UTF-8 text (a caller may then drop the bytes before parsing a big one). */
+export function bodyText(body: Buffer | Uint8Array): string {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
 /**
