@@ -80,8 +80,6 @@ export interface GrantRecord {
   createdAt: number;
 }
 
-export type GrantSubject = Pick<GrantRecord, 'accountId' | 'organisationId' | 'role'>;
-
 export interface ApiKeyRecord {
   id: string;
   accountId: string;
