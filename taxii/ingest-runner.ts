@@ -9,8 +9,9 @@
 import { Worker } from 'node:worker_threads';
 import type { IngestItem } from '../collections/store.js';
 import type { PipelineOptions } from '../stix-schemas/pipeline.js';
+import { openEnvelope } from './envelope.js';
 import { type ErrorCode, TaxiiError } from './errors.js';
-import { parseEnvelope, prepareItems } from './ingest.js';
+import { prepareItems } from './ingest.js';
 
 export interface IngestJob {
   /** Number of objects in the envelope. */
@@ -140,13 +141,13 @@ export class IngestRunner {
   }
 
   private openInline(body: Buffer, options: PipelineOptions, indexes?: number[]): IngestJob {
-    const objects = parseEnvelope(body);
-    const selected = indexes ?? objects.map((_, i) => i);
+    const envelope = openEnvelope(body);
+    const selected = indexes ?? Array.from({ length: envelope.count }, (_, i) => i);
     const size = this.batchSize;
     return {
-      count: objects.length,
+      count: envelope.count,
       async *batches() {
-        for (let start = 0; start < selected.length; start += size) yield prepareItems(objects, selected.slice(start, start + size), options);
+        for (let start = 0; start < selected.length; start += size) yield prepareItems(envelope, selected.slice(start, start + size), options);
       },
     };
   }

@@ -3,11 +3,12 @@
 // validation overlaps with storing (issue 6). Protocol: see ingest-runner.ts.
 import { parentPort } from 'node:worker_threads';
 import type { PipelineOptions } from '../stix-schemas/pipeline.js';
+import { type Envelope, openEnvelope } from './envelope.js';
 import { TaxiiError } from './errors.js';
-import { bodyText, parseEnvelope, prepareItems } from './ingest.js';
+import { prepareItems } from './ingest.js';
 
 interface Job {
-  objects: unknown[];
+  envelope: Envelope;
   indexes: number[];
   next: number;
   size: number;
@@ -36,9 +37,7 @@ function work(): void {
       const slice = job.indexes.slice(job.next, job.next + job.size);
       job.next += slice.length;
       job.credit--;
-      const items = prepareItems(job.objects, slice, job.options);
-      // Drop what is done, so a big envelope's parsed tree shrinks as its items go out.
-      for (const i of slice) job.objects[i] = undefined;
+      const items = prepareItems(job.envelope, slice, job.options);
       const last = job.next >= job.indexes.length;
       if (last) jobs.delete(id);
       else if (job.credit > 0) ready.push(id);
@@ -58,15 +57,11 @@ function schedule(id: number): void {
 port.on('message', (m: { type: string; job: number; body?: Uint8Array; indexes?: number[]; options?: PipelineOptions; size?: number; credit?: number }) => {
   if (m.type === 'open') {
     try {
-      // Decode, then let go of the bytes before parsing: a big envelope's bytes, text and tree
-      // need not all be alive at once.
-      const text = bodyText(m.body!);
-      delete m.body;
-      const objects = parseEnvelope(text);
-      const indexes = m.indexes ?? objects.map((_, i) => i);
-      port.postMessage({ type: 'opened', job: m.job, count: objects.length });
+      const envelope = openEnvelope(m.body!);
+      const indexes = m.indexes ?? Array.from({ length: envelope.count }, (_, i) => i);
+      port.postMessage({ type: 'opened', job: m.job, count: envelope.count });
       if (indexes.length === 0) return void port.postMessage({ type: 'batch', job: m.job, items: [], last: true });
-      jobs.set(m.job, { objects, indexes, next: 0, size: m.size ?? 500, options: m.options ?? {}, credit: m.credit ?? 2 });
+      jobs.set(m.job, { envelope, indexes, next: 0, size: m.size ?? 500, options: m.options ?? {}, credit: m.credit ?? 2 });
       schedule(m.job);
     } catch (err) {
       fail(m.job, err);

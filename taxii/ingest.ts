@@ -1,46 +1,12 @@
-// Turning a POSTed body into store items (TAXII 2.1 §5.5): parse the envelope, run each object
-// through the STIX pipeline, and shape the outcome for the store. Pure functions, run on the main
+// Turning a POSTed envelope into store items (TAXII 2.1 §5.5): run each object through the STIX
+// pipeline and shape the outcome for the store. Pure functions, run on the main
 // thread for small bodies and in the ingest worker for large ones — the same code either way.
 import { type IngestItem, type NewObject, TLP_RANK } from '../collections/store.js';
 import { tlpLevelOf } from '../stix-schemas/markings.js';
 import { type ObjectOutcome, type PipelineOptions, type StixObject, processObjects } from '../stix-schemas/pipeline.js';
 import { timestampKey } from '../stix-schemas/timestamp.js';
-import { TaxiiError } from './errors.js';
+import type { Envelope } from './envelope.js';
 import { STIX_MEDIA_TYPE } from './media-types.js';
-
-/** Parses a POST body; invalid JSON is a 400, JSON that is not an envelope (or bundle) a 422. */
-export function parseEnvelope(body: Buffer | Uint8Array | string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(typeof body === 'string' ? body : bodyText(body));
-  } catch (err) {
-    throw new TaxiiError('TAXII_ERR_BAD_JSON', `The request body is not valid JSON: ${(err as Error).message}`);
-  }
-  return envelopeObjects(parsed);
-}
-
-/** The body as UTF-8 text (a caller may then drop the bytes before parsing a big one). */
-export function bodyText(body: Buffer | Uint8Array): string {
-  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-}
-
-/**
- * The objects of a POSTed body: a TAXII envelope (§3.7) or, for clients that send one, a STIX
- * bundle. Anything else is a 422.
- */
-export function envelopeObjects(body: unknown): unknown[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body must be a TAXII envelope: a JSON object with an "objects" list.');
-  }
-  const objects = (body as { objects?: unknown }).objects;
-  if (objects === undefined) {
-    // An empty envelope is legal; an object with other content and no "objects" is not an envelope.
-    if (Object.keys(body).every((k) => k === 'more' || k === 'next')) return [];
-    throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The request body is not a TAXII envelope: it has no "objects" list.');
-  }
-  if (!Array.isArray(objects)) throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The envelope\'s "objects" must be a list.');
-  return objects;
-}
 
 /** What a status-details entry names for an envelope item (§4.3.1: id and version). */
 function itemLabel(obj: unknown, index: number): { id: string; version: string } {
@@ -73,13 +39,15 @@ function toNewObject(obj: StixObject): NewObject {
 }
 
 /** Validates and normalises the objects at `indexes` into store items (warnings kept as provenance). */
-export function prepareItems(objects: readonly unknown[], indexes: readonly number[], options: PipelineOptions): IngestItem[] {
+export function prepareItems(envelope: Envelope, indexes: readonly number[], options: PipelineOptions): IngestItem[] {
+  // Each object is parsed here, batch by batch, so the envelope's whole tree never exists at once.
+  const objects = indexes.map((i) => envelope.object(i));
   // Envelope-level checks (repeated versions) see one batch at a time; a repeat across batches
   // is still stored once by the store.
-  const outcomes = processObjects(indexes.map((i) => objects[i]), options);
+  const outcomes = processObjects(objects, options);
   return outcomes.map((o, k) => {
     const index = indexes[k]!;
-    const label = itemLabel(objects[index], index);
+    const label = itemLabel(objects[k], index);
     if (!o.ok || !o.object) return { index, ...label, failure: failureMessage(o) };
     const warnings = o.findings.filter((f) => f.severity === 'warning');
     return {

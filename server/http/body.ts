@@ -3,6 +3,9 @@
 // reading; a chunked or compressed body is refused the moment it passes the limit, its rest is
 // dropped unread (up to a cap, then the connection is cut). The limit applies to the decoded bytes, so a
 // small gzip bomb cannot expand past it.
+//
+// The body ends up in shared memory, so the ingest worker reads it without a copy, and a body of
+// declared length is written straight into it: a big envelope is held once, not three times.
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -29,6 +32,10 @@ function decoder(encoding: string): Transform | undefined {
   }
 }
 
+function sharedBuffer(size: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(size));
+}
+
 /** Reads a body of at most `limit` decoded bytes; `tooLarge` makes the 413 past it. */
 export function readBody(req: IncomingMessage, limit: number, tooLarge: (limit: number) => TaxiiError = apiRootLimit): Promise<Buffer> {
   const declared = req.headers['content-length'];
@@ -40,8 +47,12 @@ export function readBody(req: IncomingMessage, limit: number, tooLarge: (limit: 
     if (!d) return Promise.reject(new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${encoding}" is not supported (gzip, deflate, br).`));
     source = req.pipe(d);
   }
+  // The declared length sizes the body up front; a chunked or compressed one is gathered, then copied.
+  const length = Number(declared ?? NaN);
+  const expected = encoding === 'identity' && Number.isSafeInteger(length) ? length : undefined;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    const body = expected === undefined ? undefined : sharedBuffer(expected);
     let size = 0;
     let settled = false;
     const finish = (err?: Error) => {
@@ -59,11 +70,20 @@ export function readBody(req: IncomingMessage, limit: number, tooLarge: (limit: 
         });
         req.resume();
         reject(err);
-      } else resolve(Buffer.concat(chunks, size));
+      } else if (body) resolve(body.subarray(0, size));
+      else {
+        const whole = sharedBuffer(size);
+        let at = 0;
+        for (const chunk of chunks) at += chunk.copy(whole, at);
+        resolve(whole);
+      }
     };
     source.on('data', (chunk: Buffer) => {
+      const at = size;
       size += chunk.length;
-      if (size > limit) finish(tooLarge(limit));
+      // (Node's HTTP parser never passes more than the declared length.)
+      if (size > limit || (body && size > body.length)) finish(tooLarge(limit));
+      else if (body) chunk.copy(body, at);
       else chunks.push(chunk);
     });
     source.on('end', () => finish());
