@@ -38,6 +38,7 @@ const SECONDS = option('--seconds', FULL ? 15 : 5);
 const MAX_REQUESTS = FULL ? 200_000 : 50_000;
 const STRESS_BYTES = option('--stress-mb', 50) * 1024 * 1024;
 const CLIENTS = 8;
+const WARMUP_ENVELOPES = 5;
 const LOG_LEVEL = optionText('--log-level', 'info');
 const PROFILE = flag('--profile');
 const PROFILE_DIR = path.join(REPO, 'bench/results/profiles');
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
   cli(dataDir, ['root', 'add', 'bench', '--title', 'Bench']);
   cli(dataDir, ['account', 'add', 'bench', '--password-stdin', '--role', 'publisher', 'subscriber'], PASSWORD);
   const ids: Record<string, string> = {};
-  for (const alias of ['ingest', 'small', 'big', 'stress']) {
+  for (const alias of ['warmup', 'ingest', 'small', 'big', 'stress']) {
     ids[alias] = cli(dataDir, ['collection', 'add', '--root', 'bench', '--title', alias, '--alias', alias]);
     cli(dataDir, ['grant', 'bench', '--collection', alias, '--root', 'bench', '--read', '--write']);
   }
@@ -214,6 +215,11 @@ async function main(): Promise<void> {
     // Ingest over HTTP
     log(`ingest: POST ${bodies.length} envelopes of 1,000 mixed objects, one at a time, each until complete`);
     await client.json('GET', '/bench/collections/ingest/'); // authenticate once (scrypt) outside the timing
+    // Warm-up, outside the timing: the first envelopes of a fresh process pay for the ingest
+    // worker's start and the JIT. They go to another collection, so the measured ones are all new.
+    const warmup: number[] = [];
+    for (const body of bodies.slice(0, WARMUP_ENVELOPES)) warmup.push((await postUntilComplete(client, 'bench', 'warmup', body)).ms);
+    log(`  warm-up: ${WARMUP_ENVELOPES} envelopes into another collection, ${warmup.map((x) => x.toFixed(0)).join(', ')} ms (the first is the cold start)`);
     const perEnvelope: number[] = [];
     let stored = 0;
     let rejected = 0;
@@ -227,11 +233,11 @@ async function main(): Promise<void> {
     const ingestSeconds = (performance.now() - t0) / 1000;
     const ingestRate = mix.length / ingestSeconds;
     const env = summarise(perEnvelope);
-    figures.ingest = { objectsPerSecond: ingestRate, seconds: ingestSeconds, envelopeMs: env, stored, rejected, rawInsertRowsPerSecond: raw.objectsPerSecond, ratioOfRaw: ingestRate / raw.objectsPerSecond };
+    figures.ingest = { objectsPerSecond: ingestRate, seconds: ingestSeconds, envelopeMs: env, perEnvelopeMs: perEnvelope.map((x) => Math.round(x)), warmupEnvelopeMs: warmup.map((x) => Math.round(x)), stored, rejected, rawInsertRowsPerSecond: raw.objectsPerSecond, ratioOfRaw: ingestRate / raw.objectsPerSecond };
     log(`  ${num(ingestRate)} objects/s (${stored} stored, ${rejected} rejected), envelope ${lat(env)}`);
     rows.push({
-      figure: 'ingest: POST 1,000-object envelopes until complete',
-      value: `${num(ingestRate)} objects/s · envelope ${lat(env)}`,
+      figure: `ingest: POST 1,000-object envelopes until complete (after ${WARMUP_ENVELOPES} warm-up)`,
+      value: `${num(ingestRate)} objects/s · envelope ${lat(env)} · cold first ${ms(warmup[0]!)}`,
       limit: `raw insert ${num(raw.objectsPerSecond)} rows/s`,
       ratio: `${((100 * ingestRate) / raw.objectsPerSecond).toFixed(0)}% of raw`,
       target: '≥ 20,000 objects/s and ≥ 30% of raw',

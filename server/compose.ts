@@ -12,13 +12,13 @@ import type { Logger } from './logger.js';
 /**
  * Opens the store the configuration names: `store` = "sqlite" (default, in `dataDir`) or a
  * mongodb:// URI. The MongoDB store connects in the background (retrying, logged); its first
- * operations wait for it.
+ * operations wait for it. A serving process checkpoints SQLite's WAL in a worker thread; a short
+ * CLI command lets SQLite do it inline.
  */
-export function openStore(config: Pick<Config, 'dataDir' | 'store'>, logger?: Logger): Store {
-  if (/^mongodb(\+srv)?:\/\//.test(config.store)) {
-    return new MongoStore({ uri: config.store, ...(logger ? { log: (level, message, fields) => logger[level]({ event: 'store', ...fields }, message) } : {}) });
-  }
-  return new SqliteStore({ location: config.dataDir });
+export function openStore(config: Pick<Config, 'dataDir' | 'store'>, logger?: Logger, role: 'serving' | 'command' = 'command'): Store {
+  const log = logger && ((level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => logger[level]({ event: 'store', ...fields }, message));
+  if (/^mongodb(\+srv)?:\/\//.test(config.store)) return new MongoStore({ uri: config.store, ...(log ? { log } : {}) });
+  return new SqliteStore({ location: config.dataDir, checkpoints: role === 'serving' ? 'background' : 'inline', ...(log ? { log } : {}) });
 }
 
 export async function createService(config: Readonly<Config>, store: Store, logger: Logger): Promise<TaxiiService> {

@@ -27,7 +27,7 @@ export const CONFIG_SCHEMA = {
     defaultPageSize: { type: 'integer', minimum: 1, maximum: 100000, default: 100 },
     statusRetentionHours: { type: 'number', minimum: 24, default: 24, description: 'TAXII 2.1 §4.3: at least 24 hours' },
     syncIngestLimit: { type: 'integer', minimum: 0, default: 1000, description: 'envelopes up to this many objects complete before the 202' },
-    ingestBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 500 },
+    ingestBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 250 },
     ingestWorkerThreshold: { type: 'integer', minimum: 0, default: 262144, description: 'POST bodies of at least this many bytes are parsed and validated in a worker thread' },
     statusListLimit: { type: 'integer', minimum: 0, default: 10000, description: 'status resources list successes/failures only up to this many each' },
     scoIds: { enum: ['keep', 'fill', 'recompute'], default: 'fill', description: 'SCO ids on POST: fill missing, recompute non-deterministic, or keep' },

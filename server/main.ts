@@ -20,7 +20,7 @@ export function checkTransport(config: Readonly<Config>): void {
 export async function serve(config: Readonly<Config>): Promise<{ close: () => Promise<void>; port: number }> {
   checkTransport(config);
   const logger = createLogger(config.logLevel);
-  const store = openStore(config, logger);
+  const store = openStore(config, logger, 'serving');
   const { app, service } = await composeApp(config, store, logger);
   const server = config.tlsCert
     ? https.createServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey!), minVersion: 'TLSv1.2' }, app)

@@ -30,6 +30,7 @@ import {
   versionFlags,
   versionKeyFromMicros,
 } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 type Row = Record<string, any>;
@@ -40,7 +41,15 @@ const MANIFEST_COLUMNS = 'id, type, date_added, version, spec_version, media_typ
 export interface SqliteStoreOptions {
   /** A directory (the file is `meridian.sqlite` in it) or ':memory:'. */
   location: string;
+  /** WAL checkpoints in a worker thread (the server), not inside commits (default: inline). */
+  checkpoints?: 'background' | 'inline';
+  /** Told of problems the store recovers from by itself (a failed background checkpoint). */
+  log?: (level: 'warn', message: string, fields?: Record<string, unknown>) => void;
 }
+
+/** WAL pages (4 KiB) past which a commit checkpoints by itself when a worker thread does it normally. */
+const BACKSTOP_CHECKPOINT_PAGES = 16384;
+const BACKGROUND_CHECKPOINT_MS = 250;
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
@@ -238,6 +247,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Statement>();
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(options: SqliteStoreOptions) {
     let file = options.location;
@@ -257,6 +267,10 @@ export class SqliteStore implements Store {
     const version = this.db.prepare('PRAGMA user_version').pluck().get() as number;
     if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     else if (version > SCHEMA_VERSION) throw new Error(`the data directory was written by a newer Meridian (schema ${version} > ${SCHEMA_VERSION})`);
+    if (options.checkpoints === 'background' && file !== ':memory:') {
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      this.checkpointer = new Checkpointer(file, BACKGROUND_CHECKPOINT_MS, (message) => options.log?.('warn', 'background WAL checkpoint failed; commits checkpoint past the backstop', { error: message }));
+    }
   }
 
   /** Prepared once per SQL text and reused (the filter builder yields a bounded set of shapes). */
@@ -270,6 +284,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     this.db.close();
   }
 

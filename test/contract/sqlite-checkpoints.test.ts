@@ -1,0 +1,49 @@
+// SQLite WAL checkpoints in a worker thread (collections/sqlite/checkpointer.ts): committed pages
+// reach the database file without any commit doing it, and closing stops the thread. The control
+// (inline mode, same writes, under SQLite's own threshold) shows the file would not grow otherwise.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
+
+/** Writes about 1.5 MB of objects (under the 4 MB at which SQLite checkpoints inside a commit). */
+async function write(store: SqliteStore): Promise<void> {
+  await store.createApiRoot({ path: 'r', title: 'r', maxContentLength: 1 << 20 });
+  await store.createCollection({ id: 'c', apiRoot: 'r', title: 'c', purpose: 'published', mediaTypes: [] });
+  await store.createSubmission({ id: 's', apiRoot: 'r', collectionId: 'c', accountId: 'a', requestTimestamp: 1, totalCount: 1000 });
+  const items = Array.from({ length: 1000 }, (_, index) => {
+    const id = `indicator--00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
+    const json = JSON.stringify({ type: 'indicator', id, pad: 'x'.repeat(1500) });
+    return { index, id, version: '', object: { id, type: 'indicator', specVersion: '2.1', mediaType: 'application/stix+json;version=2.1', tlp: 0, json } };
+  });
+  await store.ingest('s', items);
+}
+
+/** How much the database file grew within `waitMs` of the writes (ending early once it grew). */
+async function fileGrowth(checkpoints: 'background' | 'inline', waitMs: number): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-ckpt-'));
+  const file = path.join(dir, 'meridian.sqlite');
+  const store = new SqliteStore({ location: dir, checkpoints, log: (_level, message) => expect.fail(message) });
+  try {
+    const before = statSync(file).size;
+    await write(store);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline && statSync(file).size === before) await new Promise((resolve) => setTimeout(resolve, 100));
+    return statSync(file).size - before;
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('sqlite store: WAL checkpoints off the main thread', function () {
+  it('copies committed pages into the database file from the worker thread', async function () {
+    expect(await fileGrowth('background', 5000)).to.be.greaterThan(1_000_000);
+  });
+
+  it('control: inline, the same writes stay in the WAL until a commit passes SQLite\'s threshold', async function () {
+    // Four times the worker's period (250 ms).
+    expect(await fileGrowth('inline', 1000)).to.equal(0);
+  });
+});
