@@ -2,20 +2,19 @@
 // Starts the real server as a child process on loopback, drives it over HTTP from this process,
 // sets every figure next to its limit measured in the same run, prints one table and writes
 // bench/results/latest.json. Options: --full, --seed N, --big N, --seconds S, --log-level L,
-// --profile (server runs with --cpu-prof into bench/results/profiles/), --no-build, --keep.
+// --profile (server runs with --cpu-prof into bench/results/profiles/), --no-build, --keep,
+// --store mongodb://… (the MongoDB store on that server, in a fresh database dropped at the end).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
-import type { IngestItem, NewObject } from '../collections/store.js';
-import { timestampKey } from '../stix-schemas/timestamp.js';
 import { formatMicros } from '../taxii/time.js';
 import { Client, type LoadResult, type Summary, load, summarise } from './client.js';
 import { Rng, attackObjects, attackTargets, envelopes, generateObjects, ingestMix } from './dataset.js';
-import { RAW_QUERIES, RawReader, rawInsert, validationVsParse } from './limits.js';
+import { type Backend, bulkLoad, mongoBackend, sqliteBackend } from './backends.js';
 import { REPO, ServerProcess, cli } from './server.js';
+import { validationVsParse } from './validation-limit.js';
 
 // ---- options ----------------------------------------------------------------------------------
 
@@ -44,6 +43,8 @@ const PROFILE = flag('--profile');
 const PROFILE_DIR = path.join(REPO, 'bench/results/profiles');
 const RESULTS = path.join(REPO, 'bench/results');
 const PASSWORD = 'bench-password-not-secret';
+const STORE = optionText('--store', 'sqlite');
+const backend: Backend = STORE === 'sqlite' ? sqliteBackend : mongoBackend(STORE);
 
 const startedAt = performance.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
@@ -68,7 +69,7 @@ function loadRow(figure: string, r: LoadResult, limit: Summary | undefined, targ
   rows.push({
     figure,
     value: `${num(r.requestsPerSecond)} req/s · ${lat(r)}${r.errors ? ` · ${r.errors} errors` : ''}`,
-    limit: limit ? `raw SQL ${lat(limit)}` : '',
+    limit: limit ? `raw ${STORE === 'sqlite' ? 'SQL' : 'find'} ${lat(limit)}` : '',
     ...(limit ? { ratio: `${(r.median / limit.median).toFixed(1)}× raw p50` } : {}),
     target,
     ...(met !== undefined ? { met } : {}),
@@ -97,38 +98,6 @@ async function postUntilComplete(client: Client, root: string, alias: string, bo
     status = await client.json('GET', `/${root}/status/${status.id}/`);
   }
   return { ms: performance.now() - t, status };
-}
-
-/** Loads objects straight through the store API (SqliteStore.ingest), bypassing HTTP and validation. */
-async function bulkLoad(dataDir: string, collectionId: string, objects: Iterable<Record<string, unknown>>, chunk = 5000): Promise<{ count: number; seconds: number }> {
-  const store = new SqliteStore({ location: dataDir });
-  const t = performance.now();
-  let count = 0;
-  let batch: Array<Record<string, unknown>> = [];
-  const flush = async () => {
-    const id = `bulk-${count}`;
-    await store.createSubmission({ id, apiRoot: 'bench', collectionId, accountId: 'bench', requestTimestamp: Date.now() * 1000, body: Buffer.alloc(0), totalCount: batch.length });
-    const items: IngestItem[] = batch.map((o, index) => {
-      const version = (o.modified ?? o.created) as string | undefined;
-      // tlp: the TLP rank the store keeps beside each object (0: TLP:CLEAR, as every generated object is marked).
-      const object = { id: o.id as string, type: o.type as string, specVersion: '2.1', ...(version ? { version, versionKey: timestampKey(version)! } : {}), mediaType: 'application/stix+json;version=2.1', tlp: 0, json: JSON.stringify(o) } as NewObject;
-      return { index, id: object.id, version: version ?? '', object };
-    });
-    await store.ingest(id, items);
-    await store.completeSubmission(id);
-    count += batch.length;
-    batch = [];
-  };
-  for (const o of objects) {
-    batch.push(o);
-    if (batch.length >= chunk) {
-      await flush();
-      if (count % 100_000 === 0) log(`  bulk-loaded ${num(count)}`);
-    }
-  }
-  if (batch.length) await flush();
-  await store.close();
-  return { count, seconds: (performance.now() - t) / 1000 };
 }
 
 function machine() {
@@ -173,8 +142,8 @@ async function main(): Promise<void> {
   };
 
   // Limits that need no server
-  log(`limit: raw better-sqlite3 insert of the same ${num(mix.length)} rows`);
-  const raw = rawInsert(mix);
+  log(`limit: raw batch insert of the same ${num(mix.length)} rows (${STORE === 'sqlite' ? 'better-sqlite3' : 'MongoDB driver'})`);
+  const raw = await backend.rawInsert(mix);
   log(`  ${num(raw.objectsPerSecond)} rows/s`);
   log('limit: JSON.parse vs validation of the same bytes');
   const vp = validationVsParse(bodies);
@@ -200,16 +169,16 @@ async function main(): Promise<void> {
   const nodeFlags = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
   log(`setting up ${dataDir} with the CLI`);
-  cli(dataDir, ['root', 'add', 'bench', '--title', 'Bench']);
-  cli(dataDir, ['account', 'add', 'bench', '--password-stdin', '--role', 'publisher', 'subscriber'], PASSWORD);
+  cli(dataDir, ['root', 'add', 'bench', '--title', 'Bench'], { env: backend.env });
+  cli(dataDir, ['account', 'add', 'bench', '--password-stdin', '--role', 'publisher', 'subscriber'], { env: backend.env, input: PASSWORD });
   const ids: Record<string, string> = {};
   for (const alias of ['warmup', 'ingest', 'small', 'big', 'stress']) {
-    ids[alias] = cli(dataDir, ['collection', 'add', '--root', 'bench', '--title', alias, '--alias', alias]);
-    cli(dataDir, ['grant', 'bench', '--collection', alias, '--root', 'bench', '--read', '--write']);
+    ids[alias] = cli(dataDir, ['collection', 'add', '--root', 'bench', '--title', alias, '--alias', alias], { env: backend.env });
+    cli(dataDir, ['grant', 'bench', '--collection', alias, '--root', 'bench', '--read', '--write'], { env: backend.env });
   }
   const auth = `Basic ${Buffer.from(`bench:${PASSWORD}`).toString('base64')}`;
 
-  let server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags });
+  let server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags, env: backend.env });
   let client = new Client(server.port, auth);
   try {
     // Ingest over HTTP
@@ -248,57 +217,59 @@ async function main(): Promise<void> {
     log(`small collection: POST ${num(SMALL)} generated objects`);
     for (const body of envelopes([...generateObjects(SEED + 1, SMALL, { targets, prefix: 'small' })], 1000)) await postUntilComplete(client, 'bench', 'small', body);
 
-    const reader = new RawReader(dataDir);
+    const reader = await backend.reader(dataDir);
     const pollOf = (info: { first: number; last: number }, rng: Rng, alias: string, extra = '', endpoint = 'objects') => () =>
       `/bench/collections/${alias}/${endpoint}/?added_after=${formatMicros(info.first + Math.floor(rng.next() * (info.last - info.first)))}&limit=100${extra}`;
-    const small = reader.collection('bench', 'small');
+    const small = await reader.collection('bench', 'small');
     log(`poll: ${CLIENTS} clients on ${num(small.count)} objects for ${SECONDS} s`);
     const pollSmall = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(small, new Rng(SEED + 10), 'small') });
-    const rawSmall = reader.time(RAW_QUERIES.poll, 2000, () => [small.pk, small.first + Math.floor(Math.random() * (small.last - small.first)), 101]);
+    const rawSmall = await reader.time('poll', small, 2000, () => ({ after: small.first + Math.floor(Math.random() * (small.last - small.first)) }));
     log(`  ${num(pollSmall.requestsPerSecond)} req/s, ${lat(pollSmall)}`);
-    reader.close();
+    await reader.close();
     figures.pollSmall = { ...pollSmall, raw: rawSmall, objectsStored: small.count };
 
     // Bulk-load the big collection while the server is down, then a cold start on it
     await server.stop();
     client.close();
     const bigCount = BIG - 0;
-    log(`bulk-loading ${num(bigCount)} generated objects into "big" through the store API (SqliteStore.ingest, not HTTP)`);
-    const bulk = await bulkLoad(dataDir, ids.big!, generateObjects(SEED + 2, bigCount, { targets, prefix: 'big' }));
+    log(`bulk-loading ${num(bigCount)} generated objects into "big" through the store API (Store.ingest, not HTTP)`);
+    const bulkStore = backend.open(dataDir);
+    const bulk = await bulkLoad(bulkStore, 'bench', ids.big!, generateObjects(SEED + 2, bigCount, { targets, prefix: 'big' }), (count) => log(`  bulk-loaded ${num(count)}`));
+    await bulkStore.close();
     log(`  ${num(bulk.count / bulk.seconds)} objects/s through the store API`);
-    figures.bulkLoad = { ...bulk, objectsPerSecond: bulk.count / bulk.seconds, via: 'SqliteStore.ingest (store API, no HTTP, no validation)' };
+    figures.bulkLoad = { ...bulk, objectsPerSecond: bulk.count / bulk.seconds, via: 'Store.ingest (store API, no HTTP, no validation)' };
 
     log('cold start on the loaded store');
     const coldT0 = performance.now();
-    server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags });
+    server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags, env: backend.env });
     client = new Client(server.port, auth);
     const firstPoll = await client.request('GET', '/bench/collections/big/objects/?limit=100');
     const coldMs = performance.now() - coldT0;
     if (firstPoll.status !== 200) throw new Error(`first poll after cold start → ${firstPoll.status}`);
-    const reader2 = new RawReader(dataDir);
-    const big = reader2.collection('bench', 'big');
-    const totalStored = reader2.collection('bench', 'ingest').count + small.count + big.count;
+    const reader2 = await backend.reader(dataDir);
+    const big = await reader2.collection('bench', 'big');
+    const totalStored = (await reader2.collection('bench', 'ingest')).count + small.count + big.count;
     figures.coldStart = { listeningMs: server.listeningMs, firstPollMs: coldMs, objectsStored: totalStored, note: 'data file in the OS page cache (just written)' };
     log(`  listening after ${ms(server.listeningMs)}, first poll answered after ${ms(coldMs)} (${num(totalStored)} objects stored)`);
 
     // Poll figures on the big collection
     const rng = new Rng(SEED + 20);
-    const rawParams = () => [big.pk, big.first + Math.floor(Math.random() * (big.last - big.first)), 101];
+    const rawParams = () => ({ after: big.first + Math.floor(Math.random() * (big.last - big.first)) });
     log(`poll: ${CLIENTS} clients on ${num(big.count)} objects for ${SECONDS} s`);
     const pollBig = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big') });
-    const rawPoll = reader2.time(RAW_QUERIES.poll, 2000, rawParams);
+    const rawPoll = await reader2.time('poll', big, 2000, rawParams);
     log(`  ${num(pollBig.requestsPerSecond)} req/s, ${lat(pollBig)}; raw ${lat(rawPoll)}`);
     log('manifest');
     const manifest = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big', '', 'manifest') });
-    const rawManifest = reader2.time(RAW_QUERIES.manifest, 2000, rawParams);
+    const rawManifest = await reader2.time('manifest', big, 2000, rawParams);
     const TYPES = ['indicator', 'relationship', 'sighting', 'ipv4-addr', 'domain-name', 'url', 'file'];
     log('match[type]');
     const matchType = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: () => `${pollOf(big, rng, 'big')()}&match[type]=${rng.pick(TYPES)}` });
-    const rawType = reader2.time(RAW_QUERIES.matchType, 2000, () => [big.pk, rawParams()[1], TYPES[Math.floor(Math.random() * TYPES.length)], 101]);
+    const rawType = await reader2.time('matchType', big, 2000, () => ({ ...rawParams(), type: TYPES[Math.floor(Math.random() * TYPES.length)] }));
     log('match[id]');
-    const sampleIds = reader2.sampleIds(big.pk, 2000);
+    const sampleIds = await reader2.sampleIds(big, 2000);
     const matchId = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: () => `/bench/collections/big/objects/?match[id]=${rng.pick(sampleIds)}` });
-    const rawId = reader2.time(RAW_QUERIES.matchId, 2000, () => [big.pk, JSON.stringify([sampleIds[Math.floor(Math.random() * sampleIds.length)]]), 101]);
+    const rawId = await reader2.time('matchId', big, 2000, () => ({ id: sampleIds[Math.floor(Math.random() * sampleIds.length)] }));
     figures.poll = { ...pollBig, raw: rawPoll, objectsStored: big.count };
     figures.manifest = { ...manifest, raw: rawManifest };
     figures.matchType = { ...matchType, raw: rawType };
@@ -346,12 +317,14 @@ async function main(): Promise<void> {
       target: 'RSS ≤ 600 MB, poll p99 ≤ 250 ms',
       met: peak <= 600 && during.p99 <= 250 && during.errors === 0,
     });
-    reader2.close();
+    await reader2.close();
   } finally {
     client.close();
     await server.stop();
-    if (!flag('--keep')) rmSync(dataDir, { recursive: true, force: true });
-    else log(`kept ${dataDir}`);
+    if (!flag('--keep')) {
+      rmSync(dataDir, { recursive: true, force: true });
+      await backend.drop();
+    } else log(`kept ${dataDir}${backend.env.MERIDIAN_STORE ? ` and the database of ${backend.env.MERIDIAN_STORE}` : ''}`);
   }
 
   const totalSeconds = (performance.now() - startedAt) / 1000;
@@ -361,12 +334,12 @@ async function main(): Promise<void> {
     mode: FULL ? 'full' : 'quick',
     command: `npm run bench${FULL ? ' -- --full' : ''}`,
     machine: machine(),
-    store: 'sqlite (better-sqlite3, WAL, synchronous=NORMAL; FULL for submission records)',
+    store: backend.label,
     server: { logLevel: LOG_LEVEL, profiled: PROFILE, transport: 'HTTP/1.1 keep-alive on 127.0.0.1, Basic auth (cached verification)' },
     dataset,
     notes: [
-      'the "big" collection is bulk-loaded through the store API (SqliteStore.ingest), not HTTP; the ingest figure itself goes through HTTP POST until the status is complete',
-      'limits are measured in this run on this machine: raw better-sqlite3 insert of the same rows, the raw SQL query behind each GET (same connection kind, sequential), JSON.parse of the same bytes',
+      'the "big" collection is bulk-loaded through the store API (Store.ingest), not HTTP; the ingest figure itself goes through HTTP POST until the status is complete',
+      'limits are measured in this run on this machine: a raw batch insert of the same rows into the same indexes, the raw query the store runs behind each GET (sequential, in the bench process), JSON.parse of the same bytes',
       'client and server share the machine\'s cores',
     ],
     seconds: totalSeconds,
@@ -379,7 +352,7 @@ async function main(): Promise<void> {
   const m = result.machine;
   process.stdout.write(`\nMeridian bench (${result.mode}) — ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, SQLite ${m.sqlite}; store ${result.store}; seed ${SEED}; commit ${result.commit}`);
   printTable();
-  process.stdout.write(`\nThe "big" collection was bulk-loaded through the store API (SqliteStore.ingest); the ingest figure is over HTTP. ${totalSeconds.toFixed(0)} s in all. Results: bench/results/latest.json\n`);
+  process.stdout.write(`\nThe "big" collection was bulk-loaded through the store API (Store.ingest); the ingest figure is over HTTP. ${totalSeconds.toFixed(0)} s in all. Results: bench/results/latest.json\n`);
 }
 
 main().catch((err) => {

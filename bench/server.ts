@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(REPO, 'bin/meridian.js');
 
-/** Runs one `meridian` CLI command against the data directory; returns its stdout. */
-export function cli(dataDir: string, args: string[], input?: string): string {
-  const r = spawnSync(process.execPath, [BIN, '--data', dataDir, ...args], { input, encoding: 'utf8', env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } });
+/** Runs one `meridian` CLI command against the data directory (or the store `env` names); returns its stdout. */
+export function cli(dataDir: string, args: string[], o: { input?: string; env?: Record<string, string> } = {}): string {
+  const r = spawnSync(process.execPath, [BIN, '--data', dataDir, ...args], { input: o.input, encoding: 'utf8', env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn', ...o.env } });
   if (r.status !== 0) throw new Error(`meridian ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim();
 }

@@ -187,8 +187,8 @@ function toSubmission(d: Doc): SubmissionRecord {
   };
 }
 
-/** The MongoDB filter of an object query; undefined when nothing can match. */
-function objectFilter(collectionId: string, f: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<ObjectFilter, 'ids' | 'types'>>, visibleUpTo?: number): Filter | undefined {
+/** The MongoDB filter of an object query; undefined when nothing can match (exported for the bench's raw queries). */
+export function objectFilter(collectionId: string, f: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<ObjectFilter, 'ids' | 'types'>>, visibleUpTo?: number): Filter | undefined {
   const q: Filter = { collectionId };
   const range: Record<string, number> = {};
   if (f.addedAfter !== undefined) range.$gt = f.addedAfter;

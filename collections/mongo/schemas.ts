@@ -10,6 +10,13 @@ export function identityId(...parts: string[]): mongoose.Types.ObjectId {
   return new mongoose.Types.ObjectId(createHash('sha256').update(parts.join('\u0000')).digest().subarray(0, 12));
 }
 
+/** `uri` naming database `db` instead of its own (options kept). */
+export function withDatabase(uri: string, db: string): string {
+  const u = new URL(uri);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
 /** The MongoDB collection holding the STIX objects of one API root (paths are [a-z0-9_-]). */
 export function objectsCollectionName(apiRoot: string): string {
   return `objects_${apiRoot}`;

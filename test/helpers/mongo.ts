@@ -3,6 +3,7 @@
 // in-process CongoDB stand-in, whose storage we wrap so that secondary unique indexes are enforced.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import { withDatabase } from '../../collections/mongo/schemas.js';
 
 export interface MongoTarget {
   /** What the tests ran against, printed at the start of the suite. */
@@ -21,12 +22,6 @@ export interface MongoTarget {
   /** Stop and restart the server (the stand-in only): outage tests. */
   outage?: { stop(): Promise<void>; start(): Promise<void> };
   shutdown(): Promise<void>;
-}
-
-function withDatabase(base: string, db: string): string {
-  const u = new URL(base);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 async function freePort(): Promise<number> {
