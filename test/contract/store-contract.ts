@@ -435,6 +435,20 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(items[0]!.dateAdded).to.be.a('number');
       });
 
+      it('keeps a body that sits in shared memory (as POST bodies do) byte for byte, only its own bytes', async function () {
+        const id = randomUUID();
+        // A view on part of a SharedArrayBuffer, as server/http/body.ts hands it over; megabytes, so
+        // a store that chunks bodies does.
+        const shared = Buffer.from(new SharedArrayBuffer(3_000_100));
+        for (let i = 0; i < shared.length; i++) shared[i] = (i * 7919) % 251;
+        const body = shared.subarray(50, 3_000_050);
+        await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 1, body, totalCount: 1 });
+        const pending = (await store.pendingSubmissions()).find((p) => p.id === id)!;
+        expect(pending.body.length).to.equal(3_000_000);
+        expect(Buffer.compare(pending.body, body)).to.equal(0);
+        await store.completeSubmission(id);
+      });
+
       it('keeps no body when none is given (a submission processed before its 202)', async function () {
         const id = randomUUID();
         await store.createSubmission({ id, apiRoot: 'fr', collectionId, accountId, requestTimestamp: 1, totalCount: 2 });
