@@ -13,11 +13,16 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
+// Told once when checkpoints start failing and once when they work again, not at every turn.
+let failing = false;
 const checkpoint = () => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
+    if (failing) parentPort.postMessage({ type: 'recovered' });
+    failing = false;
   } catch (err) {
-    parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) });
+    if (!failing) parentPort.postMessage({ type: 'failing', message: String((err && err.message) || err) });
+    failing = true;
   }
 };
 const timer = setInterval(checkpoint, workerData.everyMs);
@@ -35,14 +40,15 @@ export class Checkpointer {
 
   /**
    * @param file the database file (WAL mode, already created)
-   * @param onError told of a failed checkpoint (the backstop auto-checkpoint still runs)
+   * @param onProblem told when checkpoints start failing (the backstop auto-checkpoint still runs),
+   *   with no message when they work again
    */
-  constructor(file: string, everyMs: number, onError: (message: string) => void) {
+  constructor(file: string, everyMs: number, onProblem: (message?: string) => void) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, everyMs } });
     this.worker.unref();
-    this.worker.on('message', (m: { type: string; message: string }) => onError(m.message));
-    this.worker.on('error', (err) => onError(err.message));
+    this.worker.on('message', (m: { type: 'failing' | 'recovered'; message?: string }) => onProblem(m.type === 'failing' ? m.message ?? 'unknown error' : undefined));
+    this.worker.on('error', (err) => onProblem(err.message));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
   }
 

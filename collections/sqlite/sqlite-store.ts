@@ -44,7 +44,7 @@ export interface SqliteStoreOptions {
   /** WAL checkpoints in a worker thread (the server), not inside commits (default: inline). */
   checkpoints?: 'background' | 'inline';
   /** Told of problems the store recovers from by itself (a failed background checkpoint). */
-  log?: (level: 'warn', message: string, fields?: Record<string, unknown>) => void;
+  log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
 }
 
 /** WAL pages (4 KiB) past which a commit checkpoints by itself when a worker thread does it normally. */
@@ -269,7 +269,10 @@ export class SqliteStore implements Store {
     else if (version > SCHEMA_VERSION) throw new Error(`the data directory was written by a newer Meridian (schema ${version} > ${SCHEMA_VERSION})`);
     if (options.checkpoints === 'background' && file !== ':memory:') {
       this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-      this.checkpointer = new Checkpointer(file, BACKGROUND_CHECKPOINT_MS, (message) => options.log?.('warn', 'background WAL checkpoint failed; commits checkpoint past the backstop', { error: message }));
+      this.checkpointer = new Checkpointer(file, BACKGROUND_CHECKPOINT_MS, (message) =>
+        message === undefined
+          ? options.log?.('info', 'background WAL checkpoints work again')
+          : options.log?.('warn', 'background WAL checkpoints fail; commits checkpoint past the backstop', { error: message }));
     }
   }
 

@@ -1,10 +1,12 @@
 // SQLite WAL checkpoints in a worker thread (collections/sqlite/checkpointer.ts): committed pages
 // reach the database file without any commit doing it, and closing stops the thread. The control
-// (inline mode, same writes, under SQLite's own threshold) shows the file would not grow otherwise.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+// (inline mode, same writes, under SQLite's own threshold) shows the file would not grow otherwise;
+// a failing checkpointer says so once.
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { Checkpointer } from '../../collections/sqlite/checkpointer.js';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
 
 /** Writes about 1.5 MB of objects (under the 4 MB at which SQLite checkpoints inside a commit). */
@@ -45,5 +47,22 @@ describe('sqlite store: WAL checkpoints off the main thread', function () {
   it('control: inline, the same writes stay in the WAL until a commit passes SQLite\'s threshold', async function () {
     // Four times the worker's period (250 ms).
     expect(await fileGrowth('inline', 1000)).to.equal(0);
+  });
+
+  it('reports failing checkpoints once, not at every turn', async function () {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-ckpt-'));
+    const file = path.join(dir, 'broken.sqlite');
+    writeFileSync(file, 'this is not an SQLite database, but it is long enough to be read as one'.repeat(100));
+    const problems: Array<string | undefined> = [];
+    const checkpointer = new Checkpointer(file, 20, (message) => problems.push(message));
+    try {
+      // 25 turns of 20 ms.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/not a database/);
+    } finally {
+      await checkpointer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
