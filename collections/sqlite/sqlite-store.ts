@@ -262,6 +262,9 @@ export class SqliteStore implements Store {
     // replayed in order, so a power cut never keeps a later commit without the earlier ones.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // A big envelope can grow the WAL to hundreds of MB; once checkpointed and restarted, it is cut
+    // back to this instead of keeping its largest size on disk.
+    this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
     const version = this.db.prepare('PRAGMA user_version').pluck().get() as number;
