@@ -75,4 +75,30 @@ describe('HTTP §5.5 POST bodies: encodings and the size limit', function () {
     });
     expect(status).to.equal(413);
   });
+
+  it('reads a body the same whether its length is declared, it comes in chunks, or compressed', async function () {
+    const { t, port, auth, post } = await world(1_000_000);
+    // Multi-byte UTF-8, cut across chunk boundaries below.
+    const objects = (tag: string) => Array.from({ length: 30 }, (_, i) => indicator({ name: `${tag} ${i} — Überwachung 監視 🛰️` }));
+    const declared = objects('declared');
+    const chunked = objects('chunked');
+    const gzipped = objects('gzipped');
+    expect((await post(Buffer.from(JSON.stringify({ objects: declared })))).body.success_count).to.equal(30);
+    expect((await post(gzipSync(JSON.stringify({ objects: gzipped })), { 'Content-Encoding': 'gzip' })).body.success_count).to.equal(30);
+    const bytes = Buffer.from(JSON.stringify({ objects: chunked }));
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api1/collections/main/objects/', headers: { Authorization: auth, Accept: TAXII, 'Content-Type': TAXII, 'Transfer-Encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      for (let at = 0; at < bytes.length; at += 97) req.write(bytes.subarray(at, at + 97));
+      req.end();
+    });
+    expect(status).to.equal(202);
+    await t.service.idle();
+    const res = await fetch(`http://127.0.0.1:${port}/api1/collections/main/objects/?limit=1000`, { headers: { Authorization: auth, Accept: TAXII } });
+    const stored = new Map(((await res.json()) as { objects: Array<{ id: string }> }).objects.map((o) => [o.id, o]));
+    for (const o of [...declared, ...chunked, ...gzipped]) expect(stored.get(o.id as string)).to.deep.equal(o);
+  });
 });
