@@ -81,8 +81,9 @@ export function readBody(req: IncomingMessage, limit: number, tooLarge: (limit: 
     source.on('data', (chunk: Buffer) => {
       const at = size;
       size += chunk.length;
-      // (Node's HTTP parser never passes more than the declared length.)
-      if (size > limit || (body && size > body.length)) finish(tooLarge(limit));
+      if (size > limit) finish(tooLarge(limit));
+      // (Node's HTTP parser never passes more than the declared length; never copy past it.)
+      else if (body && size > body.length) finish(new TaxiiError('TAXII_ERR_BAD_REQUEST', 'The request body is longer than its Content-Length.'));
       else if (body) chunk.copy(body, at);
       else chunks.push(chunk);
     });
