@@ -17,8 +17,14 @@ export const CONFIG_SCHEMA = {
     allowInsecureHttp: { type: 'boolean', default: false, description: 'allow plain HTTP on a non-loopback address' },
     tlsCert: { type: 'string', minLength: 1 },
     tlsKey: { type: 'string', minLength: 1 },
-    trustProxy: { type: 'boolean', default: false, description: 'honour X-Forwarded-* from a reverse proxy' },
+    trustProxy: { type: 'boolean', default: false, description: 'honour X-Forwarded-* and X-Request-Id from a reverse proxy' },
+    compressionThreshold: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'boolean' }], default: 1024, description: 'responses of at least this many bytes are sent gzip/br-compressed when the client accepts it (0 or false: never)' },
+    headersTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 600, default: 30, description: 'time a client has to send the request line and headers' },
+    requestTimeoutSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 600, description: 'time a client has to send a whole request, body included (0 = no limit)' },
+    bodyIdleTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'a request body with no byte for this long is answered 408 and its connection closed' },
+    keepAliveTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 600, default: 65, description: 'idle keep-alive connections are closed after this long' },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    logFormat: { enum: ['json', 'pretty'], default: 'json', description: 'json lines for log collectors, or pretty for a person at a terminal' },
     title: { type: 'string', minLength: 1, default: 'Meridian TAXII 2.1 server' },
     description: { type: 'string' },
     contact: { type: 'string' },
@@ -57,7 +63,14 @@ export interface Config {
   tlsCert?: string;
   tlsKey?: string;
   trustProxy: boolean;
+  /** Bytes from which a response is compressed; 0 or false: never (true: the default, 1024). */
+  compressionThreshold: number | boolean;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  bodyIdleTimeoutSeconds: number;
+  keepAliveTimeoutSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat: 'json' | 'pretty';
   title: string;
   description?: string;
   contact?: string;
@@ -91,7 +104,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true });
+const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true, verbose: true });
 const validate = ajv.compile(CONFIG_SCHEMA);
 
 /** MERIDIAN_DATA_DIR → dataDir, for every key of the schema. */
@@ -139,6 +152,9 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   if (!validate(merged)) {
     const problems = (validate.errors ?? []).map((e) => {
       const where = e.instancePath ? e.instancePath.slice(1) : (e.params as { additionalProperty?: string }).additionalProperty ?? 'config';
+      // An enum error alone says "must be equal to one of the allowed values"; name them.
+      const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
+      if (e.keyword === 'enum' && allowed) return `${where}: must be one of ${allowed.join(', ')} (got ${JSON.stringify(e.data)})`;
       return `${where}: ${e.message}`;
     });
     throw new ConfigError(`invalid configuration — ${problems.join('; ')}`);
