@@ -12,7 +12,10 @@
 // organisation (needed for the caller anyway) and, for an API key, the key: a change of the
 // account's credentials, roles or grants (its credentialVersion), disabling, or revoking the key
 // drops the entry at once. Logins are audited once per verification (cache misses), failures
-// always; repeated failures are slowed down before any secret is checked (throttle.ts).
+// always; repeated failures are slowed down before any secret is checked (throttle.ts). The throttle
+// comes before the cache too: while a name or address is throttled, every attempt on it is refused,
+// a cached correct password included, or an attacker would tell a right guess (200) from wrong ones
+// (429) whenever the owner had logged in within the cache's lifetime.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
@@ -55,7 +58,14 @@ export interface Verified {
   key?: ApiKeyRecord;
 }
 
+/** A verification of Basic credentials, with the name the throttle counts them under. */
+export interface VerifiedLogin extends Verified {
+  actor: string;
+}
+
 interface CacheEntry {
+  /** The name the throttle counts for this credential (as `login` computed it). */
+  actor: string;
   accountId: string;
   credentialVersion: number;
   keyId?: string;
@@ -120,7 +130,7 @@ export class Authenticator {
    * Verifies a name and password or API key (throttled, audited): the verification, or a thrown
    * TaxiiError (401, or 429 with Retry-After).
    */
-  async login(credentials: BasicCredentials, remote: string | undefined): Promise<Verified> {
+  async login(credentials: BasicCredentials, remote: string | undefined): Promise<VerifiedLogin> {
     const { name, secret } = credentials;
     const now = nowMicros();
     // An API key as the password, or as the user-id with an empty password (§6a).
@@ -149,7 +159,7 @@ export class Authenticator {
     }
     await this.audit({ at: now, actor: result.account.name, outcome: 'success', remote, detail: { via, ...(key ? { key: key.id } : {}) } });
     if (key) await this.touch(key, now);
-    return { ...result, via, ...(key ? { key } : {}) };
+    return { ...result, via, actor, ...(key ? { key } : {}) };
   }
 
   private async audit(e: { at: number; actor: string; outcome: 'success' | 'failure'; remote: string | undefined; detail: Record<string, unknown> }): Promise<void> {
@@ -236,7 +246,8 @@ export class Authenticator {
     return createHmac('sha256', this.cacheKey).update(header).digest('base64url');
   }
 
-  private async fromCache(fingerprint: string): Promise<Verified | undefined> {
+  /** A cached verification, after the throttle has had its say (a 429 is thrown while throttled). */
+  private async fromCache(fingerprint: string, remote: string | undefined): Promise<Verified | undefined> {
     const entry = this.cache.get(fingerprint);
     if (!entry) return undefined;
     const drop = () => {
@@ -244,6 +255,8 @@ export class Authenticator {
       return undefined;
     };
     if (entry.expires < Date.now()) return drop();
+    const wait = await this.throttle.retryAfter(entry.actor, remote, nowMicros());
+    if (wait > 0) throw throttled(wait);
     const [account, key] = await Promise.all([this.store.getAccount(entry.accountId), entry.keyPrefix ? this.store.getApiKeyByPrefix(entry.keyPrefix) : undefined]);
     if (!account || account.credentialVersion !== entry.credentialVersion) return drop();
     if (entry.keyId !== undefined && (!key || key.id !== entry.keyId || keyProblem(key, nowMicros()))) return drop();
@@ -253,10 +266,11 @@ export class Authenticator {
     return { account, ...(standing ? { organisation: standing } : {}), via: key ? 'api-key' : 'password', ...(key ? { key } : {}) };
   }
 
-  private remember(fingerprint: string, verified: Verified): void {
+  private remember(fingerprint: string, verified: VerifiedLogin): void {
     if (this.settings.authCacheSeconds <= 0) return;
     if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(fingerprint, {
+      actor: verified.actor,
       accountId: verified.account.id,
       credentialVersion: verified.account.credentialVersion,
       ...(verified.key ? { keyId: verified.key.id, keyPrefix: verified.key.prefix } : {}),
@@ -278,9 +292,9 @@ export class Authenticator {
       };
       if (scheme && /^basic$/i.test(scheme[1]!)) {
         const fingerprint = this.fingerprint(header);
-        this.fromCache(fingerprint).then((cached) => {
+        this.fromCache(fingerprint, req.ip).then((cached) => {
           if (cached) return setCaller(cached, cached.via);
-          this.passport.authenticate('basic', { session: false }, (err: unknown, verified: Verified | false) => {
+          this.passport.authenticate('basic', { session: false }, (err: unknown, verified: VerifiedLogin | false) => {
             if (err) return next(err);
             if (!verified) return next(unauthenticated('The Authorization header is not valid HTTP Basic.'));
             this.remember(fingerprint, verified);

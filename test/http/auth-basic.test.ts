@@ -187,6 +187,39 @@ describe('HTTP auth: failed logins are slowed down (429 + Retry-After), not lock
     expect((await get(w.rw.auth, '203.0.113.99')).status).to.equal(200);
   });
 
+  it('a correct password verified a moment ago (cached) is refused too while its name is throttled', async () => {
+    // The owner polls: the correct password is verified once and cached.
+    expect((await get(w.reader.auth, '203.0.113.7')).status).to.equal(200);
+    expect((await get(w.reader.auth, '203.0.113.7')).status).to.equal(200);
+    // An attacker guesses from elsewhere until the name is throttled.
+    for (let i = 0; i < 5; i++) expectError(await get(basic('reader', `wrong-password-${i}`), `198.51.100.${i + 1}`), 401);
+    // The cached correct password gets the same 429 as a wrong guess: no oracle.
+    const right = await get(w.reader.auth, '203.0.113.7');
+    const wrong = await get(basic('reader', 'another-wrong-guess'), '198.51.100.9');
+    expectError(right, 429, 'TAXII_ERR_RATE_LIMITED');
+    expectError(wrong, 429, 'TAXII_ERR_RATE_LIMITED');
+    expect(right.headers['retry-after']).to.equal(wrong.headers['retry-after']);
+  });
+
+  it('a cached correct password from a throttled address is refused too', async () => {
+    expect((await get(w.rw.auth, '198.51.100.66')).status).to.equal(200);
+    for (let i = 0; i < 20; i++) expectError(await get(basic(`guess-${i}`, 'some-password-here'), '198.51.100.66'), 401);
+    expectError(await get(w.rw.auth, '198.51.100.66'), 429, 'TAXII_ERR_RATE_LIMITED');
+    expect((await get(w.rw.auth, '198.51.100.67')).status).to.equal(200);
+  });
+
+  it('the cached correct password is accepted again once the wait is over, and refused again after a new failure', async () => {
+    expect((await get(w.reader.auth, '203.0.113.7')).status).to.equal(200);
+    // Twenty failures from its address 11 s ago: over the limit, but the first wait (10 s) has passed.
+    const past = nowMicros() - 11e6;
+    for (let i = 0; i < 20; i++) await w.store.appendAudit({ at: past, actor: `guess-${i}`, action: 'login', outcome: 'failure', remote: '203.0.113.7' });
+    expect((await get(w.reader.auth, '203.0.113.7')).status).to.equal(200);
+    await w.store.appendAudit({ at: nowMicros(), actor: 'guess-20', action: 'login', outcome: 'failure', remote: '203.0.113.7' });
+    const res = await get(w.reader.auth, '203.0.113.7');
+    expectError(res, 429, 'TAXII_ERR_RATE_LIMITED');
+    expect(res.headers['retry-after']).to.equal('20');
+  });
+
   it('Retry-After grows with the count of failures (failures recorded by other instances count too)', async () => {
     for (let i = 0; i < 5; i++) expectError(await get(basic('reader', `wrong-password-${i}`), '203.0.113.1'), 401);
     expect((await get(w.reader.auth, '203.0.113.1')).headers['retry-after']).to.equal('10');
