@@ -28,11 +28,16 @@ import { nowMicros } from '../../taxii/time.js';
 import { newApiKey } from '../auth/api-keys.js';
 import { hashSecret, isSecretHash } from '../auth/passwords.js';
 
-/** A refused or invalid administrative request; `kind` decides the HTTP status in the admin API. */
+/**
+ * A refused or invalid administrative request; `kind` decides the HTTP status in the admin API.
+ * `refusal` marks a request the actor may not make (its rights, the tenancy model): those are
+ * audited, unlike mere mistakes.
+ */
 export class AdminError extends Error {
   constructor(
     message: string,
     readonly kind: 'invalid' | 'not-found' | 'conflict' | 'forbidden' = 'invalid',
+    readonly refusal: boolean = kind === 'forbidden',
   ) {
     super(message);
     this.name = 'AdminError';
@@ -425,10 +430,10 @@ export class Admin {
     const org = input.organisation !== undefined ? await this.organisation(input.organisation) : account?.organisationId ? await this.store.getOrganisation(account.organisationId) : undefined;
     const root = (await this.store.getApiRoot(c.apiRoot))!;
     if (root.country && org?.kind === 'member-agency' && org.country !== root.country) {
-      throw new AdminError(`${org.name} is a member agency of ${org.country}; API root "${root.path}" belongs to ${root.country}`);
+      throw new AdminError(`${org.name} is a member agency of ${org.country}; API root "${root.path}" belongs to ${root.country}`, 'invalid', true);
     }
     const subscriberOnly = input.role === 'subscriber' || (account !== undefined && account.roles.length > 0 && account.roles.every((r) => r === 'subscriber'));
-    if (c.purpose === 'intake' && subscriberOnly && (input.read || input.write)) throw new AdminError('subscribers never see intake collections');
+    if (c.purpose === 'intake' && subscriberOnly && (input.read || input.write)) throw new AdminError('subscribers never see intake collections', 'invalid', true);
     const grant = await this.store.putGrant({
       collectionId: c.id,
       ...(account ? { accountId: account.id } : {}),
@@ -444,9 +449,12 @@ export class Admin {
 
   async listGrants(filter: { collection?: string; apiRoot?: string; account?: string; organisation?: string } = {}): Promise<GrantRecord[]> {
     const collectionId = filter.collection !== undefined ? (await this.collection(filter.collection, filter.apiRoot)).id : undefined;
+    // An API root alone narrows to its collections (an unknown or unmanaged root is a 404).
+    const inRoot = filter.apiRoot !== undefined && collectionId === undefined ? new Set((await this.listCollections(filter.apiRoot)).map((c) => c.id)) : undefined;
     const accountId = filter.account !== undefined ? (await this.account(filter.account)).id : undefined;
     const organisationId = filter.organisation !== undefined ? (await this.organisation(filter.organisation)).id : undefined;
     const grants = await this.store.listGrants({ ...(collectionId ? { collectionId } : {}), ...(accountId ? { accountId } : {}), ...(organisationId ? { organisationId } : {}) });
+    if (inRoot) return grants.filter((g) => inRoot.has(g.collectionId));
     const managed = this.managedRoots();
     if (!managed) return grants;
     const visible = new Set((await this.listCollections()).map((c) => c.id));

@@ -28,7 +28,7 @@ import type {
 import { StoreConflictError, StoreUnavailableError } from '../../collections/store.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError, notFound } from '../../taxii/errors.js';
-import { formatMicros, parseMicros } from '../../taxii/time.js';
+import { formatMicros, nowMicros, parseMicros } from '../../taxii/time.js';
 import type { Logger } from '../logger.js';
 import { Admin, AdminError, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
 
@@ -564,13 +564,34 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
   router.use((_req, _res, next) => next(notFound('No admin API endpoint at this path, or you do not have access to it.')));
 
   // Errors of the admin API: the TAXII error resource shape, as application/json.
-  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  router.use(async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const requestId = res.locals.requestId as string | undefined;
     const error = adminError(err);
     if (error.status >= 500) logger.error({ err, requestId }, 'admin request failed');
+    if (err instanceof AdminError && err.refusal) await auditRefusal(req, res, err, requestId);
     for (const [header, value] of Object.entries(error.headers)) res.setHeader(header, value);
     json(res, error.status, error.toJSON(requestId));
   });
+
+  /** A refused privileged request leaves a trace (who tried what, and why it was refused). */
+  async function auditRefusal(req: Request, res: Response, err: AdminError, requestId: string | undefined): Promise<void> {
+    const caller = res.locals.caller as Caller | undefined;
+    if (!caller) return;
+    const path = req.originalUrl.split('?')[0]!;
+    try {
+      await store.appendAudit({
+        at: nowMicros(),
+        actor: caller.account.name,
+        action: 'admin.refused',
+        outcome: 'failure',
+        target: path,
+        ...(req.ip ? { remote: req.ip } : {}),
+        detail: { method: req.method, reason: err.message, ...(requestId ? { requestId } : {}) },
+      });
+    } catch (failure) {
+      logger.error({ err: failure, requestId }, 'could not audit a refused admin request');
+    }
+  }
   return router;
 }
 

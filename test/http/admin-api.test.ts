@@ -257,6 +257,53 @@ describe('admin API /admin/v1 (issue 4)', () => {
     });
   });
 
+  describe('grants by API root, and refused privileged requests in the audit log', () => {
+    it('GET /grants?api_root=X lists the grants of that root only; an unknown root is a 404', async () => {
+      await api.post('/organisations', admin, { name: 'de-police', kind: 'member-agency', country: 'de' });
+      const frColl = (await api.post('/collections', admin, { api_root: 'fr', title: 'FR by root' })).body;
+      const deColl = (await api.post('/collections', admin, { api_root: 'de', title: 'DE by root' })).body;
+      await api.post('/grants', admin, { collection: deColl.id, organisation: 'de-police', read: true });
+      await api.post('/grants', admin, { collection: frColl.id, account: curator.name, read: true });
+      const fr = (await api.get('/grants?api_root=fr', admin)).body.grants as Array<{ api_root: string; collection: string }>;
+      const de = (await api.get('/grants?api_root=de', admin)).body.grants as Array<{ api_root: string; collection: string }>;
+      expect(fr.length).to.be.greaterThan(0);
+      expect(de.length).to.be.greaterThan(0);
+      expect(fr.every((g) => g.api_root === 'fr')).to.equal(true);
+      expect(de.every((g) => g.api_root === 'de')).to.equal(true);
+      expect(fr.map((g) => g.collection)).to.include(frColl.id);
+      expect(de.map((g) => g.collection)).to.include(deColl.id);
+      expectAdminError(await api.get('/grants?api_root=nowhere', admin), 404);
+      // A curator of fr asking for de's grants: de does not exist for it.
+      expectAdminError(await api.get('/grants?api_root=de', curator), 404);
+      expect(((await api.get('/grants?api_root=fr', curator)).body.grants as unknown[]).length).to.equal(fr.length);
+    });
+
+    it('a curator making itself admin, widening its roots, or granting across the country fence is refused and audited', async () => {
+      const before = await t.store.countAudit({ actor: curator.name, action: 'admin.refused' });
+      expectAdminError(await api.patch(`/accounts/${curator.name}`, curator, { roles: ['curator', 'admin'] }), 403);
+      expectAdminError(await api.patch(`/accounts/${curator.name}`, curator, { curator_roots: ['fr', 'de'] }), 403);
+      await api.post('/organisations', admin, { name: 'de-agency', kind: 'member-agency', country: 'de' });
+      const frColl = (await api.post('/collections', curator, { api_root: 'fr', title: 'FR fenced' })).body;
+      expect(expectAdminError(await api.post('/grants', curator, { collection: frColl.id, organisation: 'de-agency', read: true }), 400).description).to.match(/member agency of de/);
+      const refused = await t.store.queryAudit({ actor: curator.name, action: 'admin.refused', limit: 100 });
+      expect(refused.length - before).to.equal(3);
+      const last3 = refused.slice(-3);
+      expect(last3.every((e) => e.outcome === 'failure' && typeof e.remote === 'string')).to.equal(true);
+      expect(last3.map((e) => [e.target, e.detail?.method])).to.deep.equal([
+        [`/admin/v1/accounts/${curator.name}`, 'PATCH'],
+        [`/admin/v1/accounts/${curator.name}`, 'PATCH'],
+        ['/admin/v1/grants', 'POST'],
+      ]);
+      expect(String(last3[2]!.detail?.reason)).to.match(/member agency of de/);
+      // Mere mistakes (a bad value) are not refusals and are not audited as such.
+      expectAdminError(await api.post('/collections', curator, { api_root: 'fr', title: 'x', purpose: 'archive' }), 400);
+      expect(await t.store.countAudit({ actor: curator.name, action: 'admin.refused' })).to.equal(before + 3);
+      // Admins read them like any event.
+      const seen = (await api.get(`/audit?actor=${curator.name}&action=admin.refused`, admin)).body.events as unknown[];
+      expect(seen.length).to.equal(before + 3);
+    });
+  });
+
   describe('everyone else', () => {
     it('a subscriber gets the same 404 for every admin path; anonymous callers a 401', async () => {
       const paths = ['/organisations', '/accounts', '/accounts/root-admin', '/api-roots', '/api-roots/fr', '/collections', '/grants', '/audit', '/nothing-here'];
@@ -282,7 +329,7 @@ describe('admin API /admin/v1 (issue 4)', () => {
 
   describe('audit log', () => {
     it('GET /audit with filters and paging, admins only', async () => {
-      const all = await api.get('/audit?actor=root-admin&limit=1000', admin);
+      const all = await api.get('/audit?actor=root-admin&outcome=success&limit=1000', admin);
       expect(all.status).to.equal(200);
       const events = all.body.events as Array<{ seq: number; actor: string; action: string; outcome: string; at: string; remote?: string }>;
       expect(events.length).to.be.greaterThan(5);
