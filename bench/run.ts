@@ -11,7 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { formatMicros } from '../taxii/time.js';
 import { Client, type LoadResult, type Summary, load, summarise } from './client.js';
-import { Rng, attackObjects, attackTargets, envelopes, generateObjects, ingestMix } from './dataset.js';
+import { Rng, attackDataset, attackObjects, attackTargets, envelopes, generateObjects, ingestMix } from './dataset.js';
 import { type Backend, bulkLoad, mongoBackend, sqliteBackend } from './backends.js';
 import { REPO, ServerProcess, cli } from './server.js';
 import { validationVsParse } from './validation-limit.js';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   for (const o of mix) types.set(o.type as string, (types.get(o.type as string) ?? 0) + 1);
   const dataset = {
     seed: SEED,
-    ingest: { objects: mix.length, attack: attack.length, generated: INGEST_GENERATED, envelopes: bodies.length, bytes: ingestBytes, types: Object.fromEntries([...types].sort((a, b) => b[1] - a[1])) },
+    ingest: { objects: mix.length, attack: attack.length, attackSource: attackDataset().label, generated: INGEST_GENERATED, envelopes: bodies.length, bytes: ingestBytes, types: Object.fromEntries([...types].sort((a, b) => b[1] - a[1])) },
     small: SMALL,
     big: BIG,
     stressBytes: STRESS_BYTES,

@@ -1,19 +1,19 @@
-// Bench (issue 3): objects validated and normalised per second on the MITRE ATT&CK Enterprise bundle, parse excluded.
-import { readFile } from 'node:fs/promises';
-import { unpack } from '../stix-schemas/container.js';
+// Bench: objects validated and normalised per second on the MITRE ATT&CK Enterprise bundle, parse
+// excluded. Without the bundle, on the generated ATT&CK-like stand-in (bench/dataset.ts), named in
+// the `dataset` field so the figure is never read as an ATT&CK one.
 import { processObjects } from '../stix-schemas/pipeline.js';
+import { attackDataset } from './dataset.js';
 
-const ATTACK = new URL('../../shared/data/enterprise-attack.json', import.meta.url);
-
-export async function benchValidate(): Promise<{ objectsPerSecond: number; validationMs: number; peakRssMb: number; objects: number }> {
-  const { objects } = unpack(JSON.parse(await readFile(ATTACK, 'utf8')));
+export async function benchValidate(): Promise<{ objectsPerSecond: number; validationMs: number; peakRssMb: number; objects: number; dataset: string }> {
+  const { objects, label } = attackDataset();
   processObjects(objects.slice(0, 2000)); // warm-up: compile the hot paths before timing
   let best = Infinity;
   for (let run = 0; run < 3; run++) {
     const started = process.hrtime.bigint();
     const outcomes = processObjects(objects);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (outcomes.some((o) => !o.ok)) throw new Error('the ATT&CK bundle must validate with zero errors');
+    const failed = outcomes.findIndex((o) => !o.ok);
+    if (failed >= 0) throw new Error(`the ${label} must validate with zero errors; object ${failed} has ${JSON.stringify(outcomes[failed]!.findings.slice(0, 3))}`);
     best = Math.min(best, ms);
   }
   return {
@@ -21,6 +21,7 @@ export async function benchValidate(): Promise<{ objectsPerSecond: number; valid
     validationMs: Math.round(best),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     objects: objects.length,
+    dataset: label,
   };
 }
 
