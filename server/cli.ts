@@ -4,12 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { AuditQuery, CollectionPurpose, CollectionRecord, OrganisationKind, Role, Store, TlpLevel } from '../collections/store.js';
+import type { AuditEvent, AuditQuery, CollectionPurpose, CollectionRecord, OrganisationKind, Role, Store, TlpLevel } from '../collections/store.js';
 import { StoreConflictError } from '../collections/store.js';
-import { formatMicros, parseMicros } from '../taxii/time.js';
-import { Admin, AdminError, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS, hashPasswordForLayout } from './admin/admin.js';
+import { parseMicros } from '../taxii/time.js';
+import { Admin, AdminError, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS, collectionIdProblem, hashPasswordForLayout } from './admin/admin.js';
 import { LayoutError, applyLayoutText, checkReferences, parseLayout, validateLayout } from './admin/layout.js';
-import { auditView, grantView } from './admin/routes.js';
+import { accountView, apiKeyView, apiRootView, auditView, collectionView, grantView, organisationView } from './admin/routes.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { openStore } from './compose.js';
 import { type MigrateReport, migrate } from './commands/migrate.js';
@@ -29,6 +29,76 @@ const defaultIo: Io = {
   stdin: process.stdin,
   env: process.env,
 };
+
+/** A command used wrongly, or a server that cannot start: one line on standard error, exit 2. */
+class UsageError extends Error {}
+
+/** The version in package.json (one directory up from the source, two from the build). */
+function packageVersion(): string {
+  for (const candidate of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'meridian-taxii' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level; try the next
+    }
+  }
+  return 'unknown';
+}
+
+/**
+ * Every list command prints through this: a header row and aligned columns for a person, or with
+ * --json an array of the records as the admin API shows them (the columns are read from those
+ * same records, so neither can show a secret the other hides).
+ */
+function printList<T>(io: Io, json: boolean | undefined, records: T[], columns: Array<[header: string, cell: (record: T) => string]>): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(records, null, 2)}\n`);
+    return;
+  }
+  const rows = [columns.map(([header]) => header), ...records.map((r) => columns.map(([, cell]) => cell(r)))];
+  const widths = columns.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) io.stdout(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
+}
+
+/** Newest first: the store reads forward from the oldest, so page through and keep the last `limit`. */
+async function newestAudit(admin: Admin, query: AuditQuery): Promise<AuditEvent[]> {
+  const PAGE = 1000;
+  const kept: AuditEvent[] = [];
+  let afterSeq: number | undefined;
+  for (;;) {
+    const page = await admin.auditLog({ ...query, limit: PAGE, ...(afterSeq !== undefined ? { afterSeq } : {}) });
+    kept.push(...page);
+    if (kept.length > query.limit) kept.splice(0, kept.length - query.limit);
+    if (page.length < PAGE) break;
+    afterSeq = page[page.length - 1]!.seq;
+  }
+  return kept.reverse();
+}
+
+/** Why `serve` could not start, in one line, for the errors a person can fix themselves. */
+function startFailure(err: unknown, config: Readonly<Config>): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  if (e?.code === 'EADDRINUSE') return `cannot listen on ${where}: the address is already in use (EADDRINUSE); choose another --port or stop the other process`;
+  if (e?.code === 'EACCES') return `cannot listen on ${where}: permission denied (EACCES); ports below 1024 need privileges, choose another --port`;
+  if (e?.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no such local address (EADDRNOTAVAIL); choose another --host`;
+  return undefined;
+}
+
+/** The TLS files must be readable before the server opens its store. */
+function checkTlsFiles(config: Readonly<Config>): void {
+  for (const [flag, file] of [['--tls-cert', config.tlsCert], ['--tls-key', config.tlsKey]] as const) {
+    if (file === undefined) continue;
+    try {
+      readFileSync(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
+      throw new UsageError(`cannot read the TLS ${flag === '--tls-cert' ? 'certificate' : 'private key'} ${file} (${flag}): ${why}`);
+    }
+  }
+}
 
 function positiveInt(value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
@@ -73,6 +143,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .description('Meridian — a TAXII 2.1 server for STIX 2.1 threat intelligence')
     .option('--data <dir>', 'data directory of the embedded store (env MERIDIAN_DATA_DIR; default ./data)')
     .option('--config <file>', 'configuration file, JSON or YAML (env MERIDIAN_CONFIG)')
+    .version(packageVersion(), '-V, --version', 'print the version of Meridian')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
@@ -102,8 +173,18 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--allow-insecure-http', 'allow plain HTTP on a non-loopback address (behind a TLS proxy)')
     .option('--public-base-url <url>', 'base URL clients see, for discovery behind a proxy')
-    .action(async function (this: Command, o: { host?: string; port?: number; tlsCert?: string; tlsKey?: string; allowInsecureHttp?: boolean; publicBaseUrl?: string }) {
-      const server = await serve(config(this, { host: o.host, port: o.port, tlsCert: o.tlsCert, tlsKey: o.tlsKey, allowInsecureHttp: o.allowInsecureHttp, publicBaseUrl: o.publicBaseUrl }));
+    .addOption(new Option('--log-format <format>', 'json lines (default), or pretty for a person at a terminal (env MERIDIAN_LOG_FORMAT)').choices(['json', 'pretty']))
+    .action(async function (this: Command, o: { host?: string; port?: number; tlsCert?: string; tlsKey?: string; allowInsecureHttp?: boolean; publicBaseUrl?: string; logFormat?: string }) {
+      const c = config(this, { host: o.host, port: o.port, tlsCert: o.tlsCert, tlsKey: o.tlsKey, allowInsecureHttp: o.allowInsecureHttp, publicBaseUrl: o.publicBaseUrl, logFormat: o.logFormat });
+      checkTlsFiles(c);
+      let server: Awaited<ReturnType<typeof serve>>;
+      try {
+        server = await serve(c);
+      } catch (err) {
+        const failure = startFailure(err, c);
+        if (failure === undefined) throw err;
+        throw new UsageError(failure);
+      }
       await new Promise(() => undefined); // runs until a signal closes it
       await server.close();
     });
@@ -120,8 +201,15 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
   org
     .command('list')
     .description('list organisations')
-    .action(withAdmin(async (admin) => {
-      for (const x of await admin.listOrganisations()) io.stdout(`${x.name}\t${x.id}\t${x.kind}\t${x.country ?? '-'}\t${x.disabled ? 'disabled' : 'enabled'}\n`);
+    .option('--json', 'a JSON array of the organisations, as the admin API shows them')
+    .action(withAdmin(async (admin, _store, o: { json?: boolean }) => {
+      printList(io, o.json, (await admin.listOrganisations()).map(organisationView), [
+        ['NAME', (x) => x.name],
+        ['ID', (x) => x.id],
+        ['KIND', (x) => x.kind],
+        ['COUNTRY', (x) => x.country ?? '-'],
+        ['STATE', (x) => (x.disabled ? 'disabled' : 'enabled')],
+      ]);
     }));
   for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
     org
@@ -152,12 +240,19 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     }));
   account
     .command('list')
-    .description('list accounts')
-    .action(withAdmin(async (admin, store) => {
-      for (const a of await admin.listAccounts()) {
-        const organisation = a.organisationId ? (await store.getOrganisation(a.organisationId))?.name : undefined;
-        io.stdout(`${a.name}\t${a.id}\t${organisation ?? '-'}\t${a.roles.join(',') || '-'}\t${a.curatorRoots.join(',') || '-'}\t${a.disabled ? 'disabled' : 'enabled'}\n`);
-      }
+    .description('list accounts (never their password hashes)')
+    .option('--json', 'a JSON array of the accounts, as the admin API shows them')
+    .action(withAdmin(async (admin, store, o: { json?: boolean }) => {
+      const views = [];
+      for (const a of await admin.listAccounts()) views.push(accountView(a, a.organisationId ? await store.getOrganisation(a.organisationId) : undefined));
+      printList(io, o.json, views, [
+        ['NAME', (a) => a.name],
+        ['ID', (a) => a.id],
+        ['ORGANISATION', (a) => a.organisation ?? '-'],
+        ['ROLES', (a) => a.roles.join(',') || '-'],
+        ['CURATOR ROOTS', (a) => a.curator_roots?.join(',') ?? '-'],
+        ['STATE', (a) => (a.disabled ? 'disabled' : 'enabled')],
+      ]);
     }));
   account
     .command('update <name>')
@@ -216,12 +311,17 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     }));
   apikey
     .command('list <account>')
-    .description('list the API keys of an account (never the secrets)')
-    .action(withAdmin(async (admin, _store, accountName: string) => {
-      for (const k of await admin.listApiKeys(accountName)) {
-        const state = k.revokedAt !== undefined ? `revoked ${formatMicros(k.revokedAt)}` : k.expiresAt !== undefined ? `expires ${formatMicros(k.expiresAt)}` : 'active';
-        io.stdout(`${k.id}\t${k.prefix}\t${k.name}\t${formatMicros(k.createdAt)}\t${state}\t${k.lastUsedAt !== undefined ? `last used ${formatMicros(k.lastUsedAt)}` : 'never used'}\n`);
-      }
+    .description('list the API keys of an account (never the secrets or their hashes)')
+    .option('--json', 'a JSON array of the keys, as the admin API shows them')
+    .action(withAdmin(async (admin, _store, accountName: string, o: { json?: boolean }) => {
+      printList(io, o.json, (await admin.listApiKeys(accountName)).map(apiKeyView), [
+        ['ID', (k) => k.id],
+        ['PREFIX', (k) => k.prefix],
+        ['NAME', (k) => k.name],
+        ['CREATED', (k) => k.created],
+        ['STATE', (k) => (k.revoked !== undefined ? `revoked ${k.revoked}` : k.expires !== undefined ? `expires ${k.expires}` : 'active')],
+        ['LAST USED', (k) => k.last_used ?? 'never'],
+      ]);
     }));
   apikey
     .command('revoke <account> <key>')
@@ -244,8 +344,14 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
   root
     .command('list')
     .description('list API roots')
-    .action(withAdmin(async (admin) => {
-      for (const r of await admin.listApiRoots()) io.stdout(`${r.path}\t${r.country ?? '-'}\t${r.title}\t${r.maxContentLength}\n`);
+    .option('--json', 'a JSON array of the API roots, as the admin API shows them')
+    .action(withAdmin(async (admin, _store, o: { json?: boolean }) => {
+      printList(io, o.json, (await admin.listApiRoots()).map(apiRootView), [
+        ['PATH', (r) => r.path],
+        ['COUNTRY', (r) => r.country ?? '-'],
+        ['MAX CONTENT LENGTH', (r) => String(r.max_content_length)],
+        ['TITLE', (r) => r.title],
+      ]);
     }));
   root
     .command('update <path>')
@@ -273,20 +379,30 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .requiredOption('--title <title>', 'title (unique within the API root)')
     .option('--alias <alias>', 'alias (unique within the API root)')
     .option('--description <text>', 'description')
-    .option('--id <uuid>', 'use this id instead of a new UUIDv4')
+    .option('--id <uuid>', 'use this id (a UUIDv4) instead of a new one')
+    .option('--allow-non-v4-id', 'accept an --id that is not a UUIDv4 (Microsoft Sentinel and other clients reject those)')
     .addOption(new Option('--purpose <purpose>', 'intake (vendors write, curators read) or published').choices(PURPOSES as string[]).default('published'))
     .option('--default-marking <id...>', 'marking-definition ids added to posted objects that have no markings')
     .option('--default-created-by <identity>', 'created_by_ref added to posted objects that have none')
-    .action(withAdmin(async (admin, _store, o: { root: string; title: string; alias?: string; description?: string; id?: string; purpose: CollectionPurpose; defaultMarking?: string[]; defaultCreatedBy?: string }) => {
-      const created = await admin.addCollection(defined({ apiRoot: o.root, title: o.title, alias: o.alias, description: o.description, id: o.id, purpose: o.purpose, enrichment: enrichmentOf(o) }));
+    .action(withAdmin(async (admin, _store, o: { root: string; title: string; alias?: string; description?: string; id?: string; allowNonV4Id?: boolean; purpose: CollectionPurpose; defaultMarking?: string[]; defaultCreatedBy?: string }) => {
+      const idProblem = o.id !== undefined ? collectionIdProblem(o.id, '--id', { allowNonV4: o.allowNonV4Id === true }) : undefined;
+      if (idProblem) throw new UsageError(idProblem);
+      const created = await admin.addCollection(defined({ apiRoot: o.root, title: o.title, alias: o.alias, description: o.description, id: o.id, allowNonV4Id: o.allowNonV4Id, purpose: o.purpose, enrichment: enrichmentOf(o) }));
       io.stdout(`${created.id}\n`);
     }));
   collection
     .command('list')
     .description('list collections')
     .option('--root <path>', 'only this API root')
-    .action(withAdmin(async (admin, _store, o: { root?: string }) => {
-      for (const c of await admin.listCollections(o.root)) io.stdout(`${c.apiRoot}\t${c.id}\t${c.alias ?? '-'}\t${c.purpose}\t${c.title}\n`);
+    .option('--json', 'a JSON array of the collections, as the admin API shows them')
+    .action(withAdmin(async (admin, _store, o: { root?: string; json?: boolean }) => {
+      printList(io, o.json, (await admin.listCollections(o.root)).map(collectionView), [
+        ['API ROOT', (c) => c.api_root],
+        ['ID', (c) => c.id],
+        ['ALIAS', (c) => c.alias ?? '-'],
+        ['PURPOSE', (c) => c.purpose],
+        ['TITLE', (c) => c.title],
+      ]);
     }));
   collection
     .command('update <idOrAlias>')
@@ -332,17 +448,18 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('--root <path>', 'API root of the collection alias')
     .option('--account <name>', 'only the grants to this account')
     .option('--organisation <name>', 'only the grants to this organisation')
-    .option('--json', 'one JSON object per line')
+    .option('--json', 'a JSON array of the grants, as the admin API shows them')
     .action(withAdmin(async (admin, store, o: { collection?: string; root?: string; account?: string; organisation?: string; json?: boolean }) => {
-      for (const g of await admin.listGrants(defined({ collection: o.collection, apiRoot: o.root, account: o.account, organisation: o.organisation }))) {
-        const v = await grantView(store, g);
-        if (o.json) io.stdout(`${JSON.stringify(v)}\n`);
-        else {
-          const subject = v.account !== undefined ? `account:${v.account}` : `organisation:${v.organisation ?? '?'}${v.role ? `/${v.role}` : ''}`;
-          const rights = [v.read ? 'read' : '', v.write ? 'write' : ''].filter(Boolean).join('+');
-          io.stdout(`${v.id}\t${v.api_root ?? '-'}\t${v.collection_alias ?? v.collection}\t${subject}\t${rights}\t${v.max_tlp}\n`);
-        }
-      }
+      const views = [];
+      for (const g of await admin.listGrants(defined({ collection: o.collection, apiRoot: o.root, account: o.account, organisation: o.organisation }))) views.push(await grantView(store, g));
+      printList(io, o.json, views, [
+        ['ID', (v) => v.id],
+        ['API ROOT', (v) => v.api_root ?? '-'],
+        ['COLLECTION', (v) => v.collection_alias ?? v.collection],
+        ['SUBJECT', (v) => (v.account !== undefined ? `account:${v.account}` : `organisation:${v.organisation ?? '?'}${v.role ? `/${v.role}` : ''}`)],
+        ['RIGHTS', (v) => [v.read ? 'read' : '', v.write ? 'write' : ''].filter(Boolean).join('+')],
+        ['MAX TLP', (v) => v.max_tlp],
+      ]);
     }));
   grant
     .command('remove <id>')
@@ -353,18 +470,19 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
 
   program
     .command('audit')
-    .description('read the audit log (oldest first)')
+    .description('read the audit log: the newest events first (the last --limit of them), or with --oldest-first the oldest')
     .option('--actor <name>', 'only this actor (account name, or cli:<user>)')
     .option('--action <action>', 'only this action (e.g. grant.set, object.delete, login)')
     .addOption(new Option('--outcome <outcome>', 'only successes or failures').choices(['success', 'failure']))
     .option('--target <target>', 'only this target')
     .addOption(new Option('--since <timestamp>', 'from this time (RFC 3339)').argParser(timestamp))
     .addOption(new Option('--until <timestamp>', 'up to this time (RFC 3339)').argParser(timestamp))
-    .addOption(new Option('--limit <n>', 'at most this many events').argParser(positiveInt).default(1000))
+    .addOption(new Option('--limit <n>', 'at most this many events (the newest, or with --oldest-first the oldest)').argParser(positiveInt).default(1000))
+    .option('--oldest-first', 'the oldest events first')
     .option('--json', 'one JSON object per line')
-    .action(withAdmin(async (admin, _store, o: { actor?: string; action?: string; outcome?: 'success' | 'failure'; target?: string; since?: number; until?: number; limit: number; json?: boolean }) => {
+    .action(withAdmin(async (admin, _store, o: { actor?: string; action?: string; outcome?: 'success' | 'failure'; target?: string; since?: number; until?: number; limit: number; oldestFirst?: boolean; json?: boolean }) => {
       const query: AuditQuery = defined({ actor: o.actor, action: o.action, outcome: o.outcome, target: o.target, since: o.since, until: o.until, limit: o.limit });
-      for (const e of await admin.auditLog(query)) {
+      for (const e of o.oldestFirst ? await admin.auditLog(query) : await newestAudit(admin, query)) {
         const v = auditView(e);
         if (o.json) io.stdout(`${JSON.stringify(v)}\n`);
         else io.stdout(`${v.seq}\t${v.at}\t${v.actor ?? '-'}\t${v.action}\t${v.outcome}\t${v.target ?? '-'}\t${v.remote ?? '-'}\t${v.detail ? JSON.stringify(v.detail) : ''}\n`);
@@ -381,8 +499,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
   program
     .command('apply <file>')
     .description('apply a layout file (JSON or YAML): organisations, API roots, collections, accounts, grants; idempotent ("-" reads standard input)')
-    .option('--check', 'only validate the file against the schema and the store; change nothing')
-    .action(withAdmin(async (admin, store, file: string, o: { check?: boolean }) => {
+    .option('--check', 'only validate the file against the schema and the store, and say what applying would do; changes nothing (not even a missing data directory)')
+    .action(async function (this: Command, file: string, o: { check?: boolean }) {
       const source = file === '-' ? 'stdin' : file;
       let text: string;
       try {
@@ -390,16 +508,41 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       } catch (err) {
         throw new LayoutError([`${source}: ${(err as Error).message}`]);
       }
+      const c = config(this);
+      const actor = { name: `cli:${userInfo().username}` };
       if (o.check) {
-        await checkReferences(store, validateLayout(parseLayout(text, source), io.env));
+        // Opening an embedded store creates its directory and file; a check of a store not made yet
+        // runs the whole layout against an empty in-memory store instead, so it can say what applying would create.
+        if (c.store === 'sqlite' && !existsSync(path.join(c.dataDir, 'meridian.sqlite'))) {
+          const scratch = openStore({ store: 'sqlite', dataDir: ':memory:' });
+          try {
+            const report = await applyLayoutText(scratch, new Admin(scratch, actor), text, io.env, source);
+            for (const x of report.created) io.stdout(`would create ${x}\n`);
+            io.stdout(`${source}: valid; no store in ${c.dataDir} yet: applying would create it and ${report.created.length} items\n`);
+          } finally {
+            await scratch.close();
+          }
+          return;
+        }
+        const store = openStore(c);
+        try {
+          await checkReferences(store, validateLayout(parseLayout(text, source), io.env));
+        } finally {
+          await store.close();
+        }
         io.stdout(`${source}: valid\n`);
         return;
       }
-      const report = await applyLayoutText(store, admin, text, io.env, source);
-      for (const c of report.created) io.stdout(`created ${c}\n`);
-      for (const u of report.updated) io.stdout(`updated ${u}\n`);
-      io.stdout(report.created.length || report.updated.length ? `${report.created.length} created, ${report.updated.length} updated, ${report.unchanged} unchanged\n` : `nothing to change (${report.unchanged} unchanged)\n`);
-    }));
+      const store = openStore(c);
+      try {
+        const report = await applyLayoutText(store, new Admin(store, actor), text, io.env, source);
+        for (const x of report.created) io.stdout(`created ${x}\n`);
+        for (const u of report.updated) io.stdout(`updated ${u}\n`);
+        io.stdout(report.created.length || report.updated.length ? `${report.created.length} created, ${report.updated.length} updated, ${report.unchanged} unchanged\n` : `nothing to change (${report.unchanged} unchanged)\n`);
+      } finally {
+        await store.close();
+      }
+    });
 
   program
     .command('migrate')
@@ -445,7 +588,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
       io.stderr(`meridian: ${err.message}\n`);
       return 2;
     }
@@ -458,5 +601,10 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  process.exitCode = await run(argv);
+  const code = await run(argv);
+  process.exitCode = code;
+  // A failed command may leave handles open that it cannot reach (when serve cannot listen, the
+  // store and app it opened stay up); do not wait on them. Standard streams to pipes, files and
+  // terminals are written synchronously, so nothing printed is lost.
+  if (code !== 0) process.exit(code);
 }

@@ -50,6 +50,8 @@ const API_ROOT_PATH = /^[a-z0-9][a-z0-9_-]{1,62}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const ALIAS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Version 4 (random) UUIDs, the only ones Microsoft Sentinel and other TAXII clients accept as collection ids. */
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const STIX_ID = /^[a-z0-9][a-z0-9-]+--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const ROLES: readonly Role[] = ['admin', 'curator', 'publisher', 'subscriber'];
 export const ORGANISATION_KINDS: readonly OrganisationKind[] = ['member-agency', 'vendor', 'desk'];
@@ -89,6 +91,16 @@ export interface GrantInput {
   read?: boolean;
   write?: boolean;
   maxTlp?: TlpLevel;
+}
+
+/**
+ * Why `id` cannot be a new collection's id, or undefined if it can; `label` names where it came
+ * from (--id, collections[2].id, id). The CLI, layout files and the admin API all use this rule.
+ */
+export function collectionIdProblem(id: string, label: string, options: { allowNonV4?: boolean } = {}): string | undefined {
+  if (!UUID.test(id)) return `${label} must be a lowercase UUID (got "${id}")`;
+  if (!options.allowNonV4 && !UUID_V4.test(id)) return `${label} must be a UUIDv4 (xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx): Microsoft Sentinel and other clients reject other versions (got "${id}")`;
+  return undefined;
 }
 
 function check(ok: boolean, message: string): asserts ok {
@@ -336,11 +348,12 @@ export class Admin {
 
   // ---- collections --------------------------------------------------------------------------
 
-  async addCollection(c: { apiRoot: string; title: string; description?: string; alias?: string; id?: string; purpose?: CollectionPurpose; enrichment?: CollectionRecord['enrichment'] }): Promise<CollectionRecord> {
+  async addCollection(c: { apiRoot: string; title: string; description?: string; alias?: string; id?: string; allowNonV4Id?: boolean; purpose?: CollectionPurpose; enrichment?: CollectionRecord['enrichment'] }): Promise<CollectionRecord> {
     this.requireCurator(c.apiRoot);
     await this.apiRoot(c.apiRoot);
     const id = c.id ?? randomUUID();
-    check(UUID.test(id), `"${id}" is not a lowercase UUID`);
+    const idProblem = collectionIdProblem(id, 'id', { allowNonV4: c.allowNonV4Id === true });
+    check(idProblem === undefined, idProblem ?? '');
     if (c.alias !== undefined) check(ALIAS.test(c.alias) && !UUID.test(c.alias), `"${c.alias}" is not a valid alias (letters, digits, . _ -; not a UUID)`);
     check(c.title.trim().length > 0, 'a collection needs a title');
     const purpose = c.purpose ?? 'published';

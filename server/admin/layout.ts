@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import type { AccountRecord, CollectionPurpose, GrantRecord, OrganisationKind, Role, Store, TlpLevel } from '../../collections/store.js';
 import { verifySecret } from '../auth/passwords.js';
-import { Admin, AdminError, DEFAULT_GRANT_TLP, DEFAULT_MAX_CONTENT_LENGTH, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
+import { Admin, AdminError, DEFAULT_GRANT_TLP, collectionIdProblem, DEFAULT_MAX_CONTENT_LENGTH, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
 
 export interface LayoutOrganisation {
   name: string;
@@ -237,8 +237,13 @@ export async function checkReferences(store: Store, layout: Layout): Promise<voi
   for (const r of storeRoots) for (const c of await store.listCollections(r.path)) for (const k of [c.id, c.alias]) if (k) collections.set(`${r.path}\0${k}`, c.purpose);
   for (const c of layout.collections ?? []) for (const k of [c.id, c.alias]) if (k) collections.set(`${c.api_root}\0${k}`, c.purpose ?? 'published');
 
+  const storedIds = new Set<string>();
+  for (const r of storeRoots) for (const c of await store.listCollections(r.path)) storedIds.add(c.id);
   (layout.collections ?? []).forEach((c, i) => {
     if (!roots.has(c.api_root)) problems.push(`collections[${i}].api_root: no API root "${c.api_root}" in the layout or the store`);
+    // Only a collection still to be created is held to the UUIDv4 rule; one already stored keeps its id.
+    const idProblem = c.id !== undefined && !storedIds.has(c.id) ? collectionIdProblem(c.id, `collections[${i}].id`) : undefined;
+    if (idProblem) problems.push(idProblem);
   });
   (layout.accounts ?? []).forEach((a, i) => {
     if (a.organisation !== undefined && !orgs.has(a.organisation)) problems.push(`accounts[${i}].organisation: no organisation "${a.organisation}" in the layout or the store`);
