@@ -25,6 +25,7 @@ export const FINDING_CODES = {
   STIX_EMPTY_LIST: { severity: 'error', section: '2.12', summary: 'Lists must not be empty.' },
   STIX_EMPTY_DICTIONARY: { severity: 'error', section: '2.3', summary: 'Dictionaries (and embedded objects) must not be empty.' },
   STIX_VALUE_RANGE: { severity: 'error', section: '2.10', summary: 'A number is outside its allowed range (54-bit integers, confidence 0–100, ports …).' },
+  STIX_NUMBER_NOT_EXACT: { severity: 'error', section: '2.6, 2.10', summary: 'A number a double cannot hold exactly (RFC 7493 I-JSON): out of range (±Infinity, or a non-zero value that underflows to 0), or digits a double would change (9007199254740993, long decimals).' },
   STIX_PROPERTY_NAME_INVALID: { severity: 'error', section: '3.1, 11.1', summary: 'A property name is not ^[a-z0-9_]{3,250}$ over its whole length.' },
   STIX_DICTIONARY_KEY_INVALID: { severity: 'error', section: '2.3, 2.7', summary: 'A dictionary or hashes key has characters or a length the spec forbids.' },
   STIX_CUSTOM_PROPERTY_PREFIX: { severity: 'warning', section: '11.1', summary: 'A custom property name should start with "x_".' },

@@ -31,6 +31,17 @@ export interface ObjectOutcome {
   originalId?: string;
 }
 
+/** Removes findings after the first `kept` that repeat one of those (same code and path). */
+function dropRepeats(findings: Finding[], kept: number): void {
+  const seen = new Set(findings.slice(0, kept).map((f) => `${f.code} ${f.path}`));
+  let to = kept;
+  for (let from = kept; from < findings.length; from++) {
+    const f = findings[from]!;
+    if (!seen.has(`${f.code} ${f.path}`)) findings[to++] = f;
+  }
+  findings.length = to;
+}
+
 /** Validates one 2.1 object (already upgraded) and returns its findings and the object it would store. */
 function checkOne(obj: StixObject, report: Report, options: PipelineOptions): StixObject {
   // A missing SCO id is computed before validation so that it is not reported as absent (§2.9).
@@ -39,16 +50,23 @@ function checkOne(obj: StixObject, report: Report, options: PipelineOptions): St
   return withId;
 }
 
-/** Checks one object (STIX 2.1 §2–§11) and returns its outcome. */
-export function processObject(input: unknown, options: PipelineOptions = {}): ObjectOutcome {
+/**
+ * Checks one object (STIX 2.1 §2–§11) and returns its outcome. `textFindings` are what only the object's JSON
+ * text shows (numbers.ts: numbers a double does not hold exactly), found by whoever parsed it.
+ */
+export function processObject(input: unknown, options: PipelineOptions = {}, textFindings: readonly Finding[] = []): ObjectOutcome {
   if (!isRecord(input)) {
     const report = new Report();
     report.add('STIX_NOT_AN_OBJECT', '', 'a STIX object must be a JSON object');
     return { ok: false, findings: report.findings };
   }
   const report = new Report();
+  report.findings.push(...textFindings);
   const readId = typeof input.id === 'string' ? input.id : undefined;
-  if (!structuralPass(input, report)) return { ok: false, id: readId, findings: report.findings };
+  const structural = structuralPass(input, report);
+  // A number that overflowed to ±Infinity is seen in the text and again in the parsed value: report it once.
+  if (textFindings.length) dropRepeats(report.findings, textFindings.length);
+  if (!structural) return { ok: false, id: readId, findings: report.findings };
 
   let obj = input;
   let derived: Array<{ key: string; object: StixObject }> = [];
@@ -80,8 +98,8 @@ export function processObject(input: unknown, options: PipelineOptions = {}): Ob
  * (id, modified) version is reported on the later copy (§3.6); references to objects absent from the envelope are
  * allowed (they may already be in the collection).
  */
-export function processObjects(objects: readonly unknown[], options: PipelineOptions = {}): ObjectOutcome[] {
-  const outcomes = objects.map((o) => processObject(o, options));
+export function processObjects(objects: readonly unknown[], options: PipelineOptions = {}, textFindings?: ReadonlyArray<readonly Finding[]>): ObjectOutcome[] {
+  const outcomes = objects.map((o, i) => processObject(o, options, textFindings?.[i]));
   const seen = new Set<string>();
   const replaced = new Map<string, string>();
   outcomes.forEach((outcome, i) => {

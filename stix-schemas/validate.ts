@@ -5,6 +5,7 @@ import {
   DICTIONARY_KEY, HASH_FORMATS, HASH_KEY, PROPERTY_NAME, canonicalHashName, isBase64, isCountryCode, isCpe23, isHex,
   isIanaCharset, isIanaMediaType, isLanguageTag, isTypeName, parseIdentifier,
 } from './formats.js';
+import { nonFiniteNumberFinding } from './numbers.js';
 import { child } from './pointer.js';
 import { type ObjectDef, type Prop, customPropertyType } from './props.js';
 import { parseStixTimestamp } from './timestamp.js';
@@ -43,6 +44,17 @@ export function structuralPass(root: unknown, report: Report): boolean {
 interface Walk { keys: Array<string | number>; nulls: number; report: Report }
 const pointer = (w: Walk): string => w.keys.reduce<string>((p, k) => child(p, k), '');
 
+/**
+ * ±Infinity or NaN (x - x is 0 for every finite number): JSON text cannot carry them, so they mean a number
+ * that overflowed when parsed, or an object built in code. Numbers that are finite but were rounded can only
+ * be seen in the text (numbers.ts, before parsing).
+ */
+function nonFinite(w: Walk, key: string | number, value: number): void {
+  w.keys.push(key);
+  w.report.findings.push(nonFiniteNumberFinding(pointer(w), value));
+  w.keys.pop();
+}
+
 function visit(value: unknown, depth: number, w: Walk): boolean {
   if (value === null) {
     if (w.nulls++ < 20) w.report.add('STIX_NULL_VALUE', pointer(w), 'null is not allowed; omit the property instead');
@@ -56,7 +68,10 @@ function visit(value: unknown, depth: number, w: Walk): boolean {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item !== null && typeof item !== 'object') continue;
+      if (item !== null && typeof item !== 'object') {
+        if (typeof item === 'number' && item - item !== 0) nonFinite(w, i, item);
+        continue;
+      }
       w.keys.push(i);
       const ok = visit(item, depth + 1, w);
       w.keys.pop();
@@ -67,7 +82,10 @@ function visit(value: unknown, depth: number, w: Walk): boolean {
   const record = value as Record<string, unknown>;
   for (const key in record) {
     const item = record[key];
-    if (item !== null && typeof item !== 'object') continue;
+    if (item !== null && typeof item !== 'object') {
+      if (typeof item === 'number' && item - item !== 0) nonFinite(w, key, item);
+      continue;
+    }
     w.keys.push(key);
     const ok = visit(item, depth + 1, w);
     w.keys.pop();

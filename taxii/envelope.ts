@@ -2,6 +2,9 @@
 // checks the JSON grammar (RFC 8259) and notes where each item of the top-level "objects" list
 // starts and ends; an item is parsed only when it is processed. A 50 MB envelope then costs its
 // bytes plus two numbers per object, not a parsed tree several times its size (issue 6).
+import { isUtf8 } from 'node:buffer';
+import type { Finding } from '../stix-schemas/findings.js';
+import { inexactNumbers, isExactNumberText, isPlainShortNumber } from '../stix-schemas/numbers.js';
 import { TaxiiError } from './errors.js';
 
 export interface Envelope {
@@ -9,6 +12,11 @@ export interface Envelope {
   readonly count: number;
   /** Parses item `index` (0 ≤ index < count). */
   object(index: number): unknown;
+  /**
+   * What only the text of item `index` shows: numbers a double does not hold exactly, which parsing
+   * would silently change (STIX_NUMBER_NOT_EXACT). Usually empty, and then free.
+   */
+  findings(index: number): Finding[];
 }
 
 // Bytes of the JSON grammar.
@@ -32,11 +40,16 @@ const IN_ARRAY = 2;
 class SyntaxProblem extends Error {}
 
 /**
- * Reads the envelope in `body`. Invalid JSON is a 400 (TAXII_ERR_BAD_JSON); JSON that is not an
- * envelope (or a STIX bundle, which some clients send) is a 422.
+ * Reads the envelope in `body`. Invalid JSON, or bytes that are not UTF-8 (RFC 8259 §8.1), are a
+ * 400 (TAXII_ERR_BAD_JSON); JSON that is not an envelope (or a STIX bundle, which some clients
+ * send) is a 422.
  */
 export function openEnvelope(body: Uint8Array): Envelope {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  // Decoding would replace each bad sequence with U+FFFD and store text the client never sent.
+  if (!isUtf8(bytes)) {
+    throw new TaxiiError('TAXII_ERR_BAD_JSON', `The request body is not valid UTF-8 (byte offset ${utf8ErrorOffset(bytes)}); JSON text must be UTF-8 (RFC 8259 §8.1).`);
+  }
   let shape: Shape;
   try {
     shape = scan(bytes);
@@ -55,11 +68,65 @@ export function openEnvelope(body: Uint8Array): Envelope {
   } else if (shape.objects === 'other') {
     throw new TaxiiError('TAXII_ERR_UNPROCESSABLE', 'The envelope\'s "objects" must be a list.');
   }
-  const { starts, ends } = shape;
+  const { starts, ends, inexact } = shape;
   return {
     count: starts.length,
     object: (index) => JSON.parse(bytes.toString('utf8', starts[index], ends[index])),
+    findings: (index) => {
+      if (inexact.length === 0) return [];
+      // Is a noted token inside this item? (Both lists are in byte order.)
+      const from = starts[index]!;
+      const to = ends[index]!;
+      let lo = 0;
+      let hi = inexact.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (inexact[mid]! < from) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo === inexact.length || inexact[lo]! >= to) return [];
+      // Rare: walk this one item again to name the paths.
+      return inexactNumbers(bytes.toString('utf8', from, to));
+    },
   };
+}
+
+/**
+ * The offset of the first byte that does not start or continue a valid UTF-8 sequence (RFC 3629 §4:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or `bytes.length` when the text ends
+ * inside a sequence. Only called once isUtf8 has said no, so it may be slow.
+ */
+export function utf8ErrorOffset(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Length of the sequence, and the range its second byte must be in.
+    let len: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) len = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      len = 3;
+      if (b === 0xe0) lo = 0xa0; // overlong
+      if (b === 0xed) hi = 0x9f; // UTF-16 surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      len = 4;
+      if (b === 0xf0) lo = 0x90; // overlong
+      if (b === 0xf4) hi = 0x8f; // above U+10FFFF
+    } else return i;
+    for (let k = 1; k < len; k++) {
+      const c = bytes[i + k];
+      if (c === undefined) return n;
+      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return i;
+    }
+    i += len;
+  }
+  return n;
 }
 
 interface Shape {
@@ -70,12 +137,14 @@ interface Shape {
   /** Byte offsets of each item of "objects": [starts[i], ends[i]). */
   starts: number[];
   ends: number[];
+  /** Byte offsets of the number tokens a double does not hold exactly, in order. */
+  inexact: number[];
 }
 
 /** One pass over the bytes: the whole grammar is checked, iteratively (no recursion limit). */
 function scan(bytes: Buffer): Shape {
   const n = bytes.length;
-  const shape: Shape = { topIsObject: false, keys: [], objects: 'absent', starts: [], ends: [] };
+  const shape: Shape = { topIsObject: false, keys: [], objects: 'absent', starts: [], ends: [], inexact: [] };
   const stack: number[] = [];
   let i = 0;
   // The current top-level key is "objects"; the items of its list are being noted.
@@ -123,7 +192,7 @@ function scan(bytes: Buffer): Shape {
       }
       i++; // {} or []: closed at once
     } else if (c === QUOTE) i = endOfString(bytes, i);
-    else if (c === MINUS || (c! >= ZERO && c! <= NINE)) i = endOfNumber(bytes, i);
+    else if (c === MINUS || (c! >= ZERO && c! <= NINE)) i = endOfNumber(bytes, i, shape.inexact);
     else if (c === 0x74) i = endOfLiteral(bytes, i, 'true');
     else if (c === 0x66) i = endOfLiteral(bytes, i, 'false');
     else if (c === 0x6e) i = endOfLiteral(bytes, i, 'null');
@@ -184,15 +253,21 @@ function endOfDigits(bytes: Buffer, i: number): number {
   return i;
 }
 
-function endOfNumber(bytes: Buffer, i: number): number {
+/** Also notes, in `inexact`, a token whose value a double would change (numbers.ts). */
+function endOfNumber(bytes: Buffer, i: number, inexact: number[]): number {
+  const from = i;
   if (bytes[i] === MINUS) i++;
   i = bytes[i] === ZERO ? i + 1 : endOfDigits(bytes, i);
   if (bytes[i] === DOT) i = endOfDigits(bytes, i + 1);
+  let exponent = false;
   if (bytes[i] === 0x65 || bytes[i] === 0x45) {
+    exponent = true;
     i++;
     if (bytes[i] === PLUS || bytes[i] === MINUS) i++;
     i = endOfDigits(bytes, i);
   }
+  // Short plain tokens (nearly all of them) are exact; the rest are checked on their text.
+  if (!isPlainShortNumber(i - from, exponent) && !isExactNumberText(bytes.toString('latin1', from, i))) inexact.push(from);
   return i;
 }
 

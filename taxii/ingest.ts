@@ -43,8 +43,8 @@ export function prepareItems(envelope: Envelope, indexes: readonly number[], opt
   // Each object is parsed here, batch by batch, so the envelope's whole tree never exists at once.
   const objects = indexes.map((i) => envelope.object(i));
   // Envelope-level checks (repeated versions) see one batch at a time; a repeat across batches
-  // is still stored once by the store.
-  const outcomes = processObjects(objects, options);
+  // is still stored once by the store. Numbers parsing changed are refused from the item's text.
+  const outcomes = processObjects(objects, options, indexes.map((i) => envelope.findings(i)));
   return outcomes.map((o, k) => {
     const index = indexes[k]!;
     const label = itemLabel(objects[k], index);

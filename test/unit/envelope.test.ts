@@ -3,7 +3,7 @@
 // parses to exactly what JSON.parse of the whole body gives.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { openEnvelope } from '../../taxii/envelope.js';
+import { openEnvelope, utf8ErrorOffset } from '../../taxii/envelope.js';
 import { TaxiiError } from '../../taxii/errors.js';
 
 type Verdict = { items: unknown[] } | { code: string };
@@ -105,9 +105,21 @@ describe('envelope reader (§3.7, RFC 8259 grammar)', function () {
     expect(viaEnvelope(`{"objects":[${'['.repeat(200_000)}]}`)).to.deep.equal({ code: 'TAXII_ERR_BAD_JSON' });
   });
 
-  it('keeps invalid UTF-8 inside strings as JSON.parse of the decoded text does', function () {
-    const bytes = Buffer.concat([Buffer.from('{"objects":["a'), Buffer.from([0xff, 0xc3]), Buffer.from('"]}')]);
-    expect(viaEnvelope(bytes)).to.deep.equal(viaJsonParse(bytes.toString('utf8')));
+  it('refuses bytes that are not UTF-8 (RFC 8259 §8.1) instead of storing U+FFFD', function () {
+    for (const bad of [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80]]) {
+      const bytes = Buffer.concat([Buffer.from('{"objects":["a'), Buffer.from(bad), Buffer.from('"]}')]);
+      expect(viaEnvelope(bytes), bad.join(' ')).to.deep.equal({ code: 'TAXII_ERR_BAD_JSON' });
+      expect(utf8ErrorOffset(bytes), bad.join(' ')).to.equal(14);
+    }
+    expect(utf8ErrorOffset(Buffer.from([0x7b, 0xe2, 0x82]))).to.equal(3); // cut short at the end
+    expect(viaEnvelope(Buffer.from('{"objects":["😀 漢字 é"]}'))).to.deep.equal({ items: ['😀 漢字 é'] });
+  });
+
+  it('notes numbers a double does not hold exactly, per item, with their paths', function () {
+    const envelope = openEnvelope(Buffer.from('{"more":1e400,"objects":[{"a":[1,9007199254740993]},{"b":1.5e300,"c":-0,"d":0.1},{"e":{"f":1e-400}}]}'));
+    expect(envelope.findings(0).map((f) => [f.code, f.path])).to.deep.equal([['STIX_NUMBER_NOT_EXACT', '/a/1']]);
+    expect(envelope.findings(1)).to.deep.equal([]);
+    expect(envelope.findings(2).map((f) => [f.code, f.path])).to.deep.equal([['STIX_NUMBER_NOT_EXACT', '/e/f']]);
   });
 
   it('agrees with JSON.parse on arbitrary JSON, envelopes and near-JSON (property)', function () {
