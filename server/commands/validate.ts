@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Finding } from '../../stix-schemas/findings.js';
 import { unpack } from '../../stix-schemas/container.js';
+import { inexactNumbers } from '../../stix-schemas/numbers.js';
 import { processObjects } from '../../stix-schemas/pipeline.js';
 
 export interface ValidateIo {
@@ -35,8 +36,10 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 async function validateFile(file: string, strict: boolean, stdin: NodeJS.ReadableStream): Promise<FileReport> {
   const report: FileReport = { file, objects: 0, errors: 0, warnings: 0, container: [], results: [] };
   let doc: unknown;
+  let text: string;
   try {
-    doc = JSON.parse(file === '-' ? await readAll(stdin) : await readFile(file, 'utf8'));
+    text = file === '-' ? await readAll(stdin) : await readFile(file, 'utf8');
+    doc = JSON.parse(text);
   } catch (e) {
     report.unreadable = e instanceof Error ? e.message : String(e);
     return report;
@@ -48,9 +51,18 @@ async function validateFile(file: string, strict: boolean, stdin: NodeJS.Readabl
   };
   report.kind = kind;
   report.objects = objects.length;
+  // Numbers JSON.parse changed, found in the text as the server finds them, given to their objects.
+  const textFindings: Finding[][] = objects.map(() => []);
+  const prefix = kind === 'list' ? '' : '/objects';
+  for (const f of inexactNumbers(text, 1000)) {
+    const m = kind === 'object' ? null : /^\/(\d+)(.*)$/.exec(f.path.slice(prefix.length));
+    if (kind === 'object') textFindings[0]!.push(f);
+    else if (m && f.path.startsWith(prefix) && textFindings[Number(m[1])]) textFindings[Number(m[1])]!.push({ ...f, path: m[2]! });
+    else findings.push(f);
+  }
   report.container = findings;
   findings.forEach(bump);
-  processObjects(objects, { strict }).forEach((outcome, index) => {
+  processObjects(objects, { strict }, textFindings).forEach((outcome, index) => {
     outcome.findings.forEach(bump);
     if (outcome.findings.length) report.results.push({ index, id: outcome.id, ok: outcome.ok, findings: outcome.findings });
   });
