@@ -1,10 +1,8 @@
 // `meridian serve`: owns the socket, TLS and signals (STYLE habit 4).
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Config } from './config.js';
 import { composeApp, openStore } from './compose.js';
+import { createHttpServer } from './http/http-server.js';
 import { createLogger } from './logger.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -22,9 +20,8 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   const logger = createLogger(config.logLevel);
   const store = openStore(config, logger, 'serving');
   const { app, service } = await composeApp(config, store, logger);
-  const server = config.tlsCert
-    ? https.createServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey!), minVersion: 'TLSv1.2' }, app)
-    : http.createServer(app);
+  // Timeouts and parser errors answered as TAXII errors: server/http/http-server.ts.
+  const server = createHttpServer(config, app, logger);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -12,11 +12,13 @@ export const ERROR_CATALOGUE = {
   TAXII_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
   TAXII_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   TAXII_ERR_NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable' },
+  TAXII_ERR_TIMEOUT: { status: 408, title: 'Request timeout' },
   TAXII_ERR_CONFLICT: { status: 409, title: 'Conflict' },
   TAXII_ERR_TOO_LARGE: { status: 413, title: 'Request body too large' },
   TAXII_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   TAXII_ERR_UNPROCESSABLE: { status: 422, title: 'Unprocessable content' },
   TAXII_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  TAXII_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
   TAXII_ERR_INTERNAL: { status: 500, title: 'Internal server error' },
   TAXII_ERR_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
