@@ -19,10 +19,11 @@ export class Client {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   }
 
-  request(method: string, path: string, body?: Buffer, timeoutMs = 600_000): Promise<Reply> {
+  /** `extra` headers (e.g. Accept-Encoding); the body comes back as sent on the wire, never decoded. */
+  request(method: string, path: string, body?: Buffer, timeoutMs = 600_000, extra: Record<string, string> = {}): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const started = process.hrtime.bigint();
-      const headers: Record<string, string | number> = { Accept: 'application/taxii+json;version=2.1', Authorization: this.auth };
+      const headers: Record<string, string | number> = { Accept: 'application/taxii+json;version=2.1', Authorization: this.auth, ...extra };
       if (body) {
         headers['Content-Type'] = 'application/taxii+json;version=2.1';
         headers['Content-Length'] = body.length;
@@ -77,7 +78,7 @@ export interface LoadResult extends Summary {
  * `clients` loops, each sending one request at a time (keep-alive), until `seconds` have passed or
  * `maxRequests` were sent, or `stop()` returns true. Non-200 answers count as errors.
  */
-export async function load(client: Client, options: { clients: number; seconds: number; maxRequests: number; path: () => string; stop?: () => boolean }): Promise<LoadResult> {
+export async function load(client: Client, options: { clients: number; seconds: number; maxRequests: number; path: () => string; stop?: () => boolean; headers?: Record<string, string> }): Promise<LoadResult> {
   const latencies: number[] = [];
   let sent = 0;
   let errors = 0;
@@ -90,7 +91,7 @@ export async function load(client: Client, options: { clients: number; seconds: 
       sent++;
       const path = options.path();
       try {
-        const r = await client.request('GET', path, undefined, 30_000);
+        const r = await client.request('GET', path, undefined, 30_000, options.headers);
         bytes += r.body.length;
         if (r.status !== 200) {
           errors++;

@@ -260,6 +260,25 @@ async function main(): Promise<void> {
     const pollBig = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big') });
     const rawPoll = await reader2.time('poll', big, 2000, rawParams);
     log(`  ${num(pollBig.requestsPerSecond)} req/s, ${lat(pollBig)}; raw ${lat(rawPoll)}`);
+    // Compression: wire bytes of one page with and without gzip, and the same poll with gzip.
+    const pageBytes: Record<string, number> = {};
+    for (const size of [100, 1000]) {
+      for (const encoding of ['identity', 'gzip', 'br']) {
+        const r = await client.request('GET', `/bench/collections/big/objects/?limit=${size}`, undefined, 30_000, { 'Accept-Encoding': encoding });
+        pageBytes[`${size}:${encoding}`] = r.body.length;
+      }
+    }
+    log(`compression: page bytes ${JSON.stringify(pageBytes)}`);
+    const pollGzip = await load(client, { clients: CLIENTS, seconds: Math.min(SECONDS, 3), maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big'), headers: { 'Accept-Encoding': 'gzip' } });
+    log(`  poll with gzip ${num(pollGzip.requestsPerSecond)} req/s, ${lat(pollGzip)} (without ${num(pollBig.requestsPerSecond)} req/s)`);
+    figures.compression = { pageBytes, pollGzip, pollIdentityRequestsPerSecond: pollBig.requestsPerSecond };
+    const kb = (x: number | undefined) => `${((x ?? NaN) / 1024).toFixed(1)} KiB`;
+    rows.push({
+      figure: 'compression: bytes per 100 / 1,000-object page; poll with Accept-Encoding: gzip',
+      value: `100: ${kb(pageBytes['100:identity'])} → gzip ${kb(pageBytes['100:gzip'])} · br ${kb(pageBytes['100:br'])}; 1,000: ${kb(pageBytes['1000:identity'])} → gzip ${kb(pageBytes['1000:gzip'])} · br ${kb(pageBytes['1000:br'])}; gzip poll ${num(pollGzip.requestsPerSecond)} req/s · ${lat(pollGzip)}`,
+      limit: `uncompressed poll ${num(pollBig.requestsPerSecond)} req/s · ${lat(pollBig)}`,
+      target: '',
+    });
     log('manifest');
     const manifest = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big', '', 'manifest') });
     const rawManifest = await reader2.time('manifest', big, 2000, rawParams);
