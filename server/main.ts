@@ -17,7 +17,7 @@ export function checkTransport(config: Readonly<Config>): void {
 
 export async function serve(config: Readonly<Config>): Promise<{ close: () => Promise<void>; port: number }> {
   checkTransport(config);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const store = openStore(config, logger, 'serving');
   const { app, service } = await composeApp(config, store, logger);
   // Timeouts and parser errors answered as TAXII errors: server/http/http-server.ts.
