@@ -1,9 +1,9 @@
-// Lint: typescript-eslint recommended, plus the layer rules of ARCHITECTURE.md §4.
+// Lint: typescript-eslint recommended, plus the layer rules of docs/architecture.md §4.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const noExpress = { group: ['express', 'express/*', 'passport', 'passport-*'], message: 'Only server/ may use express or passport (ARCHITECTURE §4).' };
-const ours = (dirs) => dirs.map((d) => ({ group: [`**/${d}/*`, `../${d}/*`, `../../${d}/*`], message: `This layer may not import ${d}/ (ARCHITECTURE §4).` }));
+const noExpress = { group: ['express', 'express/*', 'passport', 'passport-*'], message: 'Only server/ may use express or passport (docs/architecture.md §4).' };
+const ours = (dirs) => dirs.map((d) => ({ group: [`**/${d}/*`, `../${d}/*`, `../../${d}/*`], message: `This layer may not import ${d}/ (docs/architecture.md §4).` }));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'data/**'] },

@@ -1,4 +1,4 @@
-// The store under test and the limits measured on it in the same run (issue 6): a raw batch insert
+// The store under test and the limits measured on it in the same run: a raw batch insert
 // of the same rows into the same indexes, and the raw query the store runs behind each GET. One
 // Backend per store kind; `npm run bench` uses SQLite, `--store mongodb://…` a MongoDB server.
 import { randomBytes } from 'node:crypto';

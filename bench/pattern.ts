@@ -1,4 +1,4 @@
-// Parse speed of STIX patterns (issue 3: ≥ 50,000 indicators/s overall, so a pattern must take
+// Parse speed of STIX patterns (≥ 50,000 indicators/s overall, so a pattern must take
 // a few microseconds): checkPattern over a mix of typical indicator patterns.
 import { checkPattern } from '../stix-schemas/pattern/index.js';
 

@@ -1,4 +1,4 @@
-// The store interface (ARCHITECTURE §5): one method per TAXII need, typed query in, typed page out.
+// The store interface (docs/architecture.md §5): one method per TAXII need, typed query in, typed page out.
 // Stores never see raw query strings and never build HTTP headers. All times are integer
 // microseconds since the epoch; version keys are the sortable strings of stix-schemas timestampKey.
 
@@ -24,7 +24,7 @@ export interface CollectionRecord {
   alias?: string;
   purpose: CollectionPurpose;
   mediaTypes: string[];
-  /** Enrichment of objects posted here (issue 3 hooks): markings and creator for objects that have none. */
+  /** Enrichment of objects posted here (hooks): markings and creator for objects that have none. */
   enrichment?: { defaultMarkingRefs?: string[]; defaultCreatedByRef?: string };
   createdAt: number;
 }

@@ -1,4 +1,4 @@
-// The app factory (STYLE habit 4): builds the express app from its parts and never listens.
+// The app factory: builds the express app from its parts and never listens.
 // Handlers are thin: parse → one service call → send (habit 5); errors go to one middleware.
 import { randomUUID } from 'node:crypto';
 import { constants as zlibConstants } from 'node:zlib';
@@ -175,7 +175,7 @@ export function createApp(parts: AppParts): express.Express {
 
   app.use((_req, _res, next) => next(new TaxiiError('TAXII_ERR_NOT_FOUND', 'No TAXII endpoint at this path.')));
 
-  // The one error middleware (STYLE habit 6): everything becomes a TAXII error resource.
+  // The one error middleware: everything becomes a TAXII error resource.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const requestId = res.locals.requestId as string | undefined;
     const error = toTaxiiError(err);

@@ -1,4 +1,4 @@
-// The `meridian` command line (ARCHITECTURE §8): serve, the admin commands on the local store, and migrate.
+// The `meridian` command line (docs/architecture.md §8): serve, the admin commands on the local store, and migrate.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';

@@ -1,4 +1,4 @@
-// Configuration (ARCHITECTURE §8, STYLE habit 11): one schema with defaults; a config file (JSON or
+// Configuration (docs/architecture.md §8): one schema with defaults; a config file (JSON or
 // YAML), then MERIDIAN_* environment variables, then command-line flags; validated once, frozen,
 // and passed around as a value.
 import { readFileSync } from 'node:fs';

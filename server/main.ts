@@ -1,4 +1,4 @@
-// `meridian serve`: owns the socket, TLS and signals (STYLE habit 4).
+// `meridian serve`: owns the socket, TLS and signals.
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Config } from './config.js';
 import { composeApp, openStore } from './compose.js';
@@ -8,7 +8,7 @@ import { createLogger } from './logger.js';
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 const PURGE_INTERVAL_MS = 15 * 60_000;
 
-/** TAXII requires HTTPS (ARCHITECTURE §7): plain HTTP only on loopback unless explicitly allowed. */
+/** TAXII requires HTTPS (docs/architecture.md §7): plain HTTP only on loopback unless explicitly allowed. */
 export function checkTransport(config: Readonly<Config>): void {
   if (!config.tlsCert && !LOOPBACK.test(config.host) && !config.allowInsecureHttp) {
     throw new ConfigError(`refusing plain HTTP on ${config.host}: give --tls-cert/--tls-key, put a TLS proxy in front and pass --allow-insecure-http, or listen on 127.0.0.1`);

@@ -1,4 +1,4 @@
-// Every TAXII 2.1 path in one place (STYLE habit 13), each with its section. A trailing slash is
+// Every TAXII 2.1 path in one place, each with its section. A trailing slash is
 // optional on requests (express non-strict routing), though §3.1 tells clients to send it.
 export const ROUTES = {
   /** §4.1 Server Discovery */

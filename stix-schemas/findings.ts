@@ -1,4 +1,4 @@
-// The shape of every pipeline finding (issue 3): a stable code, a severity, where, and why.
+// The shape of every pipeline finding: a stable code, a severity, where, and why.
 export type Severity = 'error' | 'warning';
 
 export interface Finding {

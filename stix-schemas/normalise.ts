@@ -1,4 +1,4 @@
-// The normaliser: one canonical form for every object (issue 3). normalise(normalise(x)) equals normalise(x).
+// The normaliser: one canonical form for every object. normalise(normalise(x)) equals normalise(x).
 import { randomUUID } from 'node:crypto';
 import { canonicalHashName, parseIdentifier } from './formats.js';
 import type { ObjectDef, Prop } from './props.js';

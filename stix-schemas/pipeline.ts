@@ -1,5 +1,5 @@
 // The STIX pipeline entry point: structural pass → (2.0 upgrade) → property tables and named rules → normalise,
-// for each object of an envelope or bundle. It imports nothing of Meridian's other layers (ARCHITECTURE §4).
+// for each object of an envelope or bundle. It imports nothing of Meridian's other layers (docs/architecture.md §4).
 import type { Finding } from './findings.js';
 import { type NormaliseOptions, canonicalise, withScoId } from './normalise.js';
 import { child } from './pointer.js';

@@ -1,4 +1,4 @@
-// Who may do what (issue 4; ARCHITECTURE §1, §2, §7). One place decides, from the caller's
+// Who may do what (docs/architecture.md §1, §2, §7). One place decides, from the caller's
 // account, organisation and grants:
 // - admins may do everything, everywhere;
 // - a curator may read and write every collection of the API roots they curate;
@@ -70,7 +70,7 @@ export type Need = 'read' | 'write' | 'delete';
 
 /**
  * Enforces access for an endpoint. No access at all is a 404 (indistinguishable from absence,
- * ARCHITECTURE §7); a collection the caller can see but not use this way is a 403 (§5.3–§5.5, and
+ * docs/architecture.md §7); a collection the caller can see but not use this way is a 403 (§5.3–§5.5, and
  * the §5.7 matrix for DELETE, which needs both rights).
  */
 export function requireAccess(access: Access, need: Need): void {

@@ -1,7 +1,7 @@
 // A POSTed envelope (TAXII 2.1 §3.7) read without building its whole tree: one pass over the bytes
 // checks the JSON grammar (RFC 8259) and notes where each item of the top-level "objects" list
 // starts and ends; an item is parsed only when it is processed. A 50 MB envelope then costs its
-// bytes plus two numbers per object, not a parsed tree several times its size (issue 6).
+// bytes plus two numbers per object, not a parsed tree several times its size.
 import { isUtf8 } from 'node:buffer';
 import type { Finding } from '../stix-schemas/findings.js';
 import { inexactNumbers, isExactNumberText, isPlainShortNumber } from '../stix-schemas/numbers.js';

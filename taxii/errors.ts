@@ -68,7 +68,7 @@ export class TaxiiError extends Error {
   }
 }
 
-/** The one 404 every hidden or missing resource shares, so existence never leaks (ARCHITECTURE §7). */
+/** The one 404 every hidden or missing resource shares, so existence never leaks (docs/architecture.md §7). */
 export function notFound(what = 'The requested resource was not found, or you do not have access to it.'): TaxiiError {
   return new TaxiiError('TAXII_ERR_NOT_FOUND', what);
 }

@@ -1,6 +1,6 @@
 // The ingest worker thread: parses large POST bodies and runs the STIX pipeline on them, batch by
 // batch, off the main thread, so that readers are served while a big envelope is processed and
-// validation overlaps with storing (issue 6). Protocol: see ingest-runner.ts.
+// validation overlaps with storing. Protocol: see ingest-runner.ts.
 import { parentPort } from 'node:worker_threads';
 import type { PipelineOptions } from '../stix-schemas/pipeline.js';
 import { type Envelope, openEnvelope } from './envelope.js';

@@ -1,4 +1,4 @@
-// `next` tokens (TAXII 2.1 §3.4, §3.5; ARCHITECTURE §6): opaque to clients, self-contained (they
+// `next` tokens (TAXII 2.1 §3.4, §3.5; docs/architecture.md §6): opaque to clients, self-contained (they
 // carry the filters, so a client may send `next` alone), HMAC-signed, and bound to the endpoint,
 // the collection, the object and the caller. Any instance sharing the store's secret accepts them.
 import { createHmac, timingSafeEqual } from 'node:crypto';

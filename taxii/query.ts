@@ -1,4 +1,4 @@
-// TAXII 2.1 §3.4 query parameters, parsed once into a typed query (STYLE habit 1). Malformed or
+// TAXII 2.1 §3.4 query parameters, parsed once into a typed query. Malformed or
 // repeated parameters are 400s; match fields TAXII does not define are ignored (§3.4 "MAY ignore").
 import { timestampKey } from '../stix-schemas/timestamp.js';
 import type { VersionMatch } from '../collections/store.js';

@@ -1,5 +1,5 @@
 // TAXII 2.1 semantics: one method per endpoint (§4, §5). Methods take parsed inputs and return a
-// TaxiiResponse (status, body, headers); they know nothing of express (ARCHITECTURE §4).
+// TaxiiResponse (status, body, headers); they know nothing of express (docs/architecture.md §4).
 import { randomUUID } from 'node:crypto';
 import {
   type ApiRootRecord,
@@ -34,7 +34,7 @@ export interface TaxiiSettings {
   statusRetentionMs: number;
   /** Envelopes with at most this many objects are processed before the 202 is sent. */
   syncIngestLimit: number;
-  /** SCO ids on POST (issue 3): fill missing ones, recompute non-deterministic ones, or keep as sent. */
+  /** SCO ids on POST: fill missing ones, recompute non-deterministic ones, or keep as sent. */
   scoIds: 'keep' | 'fill' | 'recompute';
   /** Status resources list their items only up to this many per list; beyond it, counts only. */
   statusListLimit: number;
@@ -125,7 +125,7 @@ export class TaxiiService {
     return { collection, access: await accessTo(this.store, caller, collection) };
   }
 
-  /** Records an audited action (ARCHITECTURE §7: every write and delete). */
+  /** Records an audited action (docs/architecture.md §7: every write and delete). */
   private async audit(caller: Caller, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
     await this.store.appendAudit({ at: nowMicros(), actor: caller.account.name, action, outcome: 'success', target, ...(caller.remote ? { remote: caller.remote } : {}), detail });
   }
@@ -223,7 +223,7 @@ export class TaxiiService {
 
   /**
    * Turns parsed parameters (and a `next` token, if any) into a store query. A token carries its
-   * filters; parameters repeated beside it must equal them (ARCHITECTURE §6a).
+   * filters; parameters repeated beside it must equal them (docs/architecture.md §6a).
    */
   private resolveQuery(endpoint: FilteredEndpoint, caller: Caller, collectionId: string, objectId: string | undefined, q: ParsedQuery) {
     let filters = q.filters;

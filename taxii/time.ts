@@ -1,6 +1,6 @@
 // TAXII timestamps in microseconds. JS Date holds milliseconds only, so `date_added` lives as an
 // integer count of microseconds since the epoch and is formatted here with six fractional digits
-// (ARCHITECTURE §6).
+// (docs/architecture.md §6).
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
@@ -9,7 +9,7 @@ export function nowMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
-/** `2026-11-30T01:40:24.123456Z` — always six fractional digits (issue 2). */
+/** `2026-11-30T01:40:24.123456Z` — always six fractional digits. */
 export function formatMicros(us: number): string {
   const ms = Math.floor(us / 1000);
   const iso = new Date(ms).toISOString(); // …SS.mmmZ

@@ -1,4 +1,4 @@
-// The production store on MongoDB via mongoose (ARCHITECTURE §5). One MongoDB collection of STIX
+// The production store on MongoDB via mongoose (docs/architecture.md §5). One MongoDB collection of STIX
 // objects per API root, shared collections for everything else. Correctness never rests on
 // multi-document transactions: identities are unique keys (11000 = duplicate), date_added ranges are
 // taken by compare-and-set on the collection document, and derived state (version flags, submission

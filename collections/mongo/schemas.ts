@@ -1,4 +1,4 @@
-// The MongoDB store's documents and indexes (ARCHITECTURE §5, STYLE habit 14). Every index is named
+// The MongoDB store's documents and indexes (docs/architecture.md §5). Every index is named
 // after the endpoint that needs it and is created at start-up (objects_<root> when the root is first
 // used). Identities live in `_id` (a hash, see identityId) as well as in unique indexes: `_id` is
 // enforced by every MongoDB-compatible server, secondary unique indexes guard the rest on real MongoDB.

@@ -1,4 +1,4 @@
-// WAL checkpoints off the main thread (issue 6). A checkpoint copies committed pages from the WAL
+// WAL checkpoints off the main thread. A checkpoint copies committed pages from the WAL
 // into the database file; left to SQLite's auto-checkpoint, it runs inside whichever commit crosses
 // the threshold — on the event loop, in the middle of an ingest, while readers wait. Here a worker
 // thread with its own connection runs PASSIVE checkpoints (they never block readers or writers)

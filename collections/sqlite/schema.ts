@@ -1,4 +1,4 @@
-// The embedded store's schema. Each index names the endpoint that needs it (STYLE habit 14).
+// The embedded store's schema. Each index names the endpoint that needs it.
 export const SCHEMA_VERSION = 1;
 
 export const SCHEMA = `

@@ -1,5 +1,5 @@
 // The embedded store on better-sqlite3: one file, WAL, prepared statements, one transaction per
-// batch. Every filter, order and page is done in SQL (ARCHITECTURE §5).
+// batch. Every filter, order and page is done in SQL (docs/architecture.md §5).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';

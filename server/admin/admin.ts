@@ -1,4 +1,4 @@
-// Administration of the exchange (issue 4): organisations, accounts, API keys, API roots,
+// Administration of the exchange: organisations, accounts, API keys, API roots,
 // collections and grants. One class validates, authorises and audits every change, so the CLI,
 // the admin REST API and `meridian apply` behave the same way.
 // - An operator at the CLI (no acting account) may do everything.

@@ -1,4 +1,4 @@
-// `meridian apply FILE` (issue 4): a declarative layout of the exchange — organisations, API roots,
+// `meridian apply FILE`: a declarative layout of the exchange — organisations, API roots,
 // collections, accounts and grants — in JSON or YAML, so a desk can keep it under version control.
 // The whole file is validated first (JSON Schema, then references and secrets), with every problem
 // named by its path; then it is applied through `Admin`, so the same rules and the same audit apply

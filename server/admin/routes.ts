@@ -1,6 +1,6 @@
-// The admin REST API (issue 4; ARCHITECTURE §8) under /admin/v1/: organisations, accounts, API keys,
-// API roots, collections, grants and the audit log, as JSON (`application/json`). Handlers are thin
-// (STYLE habit 5): parse and validate the request → one `Admin` call, acting as the authenticated
+// The admin REST API (docs/architecture.md §8) under /admin/v1/: organisations, accounts, API keys,
+// API roots, collections, grants and the audit log, as JSON (`application/json`). Handlers are thin:
+// parse and validate the request → one `Admin` call, acting as the authenticated
 // caller → JSON. The `Admin` class authorises (admins: everything; curators: the collections and
 // grants of the API roots they curate) and audits every change.
 //
@@ -38,7 +38,7 @@ const MAX_BODY = 256 * 1024;
 export const AUDIT_DEFAULT_LIMIT = 100;
 export const AUDIT_MAX_LIMIT = 1000;
 
-// ---- request bodies: one JSON Schema each, compiled once (STYLE habit 8) -----------------------
+// ---- request bodies: one JSON Schema each, compiled once -----------------------
 
 const name = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const text = { type: 'string', maxLength: 10_000 } as const;

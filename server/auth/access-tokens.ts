@@ -1,4 +1,4 @@
-// Bearer access tokens (issue 4; ARCHITECTURE §7): JWTs signed with one pinned algorithm — HS256
+// Bearer access tokens (docs/architecture.md §7): JWTs signed with one pinned algorithm — HS256
 // with a configured secret (or a random one kept in the store, so every instance agrees), or
 // RS256/ES256 with configured key files. Verification accepts only that algorithm (never `none`)
 // and requires `exp`, `iat`, `iss` and `aud`.

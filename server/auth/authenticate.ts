@@ -1,4 +1,4 @@
-// Authentication (ARCHITECTURE §6a, §7, STYLE habit 12): one middleware dispatching on the
+// Authentication (docs/architecture.md §6a, §7): one middleware dispatching on the
 // Authorization scheme, through passport with `session: false`:
 // - HTTP Basic (TAXII 2.1 §1.6.9) with the account's password, or with an API key as the password
 //   (user-id = the key's account name) or as the user-id (empty password);

@@ -1,6 +1,6 @@
 // HTTP Basic (RFC 7617) as a passport strategy. passport-http's BasicStrategy splits the
 // credentials at every colon (a password containing ":" is cut short) and refuses an empty
-// password, which an API key given as the user-id needs (ARCHITECTURE §6a); this one splits at the
+// password, which an API key given as the user-id needs (docs/architecture.md §6a); this one splits at the
 // first colon only, decodes UTF-8, and takes the scheme name in any case.
 import type { Request } from 'express';
 import passport from 'passport';

@@ -1,4 +1,4 @@
-// Slowing down repeated failed logins (issue 4), stateless across instances: the audit log is the
+// Slowing down repeated failed logins, stateless across instances: the audit log is the
 // only memory. Each failed login is an audit event (action `login`, outcome `failure`, actor = the
 // name tried, remote = the client address). Before any password is checked:
 // - a name with `nameLimit` or more failures within the window (counted since its last successful

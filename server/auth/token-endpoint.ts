@@ -1,4 +1,4 @@
-// POST /auth/token (issue 4): exchanges credentials — HTTP Basic (password or API key), or a body
+// POST /auth/token: exchanges credentials — HTTP Basic (password or API key), or a body
 // `{"username", "password"}` or `{"api_key"}` (JSON, or an OAuth-style form) — for a short-lived
 // Bearer token in the OAuth 2.0 token-response shape (RFC 6749 §5.1). Failures are TAXII error
 // resources like everywhere else. Bodies are never logged or echoed (a JSON parse error message

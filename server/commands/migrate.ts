@@ -1,4 +1,4 @@
-// `meridian migrate --from DIR --to mongodb://…` (issue 5): moves an embedded (SQLite) store into
+// `meridian migrate --from DIR --to mongodb://…`: moves an embedded (SQLite) store into
 // MongoDB. Resumable: records already in MongoDB are skipped, objects continue after the highest
 // date_added already copied (and are upserted by identity, so a re-run repeats nothing). Objects keep
 // their date_added, so clients' added_after positions stay valid. Counts are verified at the end.

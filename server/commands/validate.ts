@@ -1,4 +1,4 @@
-// `meridian validate FILE… [--json] [--strict]` (issue 3): offline STIX 2.1 validation of bundles, TAXII
+// `meridian validate FILE… [--json] [--strict]`: offline STIX 2.1 validation of bundles, TAXII
 // envelopes, JSON lists or single objects, from files or "-" (stdin). Exit 0 clean, 1 errors, 2 unreadable input.
 import { readFile } from 'node:fs/promises';
 import type { Finding } from '../../stix-schemas/findings.js';

@@ -1,4 +1,4 @@
-// The benchmark's limits measure what the store does (issue 6): for each store kind, the raw query
+// The benchmark's limits measure what the store does: for each store kind, the raw query
 // the bench times behind a GET returns exactly the rows of the store's own page, and the bench's
 // bulk load and raw insert work. On MongoDB this runs where the other MongoDB tests run (see
 // test/helpers/mongo.ts: a real server with MERIDIAN_TEST_MONGO_URL, else the stand-in).

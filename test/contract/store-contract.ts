@@ -1,4 +1,4 @@
-// The store contract (ARCHITECTURE §5, STYLE habit 2): one suite that every backend must pass,
+// The store contract (docs/architecture.md §5): one suite that every backend must pass,
 // called once per backend harness. It pins what two backends would otherwise silently disagree on:
 // ordering, added_after exclusivity, duplicates, µs precision, version flags, paging without loss.
 import { randomUUID } from 'node:crypto';
@@ -211,7 +211,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
     });
 
     describe('objects', function () {
-      it('assigns unique, strictly increasing µs date_added, also within one batch (ARCHITECTURE §6)', async function () {
+      it('assigns unique, strictly increasing µs date_added, also within one batch (docs/architecture.md §6)', async function () {
         const { items } = await add(Array.from({ length: 50 }, () => stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' })));
         const dates = items.map((i) => i.dateAdded!);
         for (let i = 1; i < dates.length; i++) expect(dates[i]).to.be.greaterThan(dates[i - 1]!);
@@ -351,7 +351,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(await store.hasObject(collectionId, obj.id)).to.equal(false);
       });
 
-      it('hides objects marked above the TLP cap from every query (issue 4 marking filter)', async function () {
+      it('hides objects marked above the TLP cap from every query (the marking filter)', async function () {
         const id = `indicator--${randomUUID()}`;
         await add([stixObject('indicator', { id, modified: '2020-01-01T00:00:00.000Z', tlp: 0 }), stixObject('indicator', { id, modified: '2021-01-01T00:00:00.000Z', tlp: 4 })]);
         const red = stixObject('malware', { modified: '2020-01-01T00:00:00.000Z', tlp: 4 });

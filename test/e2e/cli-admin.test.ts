@@ -1,4 +1,4 @@
-// The admin commands of the `meridian` CLI (issue 4) against a local data directory: organisations,
+// The admin commands of the `meridian` CLI against a local data directory: organisations,
 // accounts, API keys (secret printed once), API roots, collections, grants, the audit log,
 // hash-password and apply. Most runs are in-process through run(); one runs the real process.
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { run } from '../../server/cli.js';
 import { EXAMPLE_ENV } from '../helpers/layout-example.js';
 import { runCli } from '../helpers/process.js';
 
-describe('meridian admin commands (issue 4)', function () {
+describe('meridian admin commands', function () {
   this.timeout(60_000);
   let dir: string;
 

@@ -1,4 +1,4 @@
-// `meridian migrate --from DIR --to mongodb://…` (issue 5) at the command line: progress on standard
+// `meridian migrate --from DIR --to mongodb://…` at the command line: progress on standard
 // error, counts on standard output, exit 1 when a count differs or the source is unusable; then the
 // other CLI commands and the store itself work on the migrated MongoDB database (MERIDIAN_STORE).
 import { randomUUID } from 'node:crypto';
@@ -33,7 +33,7 @@ after(async function () {
   await target.shutdown();
 });
 
-describe('meridian migrate (issue 5)', function () {
+describe('meridian migrate', function () {
   this.timeout(60_000);
   let target: MongoTarget;
   let dir: string;

@@ -1,4 +1,4 @@
-// End to end (issue 2): the real `meridian` process, set up with the CLI, driven over HTTP,
+// End to end: the real `meridian` process, set up with the CLI, driven over HTTP,
 // stopped and restarted; a submission left pending by a crash is finished at the next start.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { indicator } from '../helpers/server.js';
 const TAXII = 'application/taxii+json;version=2.1';
 const PASSWORD = 'e2e password, long enough';
 
-describe('end to end: the meridian process (issue 2)', function () {
+describe('end to end: the meridian process', function () {
   this.timeout(60_000);
   let dir: string;
   let env: NodeJS.ProcessEnv;

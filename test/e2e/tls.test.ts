@@ -1,4 +1,4 @@
-// `meridian serve --tls-cert --tls-key` (issue 2; ARCHITECTURE §7: TAXII requires HTTPS, TLS 1.2
+// `meridian serve --tls-cert --tls-key` (docs/architecture.md §7: TAXII requires HTTPS, TLS 1.2
 // minimum): the real process serves HTTPS and refuses TLS 1.1. The certificate is made here with
 // the openssl command line; without it the test says so and is skipped.
 import { type ChildProcess, execFileSync } from 'node:child_process';

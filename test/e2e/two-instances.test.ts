@@ -1,4 +1,4 @@
-// Scale-out (issue 5): two real `meridian serve` processes on one MongoDB store. Status resources,
+// Scale-out: two real `meridian serve` processes on one MongoDB store. Status resources,
 // `next` tokens and failed-login counts work whichever process a request reaches; concurrent
 // bursts to both get unique, increasing date_added and lose nothing; when MongoDB goes away both
 // answer 503 (TAXII error, Retry-After) and /readyz says not ready, and they recover by themselves.
@@ -33,7 +33,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_
   }
 }
 
-describe('two meridian processes on one MongoDB store (issue 5)', function () {
+describe('two meridian processes on one MongoDB store', function () {
   this.timeout(90_000);
   let target: MongoTarget;
   let uri: string;

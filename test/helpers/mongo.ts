@@ -1,4 +1,4 @@
-// Which MongoDB the MongoDB-store tests run against (ARCHITECTURE §9, ../shared/notes/mongo-stand-in.md):
+// Which MongoDB the MongoDB-store tests run against (docs/architecture.md §9, ../shared/notes/mongo-stand-in.md):
 // a real one from MERIDIAN_TEST_MONGO_URL, else testcontainers where a Docker engine exists, else the
 // in-process CongoDB stand-in, whose storage we wrap so that secondary unique indexes are enforced.
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 // An in-process Meridian for tests: the real app factory on an in-memory SQLite store
-// (STYLE habits 3 and 4), with helpers to set up accounts, API roots, collections and grants.
+//, with helpers to set up accounts, API roots, collections and grants.
 // With MERIDIAN_TEST_STORE=mongo (the MongoDB lane of `npm test`) every testServer gets a MongoStore
 // on a fresh database of the test MongoDB instead (test/helpers/mongo.ts: the CongoDB stand-in, or
 // a real MongoDB from MERIDIAN_TEST_MONGO_URL).

@@ -1,4 +1,4 @@
-// The TAXII 2.1 resource schemas (test/schemas/taxii/*.json), compiled once (STYLE habits 8, 9),
+// The TAXII 2.1 resource schemas (test/schemas/taxii/*.json), compiled once,
 // and the assertions every HTTP test uses on the wire format.
 import { readFileSync, readdirSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';

@@ -1,4 +1,4 @@
-// The admin REST API (issue 4) under /admin/v1/: every resource created, listed, read, updated and
+// The admin REST API under /admin/v1/: every resource created, listed, read, updated and
 // removed; validation errors that name the problem; the error resource shape as application/json;
 // no password or key hash ever on the wire; curators scoped to their API roots; everyone else 404.
 import { expect } from 'chai';
@@ -48,7 +48,7 @@ function client(t: T) {
   };
 }
 
-describe('admin API /admin/v1 (issue 4)', () => {
+describe('admin API /admin/v1', () => {
   let t: T;
   let api: ReturnType<typeof client>;
   let admin: TestAccount;

@@ -1,4 +1,4 @@
-// Authentication over HTTP Basic (issue 4; ARCHITECTURE §6a, §7): passwords and API keys (as the
+// Authentication over HTTP Basic (docs/architecture.md §6a, §7): passwords and API keys (as the
 // password or the user-id), revoked/expired keys, the caller's organisation, the verification
 // cache, WWW-Authenticate with both schemes, failed-login throttling and the login audit trail.
 import { expect } from 'chai';

@@ -1,4 +1,4 @@
-// POST /auth/token and Bearer JWTs (issue 4; ARCHITECTURE §7): the OAuth 2.0 token response,
+// POST /auth/token and Bearer JWTs (docs/architecture.md §7): the OAuth 2.0 token response,
 // every way of presenting credentials, clear errors for bad requests, pinned algorithms, and the
 // tokens that must stop working (alg none, wrong key, expired, wrong iss/aud, disabled account,
 // changed password, revoked key).

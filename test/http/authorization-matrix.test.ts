@@ -1,4 +1,4 @@
-// The authorization matrix (issue 4, "Proof"): for every TAXII endpoint and every admin endpoint,
+// The authorization matrix (the proof of access control): for every TAXII endpoint and every admin endpoint,
 // every caller (anonymous, wrong password, a subscriber of country A, a subscriber of country B, a
 // vendor publisher, a curator of A, an admin) × own/other country × intake/published collections,
 // the exact expected status — one test per row — and no leak of existence or counts through
@@ -22,7 +22,7 @@ const COLLS: Coll[] = ['A/intake', 'A/published', 'B/intake', 'B/published'];
 const ROOT = { A: 'fr', B: 'de' } as const;
 const rootOf = (c: Coll) => ROOT[c[0] as 'A' | 'B'];
 
-/** What each caller may do on each collection, by the tenancy model (ARCHITECTURE §1, §2). */
+/** What each caller may do on each collection, by the tenancy model (docs/architecture.md §1, §2). */
 type Rights = 'none' | 'read' | 'write' | 'full';
 const RIGHTS: Record<Exclude<Who, 'anonymous' | 'wrong-password'>, Record<Coll, Rights>> = {
   'subscriber-A': { 'A/intake': 'none', 'A/published': 'read', 'B/intake': 'none', 'B/published': 'none' },
@@ -35,7 +35,7 @@ const RIGHTS: Record<Exclude<Who, 'anonymous' | 'wrong-password'>, Record<Coll, 
 type TaxiiEndpoint = 'collection' | 'manifest' | 'objects' | 'object' | 'versions' | 'add-objects' | 'delete-object';
 const TAXII_ENDPOINTS: TaxiiEndpoint[] = ['collection', 'manifest', 'objects', 'object', 'versions', 'add-objects', 'delete-object'];
 
-/** TAXII 2.1 §5.1–§5.8 with ARCHITECTURE §7: invisible = 404; visible but not allowed = 403 (§5.7: DELETE needs both). */
+/** TAXII 2.1 §5.1–§5.8 with docs/architecture.md §7: invisible = 404; visible but not allowed = 403 (§5.7: DELETE needs both). */
 function expectedTaxii(who: Who, endpoint: TaxiiEndpoint, coll: Coll): number {
   if (who === 'anonymous' || who === 'wrong-password') return 401;
   const r = RIGHTS[who][coll];
@@ -142,7 +142,7 @@ function fingerprint(res: { status: number; headers: Record<string, string | str
   return { status: res.status, headers, body };
 }
 
-describe('authorization matrix (issue 4)', function () {
+describe('authorization matrix', function () {
   this.timeout(60_000);
   let w: Awaited<ReturnType<typeof buildWorld>>;
   before(async () => {

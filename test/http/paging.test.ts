@@ -1,5 +1,5 @@
 // TAXII 2.1 §3.5 pagination through thousands of objects with both continuation methods, and the
-// `next` token rules of ARCHITECTURE §6/§6a.
+// `next` token rules of docs/architecture.md §6/§6a.
 import { expect } from 'chai';
 import { TAXII_TIMESTAMP, expectDateAddedHeaders, expectError, expectResource, json } from '../helpers/taxii-schemas.js';
 import { type World, indicator, world } from './support.js';
@@ -52,7 +52,7 @@ describe('HTTP §3.5 paging through 2,500 objects (5 envelopes of 500, limit 100
         break;
       }
       expect(items.length, 'a page with more: true carries objects here').to.equal(LIMIT);
-      expect(body.next, 'more: true comes with next (ARCHITECTURE §6a)').to.be.a('string');
+      expect(body.next, 'more: true comes with next (docs/architecture.md §6a)').to.be.a('string');
       query = method === 'next' ? `?next=${encodeURIComponent(body.next)}` : `?limit=${LIMIT}${extra}&added_after=${encodeURIComponent(headers.last)}`;
       expect(pages).to.be.below(100);
     }

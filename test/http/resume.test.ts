@@ -1,4 +1,4 @@
-// Submissions left pending by a crash (TAXII 2.1 §4.3, §5.5; ARCHITECTURE §3): one acknowledged
+// Submissions left pending by a crash (TAXII 2.1 §4.3, §5.5; docs/architecture.md §3): one acknowledged
 // with a 202 before processing is finished from its retained body; one that was being processed
 // before its 202 (no body kept) is closed with a failure telling the client to resend.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// STYLE habit 7: the error-code catalogue and its documentation agree.
+// The error-code catalogue and its documentation agree.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { ERROR_CATALOGUE, TaxiiError, type ErrorCode } from '../../taxii/errors.js';

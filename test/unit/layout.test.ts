@@ -1,4 +1,4 @@
-// `meridian apply` layouts (issue 4): validated as a whole with every problem named by its path,
+// `meridian apply` layouts: validated as a whole with every problem named by its path,
 // never a plain password, idempotent, and the documented example applies as documented.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';

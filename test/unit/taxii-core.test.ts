@@ -18,7 +18,7 @@ function code(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-describe('timestamps in microseconds (ARCHITECTURE §6)', function () {
+describe('timestamps in microseconds (docs/architecture.md §6)', function () {
   it('formats with exactly six fractional digits', function () {
     expect(formatMicros(1_700_000_000_123_456)).to.equal('2023-11-14T22:13:20.123456Z');
     expect(formatMicros(1_700_000_000_000_001)).to.equal('2023-11-14T22:13:20.000001Z');
@@ -110,7 +110,7 @@ describe('query parsing (TAXII 2.1 §3.4)', function () {
   });
 });
 
-describe('next tokens (ARCHITECTURE §6)', function () {
+describe('next tokens (docs/architecture.md §6)', function () {
   const tokens = new PageTokens(Buffer.alloc(32, 7));
   const at = { endpoint: 'objects' as const, collectionId: 'c1', accountId: 'a1' };
   const token = tokens.sign({ ...at, filters: { type: ['malware'] }, after: 42 });

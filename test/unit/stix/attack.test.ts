@@ -1,4 +1,4 @@
-// The 50 MB MITRE ATT&CK Enterprise bundle validates with zero errors, well under a second (issue 3).
+// The 50 MB MITRE ATT&CK Enterprise bundle validates with zero errors, well under a second.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { unpack } from '../../../stix-schemas/container.js';

@@ -1,4 +1,4 @@
-// The finding-code catalogue and docs/stix-findings.md agree (STYLE habit 7).
+// The finding-code catalogue and docs/stix-findings.md agree.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { FINDING_CODES } from '../../../stix-schemas/codes.js';

@@ -1,4 +1,4 @@
-// The normaliser (issue 3): idempotent (fast-check), canonical timestamps and hashes, SCO ids, 2.0 upgrade, enrichment.
+// The normaliser: idempotent (fast-check), canonical timestamps and hashes, SCO ids, 2.0 upgrade, enrichment.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { normalise } from '../../../stix-schemas/normalise.js';
@@ -29,7 +29,7 @@ const objectArb = fc.oneof(
     .map(({ created, labels }) => ({ type: 'malware', id: 'malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', created, modified: created, name: 'm', labels })),
 );
 
-describe('normaliser (issue 3)', () => {
+describe('normaliser', () => {
   it('is idempotent: normalise(normalise(x)) equals normalise(x) (fast-check)', () => {
     fc.assert(fc.property(objectArb, fc.boolean(), (obj, recompute) => {
       const opts = { scoIds: recompute ? 'recompute' as const : 'fill' as const };
@@ -97,7 +97,7 @@ describe('normaliser (issue 3)', () => {
   });
 });
 
-describe('STIX 2.0 upgrade (issue 3)', () => {
+describe('STIX 2.0 upgrade', () => {
   const T = '2017-05-31T21:30:19.735Z';
   it('upgrades labels, is_family, pattern_type and valid_from, with a warning', () => {
     const out = processObject({ type: 'indicator', id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', created: T, modified: T,

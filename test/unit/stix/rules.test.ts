@@ -1,4 +1,4 @@
-// Table-driven: one valid and one invalid fixture per finding code (issue 3).
+// Table-driven: one valid and one invalid fixture per finding code.
 import assert from 'node:assert/strict';
 import { FINDING_CODES } from '../../../stix-schemas/codes.js';
 import { unpack } from '../../../stix-schemas/container.js';

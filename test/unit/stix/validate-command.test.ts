@@ -1,4 +1,4 @@
-// `meridian validate` (issue 3), driven through runValidate with captured output.
+// `meridian validate`, driven through runValidate with captured output.
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
