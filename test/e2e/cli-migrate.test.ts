@@ -95,11 +95,13 @@ describe('meridian migrate', function () {
     expect(again.stdout).to.match(new RegExp(`^objects fr/${collectionId}\\t25\\t25$`, 'm'));
 
     // Every CLI command follows MERIDIAN_STORE: the migrated accounts and collections are there.
-    const accounts = await runCli(['account', 'list'], { MERIDIAN_STORE: uri });
+    const accounts = await runCli(['account', 'list', '--json'], { MERIDIAN_STORE: uri });
     expect(accounts.code, accounts.stderr).to.equal(0);
-    expect(accounts.stdout).to.match(/^analyst\t/m);
-    const collections = await runCli(['collection', 'list'], { MERIDIAN_STORE: uri });
-    expect(collections.stdout).to.contain(`fr\t${collectionId}\tpublished\t`);
+    expect((JSON.parse(accounts.stdout) as Array<{ name: string }>).map((a) => a.name)).to.include('analyst');
+    const collections = await runCli(['collection', 'list', '--json'], { MERIDIAN_STORE: uri });
+    expect(collections.code, collections.stderr).to.equal(0);
+    const migrated = (JSON.parse(collections.stdout) as Array<{ id: string; api_root: string; purpose: string }>).find((c) => c.id === collectionId);
+    expect(migrated).to.include({ api_root: 'fr', purpose: 'published' });
 
     const mongo = open(uri);
     try {
