@@ -229,7 +229,7 @@ export interface SubmissionRecord {
   pendingCount: number;
 }
 
-export interface Store {
+export interface Store extends CurationStore {
   readonly kind: string;
   close(): Promise<void>;
   /** A server-wide secret (e.g. for signing paging tokens), created once and shared by every instance. */
@@ -314,6 +314,10 @@ export interface Store {
    * Stores a batch of processed items atomically: new objects get a date_added (unique and strictly
    * increasing in the collection); an exact duplicate (same id and version, same content) is a
    * success and is stored once; the items' outcomes and the submission's counts are updated.
+   * In an intake collection, every object stored (or found as an exact duplicate) gets its queue
+   * entry (`pending`, once per intake, id and version), earlier `pending`/`changes_requested`
+   * entries of the same object with an older version become `superseded`, and a version the desk
+   * rejected (rejectionOf) fails with the rejection's reason (`rejectedFailure`) instead of being stored.
    */
   ingest(submissionId: string, items: IngestItem[]): Promise<void>;
   /** Marks the submission complete and drops its retained body; durable (on disk) when it returns. */
@@ -328,6 +332,263 @@ export interface Store {
   pendingSubmissions(): Promise<Array<SubmissionRecord & { body: Buffer; pendingIndexes: number[] }>>;
   /** Deletes complete submissions whose request is older than the given time; returns the count. */
   purgeSubmissions(completedBefore: number): Promise<number>;
+}
+
+// ---- the desk: intake queue, decisions, publications, change log ------------------------------
+
+/** Conditions of an auto-publish rule (all given conditions must hold). */
+export interface PolicyCondition {
+  /** Vendor organisations (ids) whose submissions the rule covers; absent = any. */
+  organisations?: string[];
+  /** STIX types the rule covers; absent = any. */
+  types?: string[];
+  /** Highest TLP the rule publishes; absent = any. */
+  maxTlp?: TlpLevel;
+  /** Only objects the pipeline found nothing to warn about. */
+  noWarnings?: boolean;
+}
+
+/** How an intake collection's entries are decided. */
+export interface IntakePolicy {
+  /** review: a curator decides (default); auto-publish: entries matching a rule are published at once. */
+  mode: 'review' | 'auto-publish';
+  /** Candidate targets of the intake (collection ids); absent = every published collection. */
+  targets?: string[];
+  /** Auto-publish rules: the first that matches publishes to its targets. */
+  rules?: Array<{ targets: string[]; when: PolicyCondition }>;
+  /** A new version with revoked: true of a published object goes to the same targets at once (default on). */
+  revocationFastPath?: boolean;
+}
+
+/** What a published collection accepts (checked for every publication, whoever decides it). */
+export interface ReleaseRules {
+  /** Marking definitions an object may carry (ids); absent = any. */
+  allowedMarkings?: string[];
+  /** Marking definitions an object must carry (ids). */
+  requiredMarkings?: string[];
+  /** Highest TLP this collection may receive. */
+  maxTlp?: TlpLevel;
+  forbiddenTypes?: string[];
+  requireCreatedByRef?: boolean;
+  /** Pipeline finding codes that block publication here. */
+  blockingFindings?: string[];
+  /** Distinct approvals needed (1 or 2); absent = 2 for the global root and TLP:AMBER+STRICT/RED objects, else 1. */
+  approvalsRequired?: 1 | 2;
+}
+
+export interface DeskRules {
+  policy?: IntakePolicy;
+  release?: ReleaseRules;
+}
+
+export type QueueState = 'pending' | 'approved' | 'rejected' | 'changes_requested' | 'superseded';
+
+/** One finding (pipeline or curator): the pipeline's shape. */
+export interface FindingRecord {
+  code: string;
+  severity: 'error' | 'warning';
+  path: string;
+  message: string;
+}
+
+/**
+ * One stored object version of an intake collection, awaiting (or past) a decision. Created by
+ * `ingest` in the same transaction as the object, for objects stored in an intake collection.
+ */
+export interface QueueEntry {
+  id: string;
+  /** Increasing position (the cursor of queue listings). */
+  seq: number;
+  intakeId: string;
+  apiRoot: string;
+  objectId: string;
+  objectType: string;
+  /** The version as the object states it (modified, else created), if any. */
+  version?: string;
+  versionKey: string;
+  /** date_added of the object in the intake collection. */
+  dateAdded: number;
+  submissionId: string;
+  /** The submitting account and its organisation (the vendor). */
+  accountId: string;
+  organisationId?: string;
+  tlp: number;
+  revoked: boolean;
+  /** Pipeline warnings about the object. */
+  findings: FindingRecord[];
+  state: QueueState;
+  /** Bumped by every decision on the entry; a decision naming another rev is stale (409). */
+  rev: number;
+  /** Reason of a rejection or a change request. */
+  reason?: string;
+  /** Paths a change request points at. */
+  requestedChanges?: FindingRecord[];
+  /** The entry that superseded this one. */
+  supersededBy?: string;
+  /** Approvals so far, per target collection (four eyes). */
+  approvals: Array<{ targetId: string; accountId: string; organisationId?: string; at: number }>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface QueueQuery {
+  /** Intake collections to list (the caller's visible ones); an empty list lists nothing. */
+  intakeIds: string[];
+  states?: QueueState[];
+  organisationId?: string;
+  submissionId?: string;
+  types?: string[];
+  findingCode?: string;
+  /** Highest TLP rank listed (the caller's cap). */
+  maxTlp?: number;
+  /** Bounds on createdAt (µs): older than / newer than. */
+  createdBefore?: number;
+  createdAfter?: number;
+  objectId?: string;
+  /** Entries after this seq (the cursor). */
+  afterSeq?: number;
+  limit: number;
+}
+
+/** A copy of an approved object version in a published collection, and where it came from. */
+export interface PublicationRecord {
+  collectionId: string;
+  objectId: string;
+  objectType: string;
+  version?: string;
+  versionKey: string;
+  /** date_added of the copy in the published collection. */
+  dateAdded: number;
+  entryId?: string;
+  decisionId: string;
+  /** Vendor organisation id, submission id, curator account names, decision time, policy. */
+  provenance: Record<string, unknown>;
+  withdrawnAt?: number;
+}
+
+export type ChangeType = 'object.published' | 'object.updated' | 'object.revoked' | 'object.withdrawn';
+
+/** One entry of a published collection's change log, written with the change it records. */
+export interface ChangeRecord {
+  id: string;
+  collectionId: string;
+  dateAdded: number;
+  type: ChangeType;
+  objectType: string;
+  objectId: string;
+  version?: string;
+  actorKind: 'vendor' | 'desk' | 'policy';
+  reason?: string;
+  /** For withdrawals: the last version published. */
+  lastVersion?: string;
+  /** TLP rank of the changed version (for per-reader filtering). */
+  tlp: number;
+}
+
+export type WithdrawalReason = 'false_positive' | 'legal' | 'handling_violation' | 'vendor_request' | 'other';
+
+/**
+ * Everything one decision writes, applied atomically by `applyDecision`: every entry's rev must
+ * still be the one given, else nothing is written (StaleDecisionError). Publications are unique per
+ * (collection, object id, version): one already present is skipped (a retry is idempotent).
+ */
+export interface DecisionPlan {
+  id: string;
+  kind: 'approve' | 'reject' | 'request-changes' | 'withdraw' | 'annotate' | 'revocation' | 'auto-publish';
+  actorKind: 'desk' | 'policy';
+  /** Acting account and its organisation (absent for policy decisions). */
+  accountId?: string;
+  organisationId?: string;
+  actorName: string;
+  at: number;
+  entries: Array<{
+    entryId: string;
+    rev: number;
+    state?: QueueState;
+    reason?: string;
+    requestedChanges?: FindingRecord[];
+    /** Approvals to record (targets still short of their required approvals). */
+    approvals?: string[];
+  }>;
+  publications: Array<{
+    collectionId: string;
+    entryId?: string;
+    object: NewObject;
+    changeType: Exclude<ChangeType, 'object.withdrawn'>;
+    provenance: Record<string, unknown>;
+  }>;
+  withdrawals: Array<{ collectionId: string; objectId: string; reasonCode: WithdrawalReason; reason: string }>;
+  /** Written with the decision (SQLite: same transaction; MongoDB: after it, idempotently). */
+  audit: Omit<AuditEvent, 'seq'>;
+}
+
+export interface DecisionOutcome {
+  /** Publications written now (already present ones are not counted). */
+  published: number;
+  /** Object versions withdrawn. */
+  withdrawn: number;
+}
+
+export interface DecisionRecord {
+  id: string;
+  kind: DecisionPlan['kind'];
+  actorKind: DecisionPlan['actorKind'];
+  accountId?: string;
+  actorName: string;
+  at: number;
+  entries: number;
+  publications: number;
+}
+
+export interface CurationStats {
+  /** Per intake: pending entries and their createdAt values' p50, p95 and oldest (µs). */
+  queues: Array<{ intakeId: string; depth: number; oldest?: number; p50?: number; p95?: number }>;
+  decisionsPerAccount: Array<{ accountId: string; actorName: string; decisions: number }>;
+  /** Per vendor organisation: publications and the p50 of createdAt → first publication (µs). */
+  timeToPublish: Array<{ organisationId?: string; publications: number; p50: number }>;
+}
+
+/** Another decision changed an entry first: the caller decided on a stale version. */
+export class StaleDecisionError extends Error {
+  constructor(readonly entryId: string) {
+    super(`queue entry ${entryId} changed since it was read`);
+    this.name = 'StaleDecisionError';
+  }
+}
+
+export interface CurationStore {
+  getDeskRules(collectionId: string): Promise<DeskRules>;
+  /** Replaces the desk rules of a collection (an empty object removes them). */
+  putDeskRules(collectionId: string, rules: DeskRules): Promise<void>;
+
+  /** Queue entries by seq, oldest first; `more` when entries follow the page. */
+  queryQueue(query: QueueQuery): Promise<Page<QueueEntry>>;
+  getQueueEntries(ids: string[]): Promise<QueueEntry[]>;
+  /** The latest rejected entry of (object id, version key), in any intake (sticky rejections). */
+  rejectionOf(objectId: string, versionKey: string): Promise<QueueEntry | undefined>;
+
+  applyDecision(plan: DecisionPlan): Promise<DecisionOutcome>;
+  /** Finishes decisions a crash interrupted (roll forward); returns how many. */
+  resumeDecisions(): Promise<number>;
+
+  /** Publications of one object (every collection), or of one collection, by date_added. */
+  listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]>;
+  /** A published collection's change log after a date_added, oldest first. */
+  readChanges(collectionId: string, afterDateAdded: number, limit: number): Promise<Page<ChangeRecord>>;
+  listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]>;
+  curationStats(intakeIds: string[]): Promise<CurationStats>;
+}
+
+/** What a queue entry needs from an object stored in an intake collection. Shared by every backend. */
+export function intakeFacts(o: NewObject): { revoked: boolean; findings: FindingRecord[]; codes: string[] } {
+  const revoked = o.json.includes('"revoked"') && (JSON.parse(o.json) as { revoked?: unknown }).revoked === true;
+  const findings = o.warnings ? (JSON.parse(o.warnings) as FindingRecord[]) : [];
+  return { revoked, findings, codes: [...new Set(findings.map((f) => f.code))] };
+}
+
+/** The TAXII status message of a re-posted version the desk rejected (sticky decisions). */
+export function rejectedFailure(entry: Pick<QueueEntry, 'reason' | 'updatedAt'>): string {
+  return `the desk rejected this version on ${new Date(Math.floor(entry.updatedAt / 1000)).toISOString()}: ${entry.reason ?? 'no reason given'}`;
 }
 
 /**

@@ -170,4 +170,107 @@ CREATE TABLE IF NOT EXISTS submission_items (
   date_added INTEGER,
   PRIMARY KEY (submission_id, idx)
 ) WITHOUT ROWID;
+-- ---- the desk ----
+-- Intake policy (intake collections) and release rules (published collections), as JSON.
+CREATE TABLE IF NOT EXISTS desk_rules (
+  collection_id TEXT PRIMARY KEY REFERENCES collections(id) ON DELETE CASCADE,
+  policy TEXT,
+  release TEXT
+);
+
+-- One row per object version stored in an intake collection (written by ingest, same transaction).
+CREATE TABLE IF NOT EXISTS queue (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  intake_id TEXT NOT NULL,
+  api_root TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  version TEXT,
+  version_key TEXT NOT NULL,
+  date_added INTEGER NOT NULL,
+  submission_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  organisation_id TEXT,
+  tlp INTEGER NOT NULL,
+  revoked INTEGER NOT NULL,
+  findings TEXT NOT NULL,
+  finding_codes TEXT NOT NULL,
+  state TEXT NOT NULL,
+  rev INTEGER NOT NULL DEFAULT 1,
+  reason TEXT,
+  requested_changes TEXT,
+  superseded_by TEXT,
+  approvals TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (intake_id, object_id, version_key)
+);
+-- GET /admin/v1/curation/queue by intake and state (the review listing), keyset on seq
+CREATE INDEX IF NOT EXISTS queue_by_intake_state ON queue(intake_id, state, seq);
+-- queue listing by vendor organisation (a vendor's own entries)
+CREATE INDEX IF NOT EXISTS queue_by_organisation ON queue(organisation_id, seq);
+-- decisions on a whole submission, queue listing by submission
+CREATE INDEX IF NOT EXISTS queue_by_submission ON queue(submission_id, seq);
+-- supersession on ingest, sticky rejections, an entry's earlier versions
+CREATE INDEX IF NOT EXISTS queue_by_object ON queue(object_id, version_key);
+
+-- Every published copy of an approved version, with its provenance; unique per target and version.
+CREATE TABLE IF NOT EXISTS publications (
+  collection_id TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  version TEXT,
+  version_key TEXT NOT NULL,
+  date_added INTEGER NOT NULL,
+  entry_id TEXT,
+  decision_id TEXT NOT NULL,
+  provenance TEXT NOT NULL,
+  withdrawn_at INTEGER,
+  PRIMARY KEY (collection_id, object_id, version_key)
+) WITHOUT ROWID;
+-- an entry's earlier published versions, revocation fast path (where is this object published?)
+CREATE INDEX IF NOT EXISTS publications_by_object ON publications(object_id, date_added);
+CREATE INDEX IF NOT EXISTS publications_by_entry ON publications(entry_id) WHERE entry_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS withdrawals (
+  id TEXT PRIMARY KEY,
+  collection_id TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  last_version TEXT,
+  reason_code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  decision_id TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS decisions (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  account_id TEXT,
+  actor_name TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  publications INTEGER NOT NULL
+);
+-- curation statistics: decisions per curator
+CREATE INDEX IF NOT EXISTS decisions_by_account ON decisions(account_id, at);
+
+-- The change log of each published collection: one row per publication, update, revocation and
+-- withdrawal, in the transaction of the change; date_added from the collection's high-water mark.
+CREATE TABLE IF NOT EXISTS changes (
+  coll INTEGER NOT NULL REFERENCES collections(pk) ON DELETE CASCADE,
+  date_added INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  version TEXT,
+  actor_kind TEXT NOT NULL,
+  reason TEXT,
+  last_version TEXT,
+  tlp INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (coll, date_added)
+) WITHOUT ROWID;
 `;

@@ -10,7 +10,13 @@ import {
   type ApiRootRecord,
   type AuditEvent,
   type AuditQuery,
+  type ChangeRecord,
   type CollectionRecord,
+  type CurationStats,
+  type DecisionOutcome,
+  type DecisionPlan,
+  type DecisionRecord,
+  type DeskRules,
   type GrantRecord,
   type IngestItem,
   type ManifestEntry,
@@ -20,13 +26,19 @@ import {
   type OrganisationRecord,
   type ObjectQuery,
   type Page,
+  type PublicationRecord,
+  type QueueEntry,
+  type QueueQuery,
   type Role,
   type Store,
   type StoredObject,
   type SubmissionItem,
   type SubmissionRecord,
+  StaleDecisionError,
   StoreConflictError,
   TLP_RANK,
+  intakeFacts,
+  rejectedFailure,
   versionFlags,
   versionKeyFromMicros,
 } from '../store.js';
@@ -188,6 +200,17 @@ function toSubmission(r: Row): SubmissionRecord {
     successCount: r.success_count,
     failureCount: r.failure_count,
     pendingCount: r.pending_count,
+  };
+}
+
+function toQueueEntry(r: Row): QueueEntry {
+  return {
+    id: r.id, seq: r.seq, intakeId: r.intake_id, apiRoot: r.api_root, objectId: r.object_id, objectType: r.object_type,
+    ...(r.version != null ? { version: r.version } : {}), versionKey: r.version_key, dateAdded: r.date_added, submissionId: r.submission_id,
+    accountId: r.account_id, ...(r.organisation_id != null ? { organisationId: r.organisation_id } : {}), tlp: r.tlp, revoked: r.revoked === 1,
+    findings: JSON.parse(r.findings), state: r.state, rev: r.rev, ...(r.reason != null ? { reason: r.reason } : {}),
+    ...(r.requested_changes != null ? { requestedChanges: JSON.parse(r.requested_changes) } : {}), ...(r.superseded_by != null ? { supersededBy: r.superseded_by } : {}),
+    approvals: JSON.parse(r.approvals), createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }
 
@@ -436,6 +459,10 @@ export class SqliteStore implements Store {
       const c = this.stmt('SELECT pk FROM collections WHERE id = ?').get(id);
       if (!c) return false;
       this.stmt('DELETE FROM objects WHERE coll = ?').run(c.pk);
+      this.stmt('DELETE FROM changes WHERE coll = ?').run(c.pk);
+      this.stmt('DELETE FROM publications WHERE collection_id = ?').run(id);
+      this.stmt('DELETE FROM queue WHERE intake_id = ?').run(id);
+      this.stmt('DELETE FROM desk_rules WHERE collection_id = ?').run(id);
       this.stmt('DELETE FROM grants WHERE collection_id = ?').run(id);
       this.stmt('DELETE FROM collections WHERE pk = ?').run(c.pk);
       return true;
@@ -707,10 +734,11 @@ export class SqliteStore implements Store {
 
   async ingest(submissionId: string, items: IngestItem[]): Promise<void> {
     this.db.transaction(() => {
-      const sub = this.stmt('SELECT collection_id FROM submissions WHERE id = ?').get(submissionId);
+      const sub = this.stmt('SELECT s.collection_id, s.account_id, a.organisation_id FROM submissions s LEFT JOIN accounts a ON a.id = s.account_id WHERE s.id = ?').get(submissionId);
       if (!sub) throw new Error(`unknown submission ${submissionId}`);
       const pk = this.collectionPk(sub.collection_id);
-      const c = pk === undefined ? undefined : this.stmt('SELECT last_date_added FROM collections WHERE pk = ?').get(pk);
+      const c = pk === undefined ? undefined : this.stmt('SELECT last_date_added, api_root, purpose FROM collections WHERE pk = ?').get(pk);
+      const intake = c?.purpose === 'intake' ? { id: sub.collection_id as string, apiRoot: c.api_root as string, accountId: sub.account_id as string, organisationId: sub.organisation_id as string | null } : undefined;
       let last = Math.max(c?.last_date_added ?? 0, Math.floor((performance.timeOrigin + performance.now()) * 1000) - 1);
       const next = () => ++last;
       const setItem = this.stmt(`INSERT INTO submission_items (submission_id, idx, object_id, version, outcome, message, date_added)
@@ -722,9 +750,19 @@ export class SqliteStore implements Store {
         if ('failure' in item) outcome = { failure: item.failure };
         else if (pk === undefined) outcome = { failure: 'the collection no longer exists' };
         else {
-          outcome = this.storeObject(pk, next, item.object, submissionId);
-          // Derived SCOs have deterministic ids: one already stored is the same observable.
-          if (!outcome.failure) for (const d of item.derived ?? []) this.storeObject(pk, next, d, submissionId);
+          const rejected = intake && item.object.versionKey !== undefined ? this.rejectedEntry(item.object.id, item.object.versionKey) : undefined;
+          if (rejected) outcome = { failure: rejectedFailure(rejected) };
+          else {
+            outcome = this.storeObject(pk, next, item.object, submissionId);
+            if (intake && outcome.dateAdded !== undefined) this.enqueue(intake, item.object, outcome.dateAdded, submissionId);
+            // Derived SCOs have deterministic ids: one already stored is the same observable.
+            if (!outcome.failure) {
+              for (const d of item.derived ?? []) {
+                const stored = this.storeObject(pk, next, d, submissionId);
+                if (intake && stored.dateAdded !== undefined) this.enqueue(intake, d, stored.dateAdded, submissionId);
+              }
+            }
+          }
         }
         const changed = setItem.run(submissionId, item.index, item.id, item.version, outcome.failure ? 'failure' : 'success', outcome.failure ?? null, outcome.dateAdded ?? null).changes;
         if (changed === 0) continue; // already processed (resumed after a crash)
@@ -776,5 +814,206 @@ export class SqliteStore implements Store {
       this.stmt("DELETE FROM submission_items WHERE submission_id IN (SELECT id FROM submissions WHERE status = 'complete' AND completed_at < ?)").run(completedBefore);
       return this.stmt("DELETE FROM submissions WHERE status = 'complete' AND completed_at < ?").run(completedBefore).changes;
     }).immediate();
+  }
+
+  // ---- the desk -----------------------------------------------------------------------------
+
+  private rejectedEntry(objectId: string, versionKey: string): QueueEntry | undefined {
+    const r = this.stmt("SELECT * FROM queue WHERE object_id = ? AND version_key = ? AND state = 'rejected' ORDER BY seq DESC LIMIT 1").get(objectId, versionKey);
+    return r ? toQueueEntry(r) : undefined;
+  }
+
+  /** The queue entry of an object stored in an intake (once), superseding older undecided versions. */
+  private enqueue(intake: { id: string; apiRoot: string; accountId: string; organisationId: string | null }, o: NewObject, dateAdded: number, submissionId: string): void {
+    const versionKey = o.versionKey ?? versionKeyFromMicros(dateAdded);
+    const facts = intakeFacts(o);
+    const now = Date.now() * 1000;
+    const id = randomUUID();
+    const inserted = this.stmt(`INSERT INTO queue (id, intake_id, api_root, object_id, object_type, version, version_key, date_added, submission_id, account_id, organisation_id,
+                                  tlp, revoked, findings, finding_codes, state, created_at, updated_at)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (intake_id, object_id, version_key) DO NOTHING`)
+      .run(id, intake.id, intake.apiRoot, o.id, o.type, o.version ?? null, versionKey, dateAdded, submissionId, intake.accountId, intake.organisationId, o.tlp, facts.revoked ? 1 : 0,
+        JSON.stringify(facts.findings), JSON.stringify(facts.codes), now, now).changes;
+    if (inserted === 0) return;
+    this.stmt(`UPDATE queue SET state = 'superseded', superseded_by = ?, rev = rev + 1, updated_at = ?
+               WHERE object_id = ? AND intake_id = ? AND version_key < ? AND state IN ('pending', 'changes_requested')`)
+      .run(id, now, o.id, intake.id, versionKey);
+  }
+
+  async getDeskRules(collectionId: string): Promise<DeskRules> {
+    const r = this.stmt('SELECT policy, release FROM desk_rules WHERE collection_id = ?').get(collectionId);
+    return { ...(r?.policy ? { policy: JSON.parse(r.policy) } : {}), ...(r?.release ? { release: JSON.parse(r.release) } : {}) };
+  }
+
+  async putDeskRules(collectionId: string, rules: DeskRules): Promise<void> {
+    if (!this.stmt('SELECT 1 FROM collections WHERE id = ?').get(collectionId)) throw new StoreConflictError(`collection ${collectionId} does not exist`);
+    if (!rules.policy && !rules.release) {
+      this.stmt('DELETE FROM desk_rules WHERE collection_id = ?').run(collectionId);
+      return;
+    }
+    this.stmt('INSERT INTO desk_rules (collection_id, policy, release) VALUES (?, ?, ?) ON CONFLICT (collection_id) DO UPDATE SET policy = excluded.policy, release = excluded.release')
+      .run(collectionId, rules.policy ? JSON.stringify(rules.policy) : null, rules.release ? JSON.stringify(rules.release) : null);
+  }
+
+  async queryQueue(q: QueueQuery): Promise<Page<QueueEntry>> {
+    if (q.intakeIds.length === 0) return { items: [], more: false };
+    const parts = ['intake_id IN (SELECT value FROM json_each(@intakes))'];
+    const params: Record<string, unknown> = { intakes: JSON.stringify(q.intakeIds), limit: q.limit + 1 };
+    const add = (sql: string, key: string, value: unknown) => {
+      if (value === undefined) return;
+      parts.push(sql);
+      params[key] = value;
+    };
+    add('state IN (SELECT value FROM json_each(@states))', 'states', q.states ? JSON.stringify(q.states) : undefined);
+    add('organisation_id = @organisation', 'organisation', q.organisationId);
+    add('submission_id = @submission', 'submission', q.submissionId);
+    add('object_type IN (SELECT value FROM json_each(@types))', 'types', q.types ? JSON.stringify(q.types) : undefined);
+    add('EXISTS (SELECT 1 FROM json_each(finding_codes) WHERE value = @code)', 'code', q.findingCode);
+    add('tlp <= @maxTlp', 'maxTlp', q.maxTlp);
+    add('created_at < @before', 'before', q.createdBefore);
+    add('created_at > @after', 'after', q.createdAfter);
+    add('object_id = @objectId', 'objectId', q.objectId);
+    add('seq > @afterSeq', 'afterSeq', q.afterSeq);
+    const rows = this.stmt(`SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT @limit`).all(params);
+    const more = rows.length > q.limit;
+    return { items: (more ? rows.slice(0, q.limit) : rows).map(toQueueEntry), more };
+  }
+
+  async getQueueEntries(ids: string[]): Promise<QueueEntry[]> {
+    return this.stmt('SELECT * FROM queue WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq').all(JSON.stringify(ids)).map(toQueueEntry);
+  }
+
+  async rejectionOf(objectId: string, versionKey: string): Promise<QueueEntry | undefined> {
+    return this.rejectedEntry(objectId, versionKey);
+  }
+
+  async applyDecision(plan: DecisionPlan): Promise<DecisionOutcome> {
+    return this.db.transaction(() => {
+      // date_added of publications and changes: each collection's high-water mark, written back at the end
+      const marks = new Map<number, number>();
+      const tick = (pk: number) => {
+        let last = marks.get(pk);
+        if (last === undefined) last = Math.max(this.stmt('SELECT last_date_added FROM collections WHERE pk = ?').get(pk)!.last_date_added as number, Math.floor((performance.timeOrigin + performance.now()) * 1000) - 1);
+        marks.set(pk, ++last);
+        return last;
+      };
+      const updateEntry = this.stmt(`UPDATE queue SET state = coalesce(@state, state), reason = coalesce(@reason, reason), requested_changes = coalesce(@requested, requested_changes),
+                                       approvals = @approvals, rev = rev + 1, updated_at = @at WHERE id = @id AND rev = @rev`);
+      for (const e of plan.entries) {
+        const row = this.stmt('SELECT approvals, organisation_id FROM queue WHERE id = ?').get(e.entryId);
+        const approvals = JSON.parse((row?.approvals as string | undefined) ?? '[]') as QueueEntry['approvals'];
+        for (const targetId of e.approvals ?? []) {
+          if (!approvals.some((a) => a.targetId === targetId && a.accountId === plan.accountId)) {
+            approvals.push({ targetId, accountId: plan.accountId ?? plan.actorName, ...(plan.organisationId ? { organisationId: plan.organisationId } : {}), at: plan.at });
+          }
+        }
+        const changed = row === undefined ? 0 : updateEntry.run({
+          id: e.entryId, rev: e.rev, at: plan.at, state: e.state ?? null, reason: e.reason ?? null,
+          requested: e.requestedChanges ? JSON.stringify(e.requestedChanges) : null, approvals: JSON.stringify(approvals),
+        }).changes;
+        if (changed === 0) throw new StaleDecisionError(e.entryId);
+      }
+      let published = 0;
+      for (const p of plan.publications) {
+        const pk = this.collectionPk(p.collectionId);
+        if (pk === undefined) throw new StoreConflictError(`collection ${p.collectionId} does not exist`);
+        const o = p.object;
+        const versionKey = o.versionKey ?? versionKeyFromMicros(plan.at);
+        if (this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version_key = ?').get(p.collectionId, o.id, versionKey)) continue;
+        const stored = this.storeObject(pk, () => tick(pk), { ...o, versionKey }, (p.provenance.submission as string | undefined) ?? plan.id);
+        if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version ?? 'no version'}) in collection ${p.collectionId}: ${stored.failure}`);
+        this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, plan.id, JSON.stringify(p.provenance));
+        this.appendChange(pk, tick(pk), { type: p.changeType, objectType: o.type, objectId: o.id, version: o.version, actorKind: plan.actorKind, tlp: o.tlp });
+        published++;
+      }
+      let withdrawn = 0;
+      for (const w of plan.withdrawals) {
+        const pk = this.collectionPk(w.collectionId);
+        if (pk === undefined) continue;
+        const versions = this.stmt('SELECT version, version_key, type, tlp FROM objects WHERE coll = ? AND id = ? ORDER BY version_key').all(pk, w.objectId);
+        if (versions.length === 0) continue;
+        const last = versions[versions.length - 1]!;
+        withdrawn += this.stmt('DELETE FROM objects WHERE coll = ? AND id = ?').run(pk, w.objectId).changes;
+        this.stmt('UPDATE publications SET withdrawn_at = ? WHERE collection_id = ? AND object_id = ? AND withdrawn_at IS NULL').run(plan.at, w.collectionId, w.objectId);
+        this.stmt('INSERT INTO withdrawals (id, collection_id, object_id, last_version, reason_code, reason, decision_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(randomUUID(), w.collectionId, w.objectId, last.version ?? null, w.reasonCode, w.reason, plan.id, plan.at);
+        this.appendChange(pk, tick(pk), {
+          type: 'object.withdrawn', objectType: last.type, objectId: w.objectId, version: last.version ?? undefined, actorKind: plan.actorKind,
+          reason: `${w.reasonCode}: ${w.reason}`, lastVersion: last.version ?? undefined, tlp: last.tlp,
+        });
+      }
+      for (const [pk, last] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(last, pk);
+      this.stmt('INSERT INTO decisions (id, kind, actor_kind, account_id, actor_name, at, entries, publications) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(plan.id, plan.kind, plan.actorKind, plan.accountId ?? null, plan.actorName, plan.at, plan.entries.length, published);
+      const a = plan.audit;
+      this.stmt('INSERT INTO audit (at, actor, action, outcome, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(a.at, a.actor ?? null, a.action, a.outcome, a.target ?? null, a.remote ?? null, JSON.stringify({ ...a.detail, decision: plan.id, published, withdrawn }));
+      return { published, withdrawn };
+    }).immediate();
+  }
+
+  private appendChange(pk: number, dateAdded: number, c: Omit<ChangeRecord, 'id' | 'collectionId' | 'dateAdded'>): void {
+    this.stmt(`INSERT INTO changes (coll, date_added, id, type, object_type, object_id, version, actor_kind, reason, last_version, tlp)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(pk, dateAdded, randomUUID(), c.type, c.objectType, c.objectId, c.version ?? null, c.actorKind, c.reason ?? null, c.lastVersion ?? null, c.tlp);
+  }
+
+  async resumeDecisions(): Promise<number> {
+    return 0; // a decision is one transaction here: nothing is ever half applied
+  }
+
+  async listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {
+    return this.stmt(`SELECT * FROM publications WHERE (@object IS NULL OR object_id = @object) AND (@collection IS NULL OR collection_id = @collection)
+                      AND (@entry IS NULL OR entry_id = @entry) ORDER BY date_added`)
+      .all({ object: filter.objectId ?? null, collection: filter.collectionId ?? null, entry: filter.entryId ?? null })
+      .map((r) => ({
+        collectionId: r.collection_id, objectId: r.object_id, objectType: r.object_type, ...(r.version != null ? { version: r.version } : {}), versionKey: r.version_key,
+        dateAdded: r.date_added, ...(r.entry_id != null ? { entryId: r.entry_id } : {}), decisionId: r.decision_id, provenance: JSON.parse(r.provenance),
+        ...(r.withdrawn_at != null ? { withdrawnAt: r.withdrawn_at } : {}),
+      }));
+  }
+
+  async readChanges(collectionId: string, afterDateAdded: number, limit: number): Promise<Page<ChangeRecord>> {
+    const pk = this.collectionPk(collectionId);
+    if (pk === undefined) return { items: [], more: false };
+    const rows = this.stmt('SELECT * FROM changes WHERE coll = ? AND date_added > ? ORDER BY date_added LIMIT ?').all(pk, afterDateAdded, limit + 1);
+    const more = rows.length > limit;
+    return {
+      items: (more ? rows.slice(0, limit) : rows).map((r) => ({
+        id: r.id, collectionId, dateAdded: r.date_added, type: r.type, objectType: r.object_type, objectId: r.object_id, ...(r.version != null ? { version: r.version } : {}),
+        actorKind: r.actor_kind, ...(r.reason != null ? { reason: r.reason } : {}), ...(r.last_version != null ? { lastVersion: r.last_version } : {}), tlp: r.tlp,
+      })),
+      more,
+    };
+  }
+
+  async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {
+    return this.stmt('SELECT * FROM decisions WHERE @account IS NULL OR account_id = @account ORDER BY at DESC, id LIMIT @limit')
+      .all({ account: filter.accountId ?? null, limit: filter.limit })
+      .map((r) => ({ id: r.id, kind: r.kind, actorKind: r.actor_kind, ...(r.account_id != null ? { accountId: r.account_id } : {}), actorName: r.actor_name, at: r.at, entries: r.entries, publications: r.publications }));
+  }
+
+  async curationStats(intakeIds: string[]): Promise<CurationStats> {
+    const intakes = JSON.stringify(intakeIds);
+    const queues = intakeIds.map((intakeId) => {
+      const depth = this.stmt("SELECT count(*) AS n FROM queue WHERE intake_id = ? AND state = 'pending'").get(intakeId)!.n as number;
+      if (depth === 0) return { intakeId, depth };
+      // queue_by_intake_state walks pending entries in seq order, which is createdAt order.
+      const at = (k: number) => this.stmt("SELECT created_at FROM queue WHERE intake_id = ? AND state = 'pending' ORDER BY seq LIMIT 1 OFFSET ?").get(intakeId, k)!.created_at as number;
+      return { intakeId, depth, oldest: at(0), p50: at(Math.floor((depth - 1) * 0.5)), p95: at(Math.floor((depth - 1) * 0.05)) };
+    });
+    const decisionsPerAccount = this.stmt("SELECT account_id, actor_name, count(*) AS n FROM decisions WHERE actor_kind = 'desk' GROUP BY account_id, actor_name ORDER BY n DESC")
+      .all().map((r) => ({ accountId: r.account_id, actorName: r.actor_name, decisions: r.n }));
+    const waits = this.stmt(`SELECT q.organisation_id AS org, min(p.date_added) - q.created_at AS wait FROM publications p JOIN queue q ON q.id = p.entry_id
+                             WHERE q.intake_id IN (SELECT value FROM json_each(?)) GROUP BY p.entry_id`).all(intakes);
+    const byOrg = new Map<string | null, number[]>();
+    for (const w of waits) byOrg.set(w.org, [...(byOrg.get(w.org) ?? []), w.wait as number]);
+    const timeToPublish = [...byOrg].map(([org, list]) => {
+      list.sort((x, y) => x - y);
+      return { ...(org != null ? { organisationId: org } : {}), publications: list.length, p50: list[Math.floor((list.length - 1) / 2)]! };
+    });
+    return { queues, decisionsPerAccount, timeToPublish };
   }
 }
