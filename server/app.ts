@@ -15,6 +15,7 @@ import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { mountTokenEndpoint } from './auth/token-endpoint.js';
 import { readBody } from './http/body.js';
+import { canonicalPaths } from './http/paths.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ROUTES } from './routes.js';
@@ -83,6 +84,7 @@ export function createApp(parts: AppParts): express.Express {
   app.set('query parser', false); // we parse the raw query ourselves (repeats matter, §3.4)
   const auth = new Authenticator(store, config);
 
+  app.use(canonicalPaths(config.discoveryAliases));
   app.use((req, res, next) => {
     const id = requestIdOf(req, config.trustProxy);
     res.locals.requestId = id;

@@ -37,6 +37,8 @@ export const CONFIG_SCHEMA = {
     ingestWorkerThreshold: { type: 'integer', minimum: 0, default: 262144, description: 'POST bodies of at least this many bytes are parsed and validated in a worker thread' },
     statusListLimit: { type: 'integer', minimum: 0, default: 10000, description: 'status resources list successes/failures only up to this many each' },
     scoIds: { enum: ['keep', 'fill', 'recompute'], default: 'fill', description: 'SCO ids on POST: fill missing, recompute non-deterministic, or keep' },
+    apiKeyHeader: { type: 'string', pattern: '^(?![Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]$)[A-Za-z0-9-]{1,64}$', description: 'a request header that may carry an API key alone (e.g. X-API-Key), for clients that send one there' },
+    discoveryAliases: { type: 'string', pattern: '^([a-z0-9][a-z0-9._-]{0,62}(,[a-z0-9][a-z0-9._-]{0,62})*)?$', default: 'taxii', description: 'comma-separated paths that also answer as /taxii2/ (discovery), for clients that probe them; empty: none' },
     authCacheSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'how long a verified Basic credential is cached (0 = never)' },
     pagingSecret: { type: 'string', minLength: 32, description: 'HMAC key for next tokens; by default a random key kept in the store' },
     jwtAlgorithm: { enum: ['HS256', 'RS256', 'ES256'], default: 'HS256', description: 'the one algorithm access tokens are signed and verified with' },
@@ -83,6 +85,10 @@ export interface Config {
   ingestWorkerThreshold: number;
   statusListLimit: number;
   scoIds: 'keep' | 'fill' | 'recompute';
+  /** A header carrying an API key alone, besides Authorization; none by default. */
+  apiKeyHeader?: string;
+  /** Comma-separated paths that also serve discovery (e.g. "taxii"); empty for none. */
+  discoveryAliases: string;
   authCacheSeconds: number;
   pagingSecret?: string;
   jwtAlgorithm: 'HS256' | 'RS256' | 'ES256';

@@ -93,6 +93,7 @@ function statusDetails(items: SubmissionItem[], outcome: SubmissionItem['outcome
 
 export class TaxiiService {
   private readonly running = new Set<Promise<void>>();
+  private readonly completionListeners: Array<(submissionId: string) => Promise<void>> = [];
 
   constructor(
     private readonly store: Store,
@@ -141,11 +142,14 @@ export class TaxiiService {
     }
     const url = (p: string) => new URL(`${encodeURIComponent(p)}/`, baseUrl).toString();
     const s = this.settings;
+    // Clients that take `default` without asking (several SIEMs) need one whenever it is obvious:
+    // the configured root if the caller sees it, else the caller's only root.
+    const defaultRoot = s.defaultApiRoot && visible.includes(s.defaultApiRoot) ? s.defaultApiRoot : visible.length === 1 ? visible[0] : undefined;
     return ok({
       title: s.title,
       ...(s.description ? { description: s.description } : {}),
       ...(s.contact ? { contact: s.contact } : {}),
-      ...(s.defaultApiRoot && visible.includes(s.defaultApiRoot) ? { default: url(s.defaultApiRoot) } : {}),
+      ...(defaultRoot ? { default: url(defaultRoot) } : {}),
       ...(visible.length ? { api_roots: visible.map(url) } : {}),
     });
   }
@@ -384,6 +388,20 @@ export class TaxiiService {
     };
   }
 
+  /**
+   * Calls `listener` after each submission is complete (processed, or resumed after a restart), e.g.
+   * to act on what an intake collection received. Its failures are logged, never the client's.
+   */
+  onSubmissionComplete(listener: (submissionId: string) => Promise<void>): void {
+    this.completionListeners.push(listener);
+  }
+
+  private async completed(submissionId: string): Promise<void> {
+    for (const listener of this.completionListeners) {
+      await listener(submissionId).catch((err: unknown) => this.log.error({ err, submission: submissionId }, 'a submission listener failed'));
+    }
+  }
+
   /** Stores the prepared items of a submission batch by batch (one transaction each), then completes it. */
   private async process(submissionId: string, job: IngestJob): Promise<void> {
     for await (const items of job.batches()) {
@@ -392,6 +410,7 @@ export class TaxiiService {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await this.store.completeSubmission(submissionId);
+    await this.completed(submissionId);
   }
 
   /** Finishes submissions a previous process left pending (crash or shutdown mid-processing). */

@@ -45,7 +45,7 @@ export class AdminError extends Error {
 }
 
 /** Paths the server itself uses; an API root may not shadow them. */
-const RESERVED_ROOTS = new Set(['taxii2', 'admin', 'auth', 'healthz', 'readyz', 'metrics']);
+const RESERVED_ROOTS = new Set(['taxii2', 'taxii', 'admin', 'auth', 'healthz', 'readyz', 'metrics']);
 const API_ROOT_PATH = /^[a-z0-9][a-z0-9_-]{1,62}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const ALIAS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,7 +1,10 @@
 // Authentication (docs/architecture.md §6a, §7): one middleware dispatching on the
 // Authorization scheme, through passport with `session: false`:
 // - HTTP Basic (TAXII 2.1 §1.6.9) with the account's password, or with an API key as the password
-//   (user-id = the key's account name) or as the user-id (empty password);
+//   (user-id empty, any name, or the key's account; never another account's name) or as the
+//   user-id (empty password);
+// - an API key alone, in every form TAXII clients send one: `Token <key>`, `Bearer <key>`, or the
+//   configured API-key header (apiKeyHeader);
 // - Bearer, a JWT from `POST /auth/token` (access-tokens.ts).
 // It loads the caller (account, organisation, how it authenticated, address) into
 // `res.locals.caller`; a disabled account, or an account of a disabled organisation, cannot
@@ -45,7 +48,7 @@ const MAX_ACTOR_LENGTH = 128;
 
 export type AuthSettings = Pick<
   Config,
-  'authCacheSeconds' | 'jwtAlgorithm' | 'jwtSecret' | 'jwtPrivateKeyFile' | 'jwtPublicKeyFile' | 'jwtIssuer' | 'jwtAudience' | 'tokenTtlSeconds' | 'loginFailureLimit' | 'loginAddressFailureLimit' | 'loginWindowSeconds'
+  'authCacheSeconds' | 'apiKeyHeader' | 'jwtAlgorithm' | 'jwtSecret' | 'jwtPrivateKeyFile' | 'jwtPublicKeyFile' | 'jwtIssuer' | 'jwtAudience' | 'tokenTtlSeconds' | 'loginFailureLimit' | 'loginAddressFailureLimit' | 'loginWindowSeconds'
 >;
 
 export type Via = 'password' | 'api-key' | 'token';
@@ -138,16 +141,19 @@ export class Authenticator {
     // No password is empty (nor is a key): refused like a malformed header, no secret checked.
     if (secret === '' && !keyAsName) throw unauthenticated('An empty password is never valid.');
     const prefix = keyAsName ?? apiKeyPrefix(secret);
+    // RFC 7617 allows an empty user-id; only a key may come without one.
+    if (name === '' && !prefix) throw unauthenticated('An empty user-id is only valid with an API key as the password.');
     const key = prefix ? await this.store.getApiKeyByPrefix(prefix) : undefined;
-    let actor = name;
-    if (keyAsName) actor = (key && (await this.store.getAccount(key.accountId))?.name) ?? `mrd_${keyAsName}`;
+    // A key is counted under its account, never under the user-id beside it: clients put any word
+    // there ("apikey", the product's name), and one client's failures must not throttle another's.
+    let actor = prefix ? ((key && (await this.store.getAccount(key.accountId))?.name) ?? `mrd_${prefix}`) : name;
     if (actor.length > MAX_ACTOR_LENGTH) actor = `${actor.slice(0, MAX_ACTOR_LENGTH)}…`;
     const via = prefix ? 'api-key' : 'password';
 
     const wait = await this.throttle.retryAfter(actor, remote, now);
     if (wait > 0) throw throttled(wait);
 
-    const outcome = prefix ? await this.checkKey(key, keyAsName ? name : secret, keyAsName ? undefined : name, now) : await this.checkPassword(name, secret);
+    const outcome = prefix ? await this.checkKey(key, keyAsName ? name : secret, keyAsName || name === '' ? undefined : name, now) : await this.checkPassword(name, secret);
     let result: { account: AccountRecord; organisation?: OrganisationRecord } | string = outcome;
     if (typeof outcome !== 'string') {
       const standing = await this.standing(outcome.account);
@@ -175,7 +181,11 @@ export class Authenticator {
     return (await verifySecret(password, account.passwordHash)) ? { account } : 'bad-password';
   }
 
-  /** A key's secret against its record; `claimedName`, when given, must be the key's account. */
+  /**
+   * A key's secret against its record. `claimedName`, the user-id sent beside it, may be any word
+   * but the name of another account: that is a client set up with the wrong key, refused rather
+   * than served as someone else.
+   */
   private async checkKey(key: ApiKeyRecord | undefined, candidate: string, claimedName: string | undefined, now: number): Promise<{ account: AccountRecord } | string> {
     if (!key) return 'unknown-key';
     if (!apiKeyMatches(candidate, key.hash)) return 'bad-key';
@@ -183,7 +193,7 @@ export class Authenticator {
     if (problem) return problem;
     const account = await this.store.getAccount(key.accountId);
     if (!account) return 'unknown-account';
-    if (claimedName !== undefined && claimedName !== account.name) return 'key-of-another-account';
+    if (claimedName !== undefined && claimedName !== account.name && (await this.store.getAccountByName(claimedName))) return 'key-of-another-account';
     return { account };
   }
 
@@ -290,19 +300,35 @@ export class Authenticator {
         res.locals.caller = caller;
         next();
       };
-      if (scheme && /^basic$/i.test(scheme[1]!)) {
-        const fingerprint = this.fingerprint(header);
+      /** A credential verified once and then served from the cache (keyed by `fingerprinted`). */
+      const cachedLogin = (fingerprinted: string, verify: (done: (err: unknown, verified?: VerifiedLogin | false) => void) => void) => {
+        const fingerprint = this.fingerprint(fingerprinted);
         this.fromCache(fingerprint, req.ip).then((cached) => {
           if (cached) return setCaller(cached, cached.via);
-          this.passport.authenticate('basic', { session: false }, (err: unknown, verified: VerifiedLogin | false) => {
+          verify((err, verified) => {
             if (err) return next(err);
             if (!verified) return next(unauthenticated('The Authorization header is not valid HTTP Basic.'));
             this.remember(fingerprint, verified);
             setCaller(verified, verified.via);
-          })(req, res, next);
+          });
         }, next);
+      };
+      // An API key alone is verified like a key given as the Basic user-id with an empty password.
+      const keyLogin = (key: string) =>
+        cachedLogin(`Key ${key}`, (done) => {
+          this.login({ name: key, secret: '' }, req.ip).then((verified) => done(null, verified), done);
+        });
+      if (scheme && /^basic$/i.test(scheme[1]!)) {
+        cachedLogin(header, (done) => this.passport.authenticate('basic', { session: false }, done)(req, res, next));
         return;
       }
+      // `Token <key>` (python taxii2-client's TokenAuth) and `Bearer <key>` where the bearer is an
+      // API key, not a JWT (a JWT never has the key's shape).
+      if (scheme && /^(token|bearer)$/i.test(scheme[1]!) && apiKeyPrefix(scheme[2] ?? '')) {
+        keyLogin(scheme[2]!);
+        return;
+      }
+      if (scheme && /^token$/i.test(scheme[1]!)) return next(unauthenticated('A Token credential must be a Meridian API key.'));
       if (scheme && /^bearer$/i.test(scheme[1]!)) {
         // passport-http-bearer wants exactly "Bearer <token>".
         req.headers.authorization = `Bearer ${scheme[2] ?? ''}`;
@@ -315,6 +341,12 @@ export class Authenticator {
           }
           setCaller(verified, 'token');
         })(req, res, next);
+        return;
+      }
+      const headerKey = this.settings.apiKeyHeader ? req.get(this.settings.apiKeyHeader)?.trim() : undefined;
+      if (!scheme && headerKey) {
+        if (!apiKeyPrefix(headerKey)) return next(unauthenticated(`The ${this.settings.apiKeyHeader} header must hold a Meridian API key.`));
+        keyLogin(headerKey);
         return;
       }
       next(unauthenticated());

@@ -31,7 +31,8 @@ export class BasicStrategy extends passport.Strategy {
 
   override authenticate(req: Request): void {
     const credentials = parseBasic(req.headers.authorization);
-    if (!credentials || credentials.name === '') return this.fail(400);
+    // An empty user-id is allowed (RFC 7617): an API key as the password needs none.
+    if (!credentials || (credentials.name === '' && credentials.secret === '')) return this.fail(400);
     this.verify(req, credentials, (err, user) => {
       if (err) return this.error(err);
       if (!user) return this.fail(401);

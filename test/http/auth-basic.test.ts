@@ -50,12 +50,39 @@ describe('HTTP auth: Basic with passwords and API keys', () => {
     expect(asPassword.status).to.equal(200);
     expectResource('collections', json(asPassword));
     expect((await get(basic(secret, ''))).status).to.equal(200);
-    // The key's own account name only; another name is refused even with a valid key.
+    // Another account's name beside a valid key is refused (a client set up with the wrong key),
+    // and counted under the key's account, not the name tried.
     expectError(await get(basic('reader', secret)), 401);
-    const failure = (await w.store.queryAudit({ action: 'login', actor: 'reader', outcome: 'failure', limit: 10 })).at(-1);
+    const failure = (await w.store.queryAudit({ action: 'login', actor: 'rw', outcome: 'failure', limit: 10 })).at(-1);
     expect(failure?.detail).to.deep.include({ via: 'api-key', reason: 'key-of-another-account' });
     // The secret never reaches the audit log.
     expect(JSON.stringify(await w.store.queryAudit({ limit: 1000 }))).to.not.include(secret.slice(22));
+  });
+
+  it('an API key alone: Token, Bearer and the API-key header work; a revoked key, a non-key or an empty user-id with a password do not', async () => {
+    const k = await world({ apiKeyHeader: 'X-API-Key' });
+    const { secret, key: record } = await new Admin(k.store, { name: 'test-operator' }).addApiKey('rw', { name: 'feed' });
+    const as = (headers: Record<string, string>) => {
+      const r = request(k.app).get('/api1/collections/').set('Accept', TAXII_MEDIA_TYPE);
+      for (const [n, v] of Object.entries(headers)) r.set(n, v);
+      return r;
+    };
+    const forms: Array<Record<string, string>> = [{ Authorization: `Token ${secret}` }, { Authorization: `token ${secret}` }, { Authorization: `Bearer ${secret}` }, { 'X-API-Key': secret }, { Authorization: basic('', secret) }, { Authorization: basic('any-word', secret) }];
+    for (const headers of forms) {
+      expect((await as(headers)).status, JSON.stringify(headers).slice(0, 40)).to.equal(200);
+    }
+    const refused: Array<Record<string, string>> = [{ Authorization: 'Token not-a-key' }, { 'X-API-Key': 'not-a-key' }, { 'X-API-Key': `${secret}x` }, { Authorization: basic('', k.rw.password) }];
+    for (const headers of refused) {
+      const res = await as(headers);
+      expectError(res, 401, 'TAXII_ERR_UNAUTHENTICATED');
+      expect(res.text).to.not.include(secret.slice(22));
+    }
+    await new Admin(k.store, { name: 'test-operator' }).revokeApiKey('rw', record.id);
+    for (const headers of forms.slice(2, 4)) expectError(await as(headers), 401);
+    expectError(await as(forms[0]!), 401);
+    // The key's uses are audited under its account, whatever form carried it.
+    expect(await k.store.countAudit({ action: 'login', actor: 'rw', outcome: 'success' })).to.be.at.least(1);
+    expect(await k.store.countAudit({ action: 'login', actor: 'rw', outcome: 'failure' })).to.be.at.least(3);
   });
 
   it('a wrong secret with a real key prefix → 401', async () => {
