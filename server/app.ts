@@ -11,6 +11,8 @@ import { TaxiiError } from '../taxii/errors.js';
 import { TAXII_MEDIA_TYPE, acceptsTaxii, isTaxiiContentType } from '../taxii/media-types.js';
 import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
 import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
+import type { DeskService } from '../desk/service.js';
+import { curationRoutes } from './admin/curation-routes.js';
 import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { mountTokenEndpoint } from './auth/token-endpoint.js';
@@ -24,6 +26,7 @@ export interface AppParts {
   config: Readonly<Config>;
   store: Store;
   service: TaxiiService;
+  desk: DeskService;
   logger: Logger;
 }
 
@@ -120,6 +123,7 @@ export function createApp(parts: AppParts): express.Express {
 
   // Everything else is TAXII: authenticate, then negotiate (§3.1).
   app.use(auth.middleware());
+  app.use('/admin/v1/curation', curationRoutes({ store, desk: parts.desk, logger })); // the desk's API, also for vendors
   app.use('/admin/v1', adminRoutes({ store, logger })); // JSON admin API: before TAXII negotiation
   app.use((req, _res, next) => {
     if (!acceptsTaxii(req.headers.accept)) {

@@ -2,6 +2,7 @@
 import type { Store } from '../collections/store.js';
 import { MongoStore } from '../collections/mongo/mongo-store.js';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
+import { DeskService } from '../desk/service.js';
 import { IngestRunner } from '../taxii/ingest-runner.js';
 import { PageTokens } from '../taxii/paging.js';
 import { TaxiiService } from '../taxii/service.js';
@@ -45,5 +46,10 @@ export async function createService(config: Readonly<Config>, store: Store, logg
 
 export async function composeApp(config: Readonly<Config>, store: Store, logger: Logger) {
   const service = await createService(config, store, logger);
-  return { service, app: createApp({ config, store, service, logger }) };
+  const desk = new DeskService(store, logger);
+  // What lands in an intake meets the intake's policy (auto-publish, revocations) once validated.
+  service.onSubmissionComplete(async (submissionId) => {
+    await desk.applyPolicy(submissionId);
+  });
+  return { service, desk, app: createApp({ config, store, service, desk, logger }) };
 }

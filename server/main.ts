@@ -19,7 +19,7 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   checkTransport(config);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const store = openStore(config, logger, 'serving');
-  const { app, service } = await composeApp(config, store, logger);
+  const { app, service, desk } = await composeApp(config, store, logger);
   // Timeouts and parser errors answered as TAXII errors: server/http/http-server.ts.
   const server = createHttpServer(config, app, logger);
   await new Promise<void>((resolve, reject) => {
@@ -28,11 +28,14 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   });
   const port = (server.address() as AddressInfo).port;
   const resumed = await service.resumePending();
+  // Decisions a crash interrupted are finished, then the intakes' policy meets what waits (both idempotent).
+  const decisionsResumed = await store.resumeDecisions();
+  void desk.applyPolicy().catch((err: unknown) => logger.error({ err }, 'the start-up policy pass failed; it runs again at the next start'));
   const purge = setInterval(() => {
     service.purgeStatuses().catch((err) => logger.error({ err }, 'status purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
-  logger.info({ event: 'listening', url: `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}/taxii2/`, store: store.kind, dataDir: config.dataDir, resumed }, 'Meridian is listening');
+  logger.info({ event: 'listening', url: `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}/taxii2/`, store: store.kind, dataDir: config.dataDir, resumed, decisionsResumed }, 'Meridian is listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -1,0 +1,280 @@
+// The curation API under /admin/v1/curation/ (JSON): the review queue, entry detail, decisions
+// (with dry_run), statistics, and the desk rules of collections. Handlers are thin: parse →
+// one DeskService call → JSON. It exists for admins, curators and vendors (their own entries
+// only); for anyone else every path is the same 404. Errors are the admin API's error resources.
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { Ajv } from 'ajv';
+import type { QueueState, Store, TlpLevel, WithdrawalReason } from '../../collections/store.js';
+import { TLP_RANK } from '../../collections/store.js';
+import { TLP_NAMES } from '../../desk/rules.js';
+import { type DecisionRequest, DeskService, QUEUE_STATES, type QueueFilter, WITHDRAWAL_REASONS } from '../../desk/service.js';
+import { entryView, parseRules, rulesView, schemaProblems } from '../../desk/wire.js';
+import type { Caller } from '../../taxii/access.js';
+import { TaxiiError, notFound } from '../../taxii/errors.js';
+import { formatMicros, parseMicros } from '../../taxii/time.js';
+import type { Logger } from '../logger.js';
+import { ADMIN_MEDIA_TYPE, adminError } from './routes.js';
+
+export const QUEUE_DEFAULT_LIMIT = 100;
+export const QUEUE_MAX_LIMIT = 1000;
+const MAX_BODY = 4 * 1024 * 1024;
+
+const strings = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, maxItems: 1000 } as const;
+const finding = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['message'],
+  properties: { code: { type: 'string', maxLength: 100 }, severity: { enum: ['error', 'warning'] }, path: { type: 'string', maxLength: 1000 }, message: { type: 'string', minLength: 1, maxLength: 10_000 } },
+} as const;
+const FILTER_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    intake: { type: 'string' }, organisation: { type: 'string' }, submission: { type: 'string' }, type: strings, finding: { type: 'string' }, tlp: { enum: TLP_NAMES },
+    older_than: { type: 'string' }, newer_than: { type: 'string' }, state: { type: 'array', items: { enum: QUEUE_STATES } }, object: { type: 'string' },
+  },
+} as const;
+const DECISION_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action'],
+  properties: {
+    action: { enum: ['approve', 'reject', 'request-changes', 'withdraw', 'annotate'] },
+    entries: {
+      type: 'array', maxItems: 100_000,
+      items: { type: 'object', additionalProperties: false, required: ['id', 'rev'], properties: { id: { type: 'string', maxLength: 64 }, rev: { type: 'integer', minimum: 1 } } },
+    },
+    submission: { type: 'string', maxLength: 64 },
+    filter: FILTER_SCHEMA,
+    targets: { ...strings, minItems: 1 },
+    reason: { type: 'string', maxLength: 10_000 },
+    changes: { type: 'array', items: finding, maxItems: 1000 },
+    reason_code: { enum: WITHDRAWAL_REASONS },
+    object_id: { type: 'string', maxLength: 300 },
+    include_refs: { anyOf: [{ type: 'boolean' }, { const: 'all' }] },
+    dry_run: { type: 'boolean' },
+    annotation: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: {
+        type: { enum: ['note', 'opinion'] }, content: { type: 'string', maxLength: 100_000 }, abstract: { type: 'string', maxLength: 10_000 },
+        opinion: { type: 'string' }, explanation: { type: 'string', maxLength: 100_000 },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateDecision = ajv.compile(DECISION_SCHEMA);
+
+interface FilterWire {
+  intake?: string;
+  organisation?: string;
+  submission?: string;
+  type?: string[];
+  finding?: string;
+  tlp?: TlpLevel;
+  older_than?: string;
+  newer_than?: string;
+  state?: QueueState[];
+  object?: string;
+}
+
+function callerOf(res: Response): Caller {
+  return res.locals.caller as Caller;
+}
+
+function bad(message: string): TaxiiError {
+  return new TaxiiError('TAXII_ERR_INVALID', message);
+}
+
+function timestamp(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const us = parseMicros(value);
+  if (us === undefined) throw bad(`${what} must be an RFC 3339 timestamp, e.g. 2026-01-31T00:00:00Z`);
+  return us;
+}
+
+/** A queue filter as written (query string or decision body) → the service's, names resolved. */
+async function toFilter(store: Store, w: FilterWire): Promise<QueueFilter> {
+  const f: QueueFilter = {};
+  if (w.intake !== undefined) f.intake = await intakeId(store, w.intake);
+  if (w.organisation !== undefined) {
+    const org = await store.getOrganisationByName(w.organisation);
+    f.organisation = org?.id ?? `unknown:${w.organisation}`; // an unknown vendor matches nothing
+  }
+  if (w.submission !== undefined) f.submission = w.submission;
+  if (w.type?.length) f.types = w.type;
+  if (w.finding !== undefined) f.findingCode = w.finding;
+  if (w.tlp !== undefined) f.tlp = TLP_RANK[w.tlp];
+  const older = timestamp(w.older_than, 'older_than');
+  const newer = timestamp(w.newer_than, 'newer_than');
+  if (older !== undefined) f.olderThan = older;
+  if (newer !== undefined) f.newerThan = newer;
+  if (w.state?.length) f.states = w.state;
+  if (w.object !== undefined) f.objectId = w.object;
+  return f;
+}
+
+/** An intake named as its id, or as root/alias. Unknown ones match nothing (no existence leak). */
+async function intakeId(store: Store, ref: string): Promise<string> {
+  const slash = ref.indexOf('/');
+  if (slash > 0) return (await store.getCollection(ref.slice(0, slash), ref.slice(slash + 1)))?.id ?? `unknown:${ref}`;
+  return ref;
+}
+
+function query(req: Request): URLSearchParams {
+  const i = req.originalUrl.indexOf('?');
+  try {
+    return new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i));
+  } catch {
+    throw bad('the query string cannot be decoded');
+  }
+}
+
+const QUEUE_PARAMS = ['intake', 'organisation', 'submission', 'type', 'finding', 'tlp', 'older_than', 'newer_than', 'state', 'object', 'limit', 'next'];
+
+/** The cursor of a queue page: the seq of its last entry, opaque to clients. */
+function encodeCursor(seq: number): string {
+  return Buffer.from(`q${seq}`).toString('base64url');
+}
+
+function decodeCursor(value: string): number {
+  const m = /^q(\d{1,15})$/.exec(Buffer.from(value, 'base64url').toString('utf8'));
+  if (!m) throw new TaxiiError('TAXII_ERR_BAD_NEXT', 'The "next" value is not one this server gave.');
+  return Number(m[1]);
+}
+
+export function curationRoutes(parts: { store: Store; desk: DeskService; logger: Logger }): Router {
+  const { store, desk, logger } = parts;
+  const router = express.Router({ strict: false });
+  const json = (res: Response, status: number, value: unknown) => {
+    res.status(status).setHeader('Content-Type', ADMIN_MEDIA_TYPE);
+    res.end(JSON.stringify(value));
+  };
+  const organisations = async () => new Map((await store.listOrganisations()).map((o) => [o.id, o]));
+
+  router.use((_req, res, next) => {
+    const caller = res.locals.caller as Caller | undefined;
+    if (!caller) return next(new TaxiiError('TAXII_ERR_UNAUTHENTICATED', 'Valid credentials are required.'));
+    if (!DeskService.mayUse(caller)) return next(notFound());
+    next();
+  });
+  router.use((req, _res, next) => {
+    if (req.method !== 'POST' && req.method !== 'PUT') return next();
+    const type = req.headers['content-type'];
+    if (!type || !/^application\/json\s*(;|$)/i.test(type)) return next(new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', 'The Content-Type must be application/json.'));
+    next();
+  });
+  router.use(express.json({ limit: MAX_BODY, strict: false, type: () => true }));
+
+  router.get('/queue', async (req, res) => {
+    const q = query(req);
+    for (const key of new Set(q.keys())) if (!QUEUE_PARAMS.includes(key)) throw bad(`unknown query parameter "${key}" (allowed: ${QUEUE_PARAMS.join(', ')})`);
+    for (const key of QUEUE_PARAMS) if (key !== 'type' && key !== 'state' && q.getAll(key).length > 1) throw bad(`query parameter "${key}" is repeated`);
+    const list = (key: string) => q.getAll(key).flatMap((v) => v.split(',')).filter(Boolean);
+    const states = list('state');
+    for (const s of states) if (!QUEUE_STATES.includes(s as QueueState)) throw bad(`state must be one of ${QUEUE_STATES.join(', ')}`);
+    const tlp = q.get('tlp') ?? undefined;
+    if (tlp !== undefined && !(TLP_NAMES as string[]).includes(tlp)) throw bad(`tlp must be one of ${TLP_NAMES.join(', ')}`);
+    const limitText = q.get('limit');
+    const limit = limitText === null ? QUEUE_DEFAULT_LIMIT : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1) throw bad('limit must be a positive integer');
+    const next = q.get('next');
+    const filter = await toFilter(store, {
+      ...(q.get('intake') !== null ? { intake: q.get('intake')! } : {}),
+      ...(q.get('organisation') !== null ? { organisation: q.get('organisation')! } : {}),
+      ...(q.get('submission') !== null ? { submission: q.get('submission')! } : {}),
+      ...(list('type').length ? { type: list('type') } : {}),
+      ...(q.get('finding') !== null ? { finding: q.get('finding')! } : {}),
+      ...(tlp !== undefined ? { tlp: tlp as TlpLevel } : {}),
+      ...(q.get('older_than') !== null ? { older_than: q.get('older_than')! } : {}),
+      ...(q.get('newer_than') !== null ? { newer_than: q.get('newer_than')! } : {}),
+      ...(states.length ? { state: states as QueueState[] } : {}),
+      ...(q.get('object') !== null ? { object: q.get('object')! } : {}),
+    });
+    const caller = callerOf(res);
+    const page = await desk.queue(caller, filter, Math.min(limit, QUEUE_MAX_LIMIT), next === null ? undefined : decodeCursor(next));
+    const orgs = await organisations();
+    const vendor = !DeskService.decides(caller);
+    json(res, 200, { more: page.more, ...(page.next !== undefined ? { next: encodeCursor(page.next) } : {}), entries: page.entries.map((e) => entryView(e, orgs, vendor)) });
+  });
+
+  router.get('/queue/:id', async (req, res) => {
+    const caller = callerOf(res);
+    const detail = await desk.entry(caller, String(req.params.id));
+    const orgs = await organisations();
+    const vendor = !DeskService.decides(caller);
+    json(res, 200, {
+      ...entryView(detail.entry, orgs, vendor),
+      object: detail.object,
+      ...(detail.submission ? { submission_status: { id: detail.submission.id, status: detail.submission.status, total_count: detail.submission.totalCount, success_count: detail.submission.successCount, failure_count: detail.submission.failureCount } } : {}),
+      other_versions: detail.versions.map((e) => entryView(e, orgs, vendor)),
+      published: detail.published.map((p) => ({
+        collection: p.collectionId, ...(p.version ? { version: p.version } : {}), date_added: formatMicros(p.dateAdded), decision: p.decisionId, provenance: p.provenance,
+        ...(p.withdrawnAt !== undefined ? { withdrawn: formatMicros(p.withdrawnAt) } : {}), ...('diff' in p && p.diff ? { diff: p.diff } : {}),
+      })),
+      references: detail.references,
+    });
+  });
+
+  router.post('/decisions', async (req, res) => {
+    const b: unknown = req.body;
+    if (!validateDecision(b)) throw bad(schemaProblems(validateDecision.errors));
+    const w = b as {
+      action: DecisionRequest['action']; entries?: Array<{ id: string; rev: number }>; submission?: string; filter?: FilterWire; targets?: string[]; reason?: string;
+      changes?: Array<{ code?: string; severity?: 'error' | 'warning'; path?: string; message: string }>; reason_code?: WithdrawalReason; object_id?: string;
+      include_refs?: boolean | 'all'; dry_run?: boolean; annotation?: DecisionRequest['annotation'];
+    };
+    const request: DecisionRequest = {
+      action: w.action,
+      ...(w.entries ? { entries: w.entries } : {}),
+      ...(w.submission !== undefined ? { submission: w.submission } : {}),
+      ...(w.filter ? { filter: await toFilter(store, w.filter) } : {}),
+      ...(w.targets ? { targets: w.targets } : {}),
+      ...(w.reason !== undefined ? { reason: w.reason } : {}),
+      ...(w.changes ? { changes: w.changes.map((c) => ({ code: c.code ?? 'DESK_CHANGE_REQUESTED', severity: c.severity ?? 'error', path: c.path ?? '', message: c.message })) } : {}),
+      ...(w.reason_code ? { reasonCode: w.reason_code } : {}),
+      ...(w.object_id !== undefined ? { objectId: w.object_id } : {}),
+      ...(w.include_refs !== undefined ? { includeRefs: w.include_refs } : {}),
+      ...(w.dry_run !== undefined ? { dryRun: w.dry_run } : {}),
+      ...(w.annotation ? { annotation: w.annotation } : {}),
+    };
+    const result = await desk.decide(callerOf(res), request);
+    json(res, result.dry_run ? 200 : 201, result);
+  });
+
+  router.get('/stats', async (_req, res) => {
+    json(res, 200, await desk.stats(callerOf(res)));
+  });
+
+  const collectionOf = async (req: Request) => {
+    const c = await store.getCollection(String(req.params.root), String(req.params.collection));
+    if (!c) throw notFound();
+    return c;
+  };
+  router.get('/rules/:root/:collection', async (req, res) => {
+    const c = await collectionOf(req);
+    json(res, 200, await rulesView(store, await desk.rules(callerOf(res), c)));
+  });
+  router.put('/rules/:root/:collection', async (req, res) => {
+    const c = await collectionOf(req);
+    await desk.rules(callerOf(res), c); // 404 before the body is looked at, for those who may not
+    const rules = await parseRules(store, desk, c, req.body);
+    await desk.setRules(callerOf(res), c, rules);
+    json(res, 200, await rulesView(store, rules));
+  });
+
+  router.use((_req, _res, next) => next(notFound('No curation API endpoint at this path, or you do not have access to it.')));
+  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const requestId = res.locals.requestId as string | undefined;
+    const error = adminError(err);
+    if (error.status >= 500) logger.error({ err, requestId }, 'curation request failed');
+    for (const [header, value] of Object.entries(error.headers)) res.setHeader(header, value);
+    json(res, error.status, error.toJSON(requestId));
+  });
+
+  return router;
+}
