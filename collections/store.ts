@@ -10,6 +10,8 @@ export interface ApiRootRecord {
   title: string;
   description?: string;
   maxContentLength: number;
+  /** Whether the root also serves the read-only TAXII 2.0 view (off unless enabled). */
+  taxii20?: boolean;
   createdAt: number;
 }
 

@@ -338,8 +338,9 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('--description <text>', 'description')
     .addOption(new Option('--max-content-length <bytes>', 'largest accepted POST body (default 104857600)').argParser(positiveInt))
     .option('--country <cc>', 'member country of a named root (a two-letter root is its country\'s)')
-    .action(withAdmin(async (admin, _store, rootPath: string, o: { title: string; description?: string; maxContentLength?: number; country?: string }) => {
-      await admin.addApiRoot({ path: rootPath, title: o.title, description: o.description, maxContentLength: o.maxContentLength, country: o.country });
+    .option('--taxii20', 'also serve a read-only TAXII 2.0 view of it (docs/clients.md)')
+    .action(withAdmin(async (admin, _store, rootPath: string, o: { title: string; description?: string; maxContentLength?: number; country?: string; taxii20?: boolean }) => {
+      await admin.addApiRoot({ path: rootPath, title: o.title, description: o.description, maxContentLength: o.maxContentLength, country: o.country, taxii20: o.taxii20 === true });
     }));
   root
     .command('list')
@@ -350,17 +351,20 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
         ['PATH', (r) => r.path],
         ['COUNTRY', (r) => r.country ?? '-'],
         ['MAX CONTENT LENGTH', (r) => String(r.max_content_length)],
+        ['TAXII 2.0', (r) => (r.taxii20 ? 'yes' : 'no')],
         ['TITLE', (r) => r.title],
       ]);
     }));
   root
     .command('update <path>')
-    .description('change the title, description or max_content_length of an API root')
+    .description('change the title, description, max_content_length or TAXII 2.0 view of an API root')
     .option('--title <title>', 'title')
     .option('--description <text>', 'description')
     .addOption(new Option('--max-content-length <bytes>', 'largest accepted POST body').argParser(positiveInt))
-    .action(withAdmin(async (admin, _store, rootPath: string, o: { title?: string; description?: string; maxContentLength?: number }) => {
-      const changes = defined({ title: o.title, description: o.description, maxContentLength: o.maxContentLength });
+    .option('--taxii20', 'serve the read-only TAXII 2.0 view of it')
+    .option('--no-taxii20', 'stop serving the TAXII 2.0 view of it')
+    .action(withAdmin(async (admin, _store, rootPath: string, o: { title?: string; description?: string; maxContentLength?: number; taxii20?: boolean }) => {
+      const changes = defined({ title: o.title, description: o.description, maxContentLength: o.maxContentLength, taxii20: o.taxii20 });
       if (Object.keys(changes).length === 0) throw new AdminError('nothing to change (see meridian root update --help)');
       await admin.updateApiRoot(rootPath, changes);
     }));

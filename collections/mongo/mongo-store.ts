@@ -114,7 +114,7 @@ function opt<K extends string, V>(key: K, value: V | null | undefined): { [P in 
 }
 
 function toApiRoot(d: Doc): ApiRootRecord {
-  return { path: d.path, ...opt('country', d.country as string), title: d.title, ...opt('description', d.description as string), maxContentLength: d.maxContentLength, createdAt: d.createdAt };
+  return { path: d.path, ...opt('country', d.country as string), title: d.title, ...opt('description', d.description as string), maxContentLength: d.maxContentLength, ...(d.taxii20 ? { taxii20: true } : {}), createdAt: d.createdAt };
 }
 
 function toCollection(d: Doc): CollectionRecord {
@@ -397,7 +397,7 @@ export class MongoStore implements Store {
       const createdAt = Date.now() * 1000;
       try {
         await this.apiRoots.collection.insertOne(
-          { _id: identityId('api-root', root.path), path: root.path, ...opt('country', root.country), seq: await this.nextSeq('api-roots'), title: root.title, ...opt('description', root.description), maxContentLength: root.maxContentLength, createdAt },
+          { _id: identityId('api-root', root.path), path: root.path, ...opt('country', root.country), seq: await this.nextSeq('api-roots'), title: root.title, ...opt('description', root.description), maxContentLength: root.maxContentLength, ...(root.taxii20 ? { taxii20: true } : {}), createdAt },
           MAJORITY,
         );
       } catch (err) {
@@ -411,7 +411,8 @@ export class MongoStore implements Store {
 
   async updateApiRoot(rootPath: string, changes: Partial<Omit<ApiRootRecord, 'path' | 'createdAt'>>): Promise<ApiRootRecord | undefined> {
     return this.op(async () => {
-      const update = setUnset(changes, ['country', 'title', 'description', 'maxContentLength']);
+      // taxii20 false is stored as absent, like a root made before the flag existed.
+      const update = setUnset({ ...changes, ...(changes.taxii20 === false ? { taxii20: undefined } : {}) }, ['country', 'title', 'description', 'maxContentLength', 'taxii20']);
       // api_roots_by_path
       const doc = await this.apiRoots.findOneAndUpdate({ path: rootPath }, update, { new: true, ...MAJORITY }).lean<Doc>();
       return doc ? toApiRoot(doc) : undefined;

@@ -133,6 +133,7 @@ export const apiRootSchema = new Schema({
   title: String,
   description: String,
   maxContentLength: Number,
+  taxii20: Boolean,
   createdAt: Number,
 }, base);
 // GET /{api-root}/ (§4.2): one document per path

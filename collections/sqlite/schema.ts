@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS api_roots (
   title TEXT NOT NULL,
   description TEXT,
   max_content_length INTEGER NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  taxii20 INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE IF NOT EXISTS collections (
@@ -274,3 +275,8 @@ CREATE TABLE IF NOT EXISTS changes (
   PRIMARY KEY (coll, date_added)
 ) WITHOUT ROWID;
 `;
+
+/** Columns added after a table was first released: [table, column, definition], added when missing. */
+export const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
+  ['api_roots', 'taxii20', 'INTEGER NOT NULL DEFAULT 0'],
+];

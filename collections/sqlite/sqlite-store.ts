@@ -43,7 +43,7 @@ import {
   versionKeyFromMicros,
 } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 type Row = Record<string, any>;
 type Statement = Database.Statement<unknown[], Row>;
@@ -74,6 +74,7 @@ function toApiRoot(r: Row): ApiRootRecord {
     title: r.title,
     ...(r.description != null ? { description: r.description } : {}),
     maxContentLength: r.max_content_length,
+    ...(r.taxii20 ? { taxii20: true } : {}),
     createdAt: r.created_at,
   };
 }
@@ -286,6 +287,11 @@ export class SqliteStore implements Store {
     this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // A data directory from before a column existed gets it, with its default, in place.
+    for (const [table, column, definition] of ADDED_COLUMNS) {
+      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+      if (!columns.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
     const version = this.db.prepare('PRAGMA user_version').pluck().get() as number;
     if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     else if (version > SCHEMA_VERSION) throw new Error(`the data directory was written by a newer Meridian (schema ${version} > ${SCHEMA_VERSION})`);
@@ -387,8 +393,8 @@ export class SqliteStore implements Store {
   async createApiRoot(root: Omit<ApiRootRecord, 'createdAt'>): Promise<ApiRootRecord> {
     const createdAt = Date.now() * 1000;
     try {
-      this.stmt('INSERT INTO api_roots (path, country, title, description, max_content_length, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(root.path, root.country ?? null, root.title, root.description ?? null, root.maxContentLength, createdAt);
+      this.stmt('INSERT INTO api_roots (path, country, title, description, max_content_length, taxii20, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(root.path, root.country ?? null, root.title, root.description ?? null, root.maxContentLength, root.taxii20 ? 1 : 0, createdAt);
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreConflictError(`API root "${root.path}" already exists`);
       throw err;
@@ -400,9 +406,9 @@ export class SqliteStore implements Store {
     const current = await this.getApiRoot(rootPath);
     if (!current) return undefined;
     const next = { ...current, ...changes };
-    this.stmt('UPDATE api_roots SET country = ?, title = ?, description = ?, max_content_length = ? WHERE path = ?')
-      .run(next.country ?? null, next.title, next.description ?? null, next.maxContentLength, rootPath);
-    return next;
+    this.stmt('UPDATE api_roots SET country = ?, title = ?, description = ?, max_content_length = ?, taxii20 = ? WHERE path = ?')
+      .run(next.country ?? null, next.title, next.description ?? null, next.maxContentLength, next.taxii20 ? 1 : 0, rootPath);
+    return toApiRoot(this.stmt('SELECT * FROM api_roots WHERE path = ?').get(rootPath)!);
   }
 
   async getApiRoot(rootPath: string): Promise<ApiRootRecord | undefined> {

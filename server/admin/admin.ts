@@ -295,7 +295,7 @@ export class Admin {
 
   // ---- API roots ----------------------------------------------------------------------------
 
-  async addApiRoot(root: { path: string; title: string; description?: string; maxContentLength?: number; country?: string }): Promise<ApiRootRecord> {
+  async addApiRoot(root: { path: string; title: string; description?: string; maxContentLength?: number; country?: string; taxii20?: boolean }): Promise<ApiRootRecord> {
     this.requireAdmin();
     check(API_ROOT_PATH.test(root.path), `"${root.path}" is not a valid API root path (2–63 lowercase letters, digits, _ and -)`);
     check(!RESERVED_ROOTS.has(root.path), `"${root.path}" is reserved by the server`);
@@ -310,8 +310,8 @@ export class Admin {
     const maxContentLength = root.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH;
     check(Number.isSafeInteger(maxContentLength) && maxContentLength > 0, 'max_content_length must be a positive integer (TAXII 2.1 §4.2.1)');
     if (await this.store.getApiRoot(root.path)) throw new AdminError(`API root "${root.path}" already exists`, 'conflict');
-    const created = await this.store.createApiRoot({ path: root.path, ...(country ? { country } : {}), title: root.title, ...(root.description ? { description: root.description } : {}), maxContentLength });
-    await this.audit('api-root.create', root.path, { country, maxContentLength });
+    const created = await this.store.createApiRoot({ path: root.path, ...(country ? { country } : {}), title: root.title, ...(root.description ? { description: root.description } : {}), maxContentLength, ...(root.taxii20 ? { taxii20: true } : {}) });
+    await this.audit('api-root.create', root.path, { country, maxContentLength, taxii20: root.taxii20 === true });
     return created;
   }
 
@@ -328,7 +328,7 @@ export class Admin {
     return (await this.store.listApiRoots()).filter((r) => !managed || managed.has(r.path));
   }
 
-  async updateApiRoot(path: string, changes: { title?: string; description?: string; maxContentLength?: number }): Promise<ApiRootRecord> {
+  async updateApiRoot(path: string, changes: { title?: string; description?: string; maxContentLength?: number; taxii20?: boolean }): Promise<ApiRootRecord> {
     this.requireAdmin();
     await this.apiRoot(path);
     if (changes.maxContentLength !== undefined) check(Number.isSafeInteger(changes.maxContentLength) && changes.maxContentLength > 0, 'max_content_length must be a positive integer');

@@ -25,6 +25,8 @@ export interface LayoutApiRoot {
   description?: string;
   country?: string;
   max_content_length?: number;
+  /** Serve the read-only TAXII 2.0 view (absent: off). */
+  taxii20?: boolean;
 }
 export interface LayoutCollection {
   api_root: string;
@@ -74,7 +76,7 @@ export const LAYOUT_SCHEMA = {
     },
     api_roots: {
       type: 'array',
-      items: { type: 'object', additionalProperties: false, required: ['path', 'title'], properties: { path: str, title: str, description: { type: 'string' }, country: str, max_content_length: { type: 'integer', minimum: 1 } } },
+      items: { type: 'object', additionalProperties: false, required: ['path', 'title'], properties: { path: str, title: str, description: { type: 'string' }, country: str, max_content_length: { type: 'integer', minimum: 1 }, taxii20: { type: 'boolean' } } },
     },
     collections: {
       type: 'array',
@@ -314,12 +316,14 @@ export async function applyLayout(store: Store, admin: Admin, layout: Layout, en
     await step(`api_roots[${i}] (${r.path})`, async () => {
       const existing = await store.getApiRoot(r.path);
       if (!existing) {
-        await admin.addApiRoot({ path: r.path, title: r.title, ...(r.description !== undefined ? { description: r.description } : {}), ...(r.max_content_length ? { maxContentLength: r.max_content_length } : {}), ...(r.country ? { country: r.country } : {}) });
+        await admin.addApiRoot({ path: r.path, title: r.title, ...(r.description !== undefined ? { description: r.description } : {}), ...(r.max_content_length ? { maxContentLength: r.max_content_length } : {}), ...(r.country ? { country: r.country } : {}), ...(r.taxii20 ? { taxii20: true } : {}) });
         report.created.push(`API root /${r.path}/`);
         return;
       }
       if (r.country && r.country.toLowerCase() !== existing.country) throw new AdminError(`API root "${r.path}" exists with country "${existing.country ?? 'none'}"; its country cannot change`);
-      const changes: { title?: string; description?: string; maxContentLength?: number } = {};
+      const changes: { title?: string; description?: string; maxContentLength?: number; taxii20?: boolean } = {};
+      // The layout is the whole truth: a root it lists without taxii20 has the 2.0 view off.
+      if ((r.taxii20 ?? false) !== (existing.taxii20 ?? false)) changes.taxii20 = r.taxii20 ?? false;
       if (r.title !== existing.title) changes.title = r.title;
       if (r.description !== undefined && r.description !== (existing.description ?? '')) changes.description = r.description;
       const max = r.max_content_length ?? DEFAULT_MAX_CONTENT_LENGTH;

@@ -74,9 +74,9 @@ const BODY_SCHEMAS = {
     type: 'object',
     additionalProperties: false,
     required: ['path', 'title'],
-    properties: { path: { type: 'string', minLength: 1, maxLength: 63 }, title: text, description: text, max_content_length: { type: 'integer', minimum: 1 }, country: { type: 'string' } },
+    properties: { path: { type: 'string', minLength: 1, maxLength: 63 }, title: text, description: text, max_content_length: { type: 'integer', minimum: 1 }, country: { type: 'string' }, taxii20: { type: 'boolean' } },
   },
-  'api-root.update': { type: 'object', additionalProperties: false, minProperties: 1, properties: { title: text, description: text, max_content_length: { type: 'integer', minimum: 1 } } },
+  'api-root.update': { type: 'object', additionalProperties: false, minProperties: 1, properties: { title: text, description: text, max_content_length: { type: 'integer', minimum: 1 }, taxii20: { type: 'boolean' } } },
   'collection.create': {
     type: 'object',
     additionalProperties: false,
@@ -168,7 +168,7 @@ export function apiKeyView(k: ApiKeyRecord) {
 }
 
 export function apiRootView(r: ApiRootRecord) {
-  return { path: r.path, ...(r.country ? { country: r.country } : {}), title: r.title, ...(r.description ? { description: r.description } : {}), max_content_length: r.maxContentLength, created: formatMicros(r.createdAt) };
+  return { path: r.path, ...(r.country ? { country: r.country } : {}), title: r.title, ...(r.description ? { description: r.description } : {}), max_content_length: r.maxContentLength, taxii20: r.taxii20 === true, created: formatMicros(r.createdAt) };
 }
 
 export function collectionView(c: CollectionRecord) {
@@ -410,13 +410,14 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
     json(res, 200, { api_roots: (await adminFor(req, res).listApiRoots()).map(apiRootView) });
   });
   router.post('/api-roots', async (req, res) => {
-    const b = body<{ path: string; title: string; description?: string; max_content_length?: number; country?: string }>(req, 'api-root.create');
+    const b = body<{ path: string; title: string; description?: string; max_content_length?: number; country?: string; taxii20?: boolean }>(req, 'api-root.create');
     const created = await adminFor(req, res).addApiRoot({
       path: b.path,
       title: b.title,
       ...(b.description !== undefined ? { description: b.description } : {}),
       ...(b.max_content_length !== undefined ? { maxContentLength: b.max_content_length } : {}),
       ...(b.country !== undefined ? { country: b.country } : {}),
+      ...(b.taxii20 !== undefined ? { taxii20: b.taxii20 } : {}),
     });
     json(res, 201, apiRootView(created));
   });
@@ -424,11 +425,12 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
     json(res, 200, apiRootView(await adminFor(req, res).apiRoot(param(req, 'path'))));
   });
   router.patch('/api-roots/:path', async (req, res) => {
-    const b = body<{ title?: string; description?: string; max_content_length?: number }>(req, 'api-root.update');
+    const b = body<{ title?: string; description?: string; max_content_length?: number; taxii20?: boolean }>(req, 'api-root.update');
     const updated = await adminFor(req, res).updateApiRoot(param(req, 'path'), {
       ...(b.title !== undefined ? { title: b.title } : {}),
       ...(b.description !== undefined ? { description: b.description } : {}),
       ...(b.max_content_length !== undefined ? { maxContentLength: b.max_content_length } : {}),
+      ...(b.taxii20 !== undefined ? { taxii20: b.taxii20 } : {}),
     });
     json(res, 200, apiRootView(updated));
   });

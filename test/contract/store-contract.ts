@@ -82,6 +82,20 @@ export function storeContract(name: string, harness: StoreHarness): void {
     }
 
     describe('API roots, collections, accounts, grants', function () {
+      it('keeps an API root\'s TAXII 2.0 view flag: off by default, set on create, switched on and off by update', async function () {
+        expect((await store.getApiRoot('fr'))?.taxii20 ?? false).to.equal(false);
+        await store.createApiRoot({ path: 'qr', title: 'QRadar feed', maxContentLength: 10, taxii20: true });
+        expect((await store.getApiRoot('qr'))?.taxii20).to.equal(true);
+        expect((await store.listApiRoots()).find((r) => r.path === 'qr')?.taxii20).to.equal(true);
+        expect((await store.updateApiRoot('qr', { taxii20: false }))?.taxii20 ?? false).to.equal(false);
+        expect((await store.getApiRoot('qr'))?.taxii20 ?? false).to.equal(false);
+        const on = await store.updateApiRoot('fr', { taxii20: true });
+        expect([on?.taxii20, on?.title, on?.maxContentLength]).to.deep.equal([true, 'France', 1_000_000]);
+        expect((await store.updateApiRoot('fr', { title: 'France' }))?.taxii20).to.equal(true);
+        await store.updateApiRoot('fr', { taxii20: false });
+        await store.deleteApiRoot('qr');
+      });
+
       it('keeps API roots and collections in creation order, finds collections by id or alias (§5.1, §5.2)', async function () {
         await store.createApiRoot({ path: 'de', title: 'Germany', maxContentLength: 10 });
         expect((await store.listApiRoots()).map((r) => r.path)).to.deep.equal(['fr', 'de']);

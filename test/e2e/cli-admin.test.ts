@@ -125,8 +125,16 @@ describe('meridian admin commands', function () {
   it('API roots and collections: update and remove, with enrichment', async () => {
     await ok(['root', 'add', 'de', '--title', 'Germany']);
     await ok(['root', 'update', 'de', '--title', 'Deutschland', '--max-content-length', '5000']);
-    expect(await table(['root', 'list'])).to.deep.equal({ header: ['PATH', 'COUNTRY', 'MAX CONTENT LENGTH', 'TITLE'], rows: [['de', 'de', '5000', 'Deutschland']] });
+    expect(await table(['root', 'list'])).to.deep.equal({ header: ['PATH', 'COUNTRY', 'MAX CONTENT LENGTH', 'TAXII 2.0', 'TITLE'], rows: [['de', 'de', '5000', 'no', 'Deutschland']] });
     expect(JSON.parse(await ok(['root', 'list', '--json']))).to.have.length(1).and.to.have.nested.property('[0].max_content_length', 5000);
+    // The read-only TAXII 2.0 view: off by default, on and off again with update.
+    await ok(['root', 'update', 'de', '--taxii20']);
+    expect((await table(['root', 'list'])).rows[0]![3]).to.equal('yes');
+    await ok(['root', 'update', 'de', '--no-taxii20']);
+    expect(JSON.parse(await ok(['root', 'list', '--json']))).to.have.nested.property('[0].taxii20', false);
+    await ok(['root', 'add', 'qradar', '--title', 'QRadar', '--taxii20']);
+    expect(JSON.parse(await ok(['root', 'list', '--json']))).to.have.nested.property('[1].taxii20', true);
+    await ok(['root', 'remove', 'qradar']);
     const marking = 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421';
     const id = (await ok(['collection', 'add', '--root', 'de', '--title', 'Intake', '--alias', 'intake', '--purpose', 'intake', '--default-marking', marking])).trim();
     await ok(['collection', 'update', 'intake', '--root', 'de', '--title', 'Vendor intake', '--default-created-by', 'identity--8ce3f695-d5a4-4dc8-9e93-a65af453469d']);
