@@ -908,9 +908,11 @@ export class SqliteStore implements Store {
       for (const e of plan.entries) {
         const row = this.stmt('SELECT approvals, organisation_id FROM queue WHERE id = ?').get(e.entryId);
         const approvals = JSON.parse((row?.approvals as string | undefined) ?? '[]') as QueueEntry['approvals'];
+        // Policy decisions have no account: they approve as their actor name, once like anyone.
+        const approver = plan.accountId ?? plan.actorName;
         for (const targetId of e.approvals ?? []) {
-          if (!approvals.some((a) => a.targetId === targetId && a.accountId === plan.accountId)) {
-            approvals.push({ targetId, accountId: plan.accountId ?? plan.actorName, ...(plan.organisationId ? { organisationId: plan.organisationId } : {}), at: plan.at });
+          if (!approvals.some((a) => a.targetId === targetId && a.accountId === approver)) {
+            approvals.push({ targetId, accountId: approver, ...(plan.organisationId ? { organisationId: plan.organisationId } : {}), at: plan.at });
           }
         }
         const changed = row === undefined ? 0 : updateEntry.run({
@@ -925,8 +927,13 @@ export class SqliteStore implements Store {
         if (pk === undefined) throw new StoreConflictError(`collection ${p.collectionId} does not exist`);
         const o = p.object;
         const versionKey = o.versionKey ?? versionKeyFromMicros(plan.at);
-        if (this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version_key = ?').get(p.collectionId, o.id, versionKey)) continue;
-        const stored = this.storeObject(pk, () => tick(pk), { ...o, versionKey }, (p.provenance.submission as string | undefined) ?? plan.id);
+        // An object without a version has one version only: its key here is the intake's date_added,
+        // which differs per intake, so it is known by having no version (in publications and objects).
+        const present = o.version === undefined
+          ? this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version IS NULL').get(p.collectionId, o.id)
+          : this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version_key = ?').get(p.collectionId, o.id, versionKey);
+        if (present) continue;
+        const stored = this.storeObject(pk, () => tick(pk), o.version === undefined ? { ...o, versionKey: undefined } : { ...o, versionKey }, (p.provenance.submission as string | undefined) ?? plan.id);
         if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version ?? 'no version'}) in collection ${p.collectionId}: ${stored.failure}`);
         this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
