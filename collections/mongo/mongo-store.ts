@@ -12,6 +12,12 @@ import {
   type AuditEvent,
   type AuditQuery,
   type CollectionRecord,
+  type CurationStats,
+  type DecisionOutcome,
+  type DecisionPlan,
+  type DecisionRecord,
+  type DeskRules,
+  type ChangeRecord,
   type GrantRecord,
   type IngestItem,
   type ManifestEntry,
@@ -21,6 +27,9 @@ import {
   type ObjectQuery,
   type OrganisationRecord,
   type Page,
+  type PublicationRecord,
+  type QueueEntry,
+  type QueueQuery,
   type Role,
   type Store,
   type StoredObject,
@@ -29,6 +38,7 @@ import {
   StoreConflictError,
   StoreUnavailableError,
   TLP_RANK,
+  rejectedFailure,
   versionFlags,
   versionKeyFromMicros,
 } from '../store.js';
@@ -40,17 +50,25 @@ import {
   apiKeySchema,
   apiRootSchema,
   auditSchema,
+  changeSchema,
   collectionSchema,
+  decisionPlanSchema,
+  decisionSchema,
+  deskRulesSchema,
   grantSchema,
   identityId,
   metaSchema,
   objectSchema,
   objectsCollectionName,
   organisationSchema,
+  publicationSchema,
+  queueSchema,
   submissionBodySchema,
   submissionItemSchema,
   submissionSchema,
+  withdrawalSchema,
 } from './schemas.js';
+import { MongoCuration, type StoredInIntake } from './curation.js';
 
 type Doc = Record<string, any>;
 type Filter = Record<string, unknown>;
@@ -243,6 +261,8 @@ export class MongoStore implements Store {
   private readonly items: Model<any>;
   private readonly meta: Model<any>;
   private readonly bodies: Model<any>;
+  private readonly deskModels: Model<any>[];
+  private readonly curation: MongoCuration;
 
   constructor(private readonly options: MongoStoreOptions) {
     this.log = options.log ?? (() => undefined);
@@ -261,6 +281,27 @@ export class MongoStore implements Store {
     this.items = this.conn.model('SubmissionItem', submissionItemSchema, 'submission_items');
     this.meta = this.conn.model('Meta', metaSchema, 'meta');
     this.bodies = this.conn.model('SubmissionBody', submissionBodySchema, 'submission_bodies');
+    const desk = {
+      deskRules: this.conn.model('DeskRules', deskRulesSchema, 'desk_rules'),
+      queue: this.conn.model('QueueEntry', queueSchema, 'queue'),
+      publications: this.conn.model('Publication', publicationSchema, 'publications'),
+      changes: this.conn.model('Change', changeSchema, 'changes'),
+      withdrawals: this.conn.model('Withdrawal', withdrawalSchema, 'withdrawals'),
+      decisions: this.conn.model('Decision', decisionSchema, 'decisions'),
+      decisionPlans: this.conn.model('DecisionPlan', decisionPlanSchema, 'decision_plans'),
+    };
+    // Those with secondary indexes (desk rules and plans are read by _id only).
+    this.deskModels = Object.values(desk).filter((m) => m.schema.indexes().length > 0);
+    this.curation = new MongoCuration({
+      ...desk, collections: this.collections, accounts: this.accounts, meta: this.meta, audit: this.audit,
+      objectsFor: (apiRoot) => this.objectsFor(apiRoot),
+      allocate: (collectionId, n) => this.allocate(collectionId, n),
+      release: (collectionId, token) => this.release(collectionId, token),
+      visibleUpTo: (c) => this.visibleUpTo(c),
+      refreshFlags: (model, collectionId, objectIds) => this.refreshFlags(model, collectionId, objectIds),
+      insertIgnoringDuplicates: async (model, docs) => (docs.length === 0 ? new Set<number>() : this.insertIgnoringDuplicates(model, docs)),
+      nextSeq: (name) => this.nextSeq(name),
+    });
     this.conn.on('disconnected', () => { if (this.connectedOnce && !this.closed) this.log('warn', 'MongoDB connection lost; requests get 503 until it returns', { uri: redact(options.uri) }); });
     this.conn.on('reconnected', () => this.log('info', 'MongoDB connection restored', { uri: redact(options.uri) }));
     this.ready = this.connect();
@@ -298,7 +339,7 @@ export class MongoStore implements Store {
 
   /** Creates the named indexes and checks that each one exists as declared. */
   private async ensureIndexes(): Promise<void> {
-    for (const model of [this.organisations, this.apiRoots, this.collections, this.accounts, this.grants, this.apiKeys, this.audit, this.submissions, this.items, this.bodies]) await this.ensureModelIndexes(model);
+    for (const model of [this.organisations, this.apiRoots, this.collections, this.accounts, this.grants, this.apiKeys, this.audit, this.submissions, this.items, this.bodies, ...this.deskModels]) await this.ensureModelIndexes(model);
     for (const r of await this.apiRoots.find({}, { path: 1 }).lean<Doc[]>()) await this.objectsFor(r.path);
   }
 
@@ -485,13 +526,14 @@ export class MongoStore implements Store {
       if (!doc) return false;
       await (await this.objectsFor(doc.apiRoot)).deleteMany({ collectionId: id }, MAJORITY); // objects_page
       await this.grants.deleteMany({ collectionId: id }); // grants_by_collection
+      await this.curation.collectionDeleted(id);
       return true;
     });
   }
 
   /** The collection document (by _id) with what readers and writers need. */
   private async collectionDoc(collectionId: string): Promise<CollectionDoc | null> {
-    return this.collections.findOne({ _id: identityId('collection', collectionId) }, { apiRoot: 1, lastDateAdded: 1, leases: 1 }).lean<CollectionDoc>(); // _id
+    return this.collections.findOne({ _id: identityId('collection', collectionId) }, { apiRoot: 1, purpose: 1, lastDateAdded: 1, leases: 1 }).lean<CollectionDoc>(); // _id
   }
 
   // ---- accounts and grants ------------------------------------------------------------------
@@ -913,17 +955,31 @@ export class MongoStore implements Store {
 
   async ingest(submissionId: string, items: IngestItem[]): Promise<void> {
     return this.op(async () => {
-      const sub = await this.submissions.findById(identityId('submission', submissionId), { collectionId: 1 }).lean<Doc>(); // _id
+      const sub = await this.submissions.findById(identityId('submission', submissionId), { collectionId: 1, accountId: 1 }).lean<Doc>(); // _id
       if (!sub) throw new Error(`unknown submission ${submissionId}`);
       const collectionId = sub.collectionId as string;
       const c = await this.collectionDoc(collectionId);
       const outcomes = new Map<number, { dateAdded?: number; failure?: string }>();
       for (const item of items) if ('failure' in item) outcomes.set(item.index, { failure: item.failure });
-      const objects = items.flatMap((i) => ('object' in i ? [i] : []));
+      let objects = items.flatMap((i) => ('object' in i ? [i] : []));
+      const intake = c?.purpose === 'intake';
+      if (intake && objects.length > 0) {
+        // Sticky rejections: a version the desk rejected is refused, not stored (Store.ingest).
+        const rejected = await this.curation.rejections(objects.map((i) => i.object));
+        objects = objects.filter((i) => {
+          const key = MongoCuration.rejectionKey(i.object);
+          const entry = key === undefined ? undefined : rejected.get(key);
+          if (entry) outcomes.set(i.index, { failure: rejectedFailure(entry) });
+          return !entry;
+        });
+      }
       if (!c) {
         for (const i of objects) outcomes.set(i.index, { failure: 'the collection no longer exists' });
       } else if (objects.length > 0) {
-        await this.storeObjects(await this.objectsFor(c.apiRoot), collectionId, submissionId, objects, outcomes);
+        const stored: StoredInIntake[] = [];
+        await this.storeObjects(await this.objectsFor(c.apiRoot), collectionId, submissionId, objects, outcomes, stored);
+        // After the objects: a crash in between is resumed by ingesting again, which finds them as duplicates.
+        if (intake) await this.curation.enqueue({ id: collectionId, apiRoot: c.apiRoot }, submissionId, sub.accountId as string, stored);
       }
       // _id per (submission, index): an item ingested before (a resumed batch) is a duplicate and keeps its outcome.
       const docs = items.map((item) => {
@@ -941,9 +997,12 @@ export class MongoStore implements Store {
   /**
    * Stores new objects (or finds their duplicates) and records each item's outcome. Objects derived
    * from an item follow it (and get later date_added values); they have no outcome of their own.
+   * `stored` receives every object stored or found as an exact duplicate, in envelope order (the queue of an intake).
    */
-  private async storeObjects(model: Model<ObjectDoc>, collectionId: string, submissionId: string, items: Array<Extract<IngestItem, { object: unknown }>>, outcomes: Map<number, { dateAdded?: number; failure?: string }>): Promise<void> {
-    type Entry = { index?: number; object: NewObject };
+  private async storeObjects(model: Model<ObjectDoc>, collectionId: string, submissionId: string, items: Array<Extract<IngestItem, { object: unknown }>>, outcomes: Map<number, { dateAdded?: number; failure?: string }>, stored?: StoredInIntake[]): Promise<void> {
+    type Entry = { index?: number; object: NewObject; order: number };
+    const kept: Array<StoredInIntake & { order: number }> = [];
+    let order = 0;
     const key = (o: NewObject) => String(identityId('object', collectionId, o.id, o.versionKey ?? UNVERSIONED));
     const duplicateOf = (existing: Doc, json: string) => (existing.json === json ? { dateAdded: existing.dateAdded as number } : { failure: CLASH });
     const all = items.flatMap((i) => [i.object, ...(i.derived ?? [])]);
@@ -956,6 +1015,7 @@ export class MongoStore implements Store {
       if (prior) {
         const o = duplicateOf(prior, e.object.json);
         if (e.index !== undefined) outcomes.set(e.index, o);
+        if (o.dateAdded !== undefined) kept.push({ object: e.object, dateAdded: o.dateAdded, order: e.order });
         return !o.failure;
       }
       if (!firstInBatch.has(k)) {
@@ -966,7 +1026,7 @@ export class MongoStore implements Store {
     };
     for (const item of items) {
       // Derived SCOs have deterministic ids: one already stored is the same observable.
-      if (consider({ index: item.index, object: item.object })) for (const d of item.derived ?? []) consider({ object: d });
+      if (consider({ index: item.index, object: item.object, order: order++ })) for (const d of item.derived ?? []) consider({ object: d, order: order++ });
     }
     if (fresh.length > 0) {
       const lease = await this.allocate(collectionId, fresh.length);
@@ -983,7 +1043,11 @@ export class MongoStore implements Store {
             };
           });
           const lost = await this.insertIgnoringDuplicates(model, docs);
-          fresh.forEach((e, n) => { if (e.index !== undefined && !lost.has(n)) outcomes.set(e.index, { dateAdded: docs[n]!.dateAdded }); });
+          fresh.forEach((e, n) => {
+            if (lost.has(n)) return;
+            if (e.index !== undefined) outcomes.set(e.index, { dateAdded: docs[n]!.dateAdded });
+            kept.push({ object: e.object, dateAdded: docs[n]!.dateAdded, order: e.order });
+          });
           if (lost.size > 0) {
             // A concurrent writer stored the same identity first: we are its duplicate (or clash).
             const winners = new Map((await model.find({ _id: { $in: [...lost].map((n) => docs[n]!._id) } }, { json: 1, dateAdded: 1 }).lean<Doc[]>()).map((d) => [String(d._id), d])); // _id
@@ -991,7 +1055,9 @@ export class MongoStore implements Store {
               const e = fresh[n]!;
               if (e.index === undefined) continue;
               const w = winners.get(String(docs[n]!._id));
-              outcomes.set(e.index, w ? duplicateOf(w, e.object.json) : { failure: 'a concurrent delete removed this object; submit it again' });
+              const o = w ? duplicateOf(w, e.object.json) : { failure: 'a concurrent delete removed this object; submit it again' };
+              outcomes.set(e.index, o);
+              if (o.dateAdded !== undefined) kept.push({ object: e.object, dateAdded: o.dateAdded, order: e.order });
             }
           }
           await this.refreshFlags(model, collectionId, fresh.map((e) => e.object.id));
@@ -1000,6 +1066,7 @@ export class MongoStore implements Store {
         }
       }
     }
+    if (stored) stored.push(...kept.sort((a, b) => a.order - b.order).map(({ object, dateAdded }) => ({ object, dateAdded })));
     // Repeats within the batch take the outcome of their first occurrence.
     for (const item of items) {
       if (outcomes.has(item.index)) continue;
@@ -1083,16 +1150,49 @@ export class MongoStore implements Store {
     });
   }
 
-  // ---- the desk (being written: every method below is replaced by the real one) -------------
-  async getDeskRules(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async putDeskRules(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async queryQueue(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async getQueueEntries(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async rejectionOf(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async applyDecision(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async resumeDecisions(): Promise<number> { return 0; }
-  async listPublications(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async readChanges(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async listDecisions(): Promise<never> { throw new Error('not yet on MongoDB'); }
-  async curationStats(): Promise<never> { throw new Error('not yet on MongoDB'); }
+  // ---- the desk (collections/mongo/curation.ts) ---------------------------------------------
+
+  async getDeskRules(collectionId: string): Promise<DeskRules> {
+    return this.op(() => this.curation.getDeskRules(collectionId));
+  }
+
+  async putDeskRules(collectionId: string, rules: DeskRules): Promise<void> {
+    return this.op(() => this.curation.putDeskRules(collectionId, rules));
+  }
+
+  async queryQueue(query: QueueQuery): Promise<Page<QueueEntry>> {
+    return this.op(() => this.curation.queryQueue(query));
+  }
+
+  async getQueueEntries(ids: string[]): Promise<QueueEntry[]> {
+    return this.op(() => this.curation.getQueueEntries(ids));
+  }
+
+  async rejectionOf(objectId: string, versionKey: string): Promise<QueueEntry | undefined> {
+    return this.op(() => this.curation.rejectionOf(objectId, versionKey));
+  }
+
+  async applyDecision(plan: DecisionPlan): Promise<DecisionOutcome> {
+    return this.op(() => this.curation.applyDecision(plan));
+  }
+
+  async resumeDecisions(): Promise<number> {
+    return this.op(() => this.curation.resumeDecisions());
+  }
+
+  async listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {
+    return this.op(() => this.curation.listPublications(filter));
+  }
+
+  async readChanges(collectionId: string, afterDateAdded: number, limit: number): Promise<Page<ChangeRecord>> {
+    return this.op(() => this.curation.readChanges(collectionId, afterDateAdded, limit));
+  }
+
+  async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {
+    return this.op(() => this.curation.listDecisions(filter));
+  }
+
+  async curationStats(intakeIds: string[]): Promise<CurationStats> {
+    return this.op(() => this.curation.curationStats(intakeIds));
+  }
 }

@@ -277,3 +277,151 @@ submissionBodySchema.index({ submissionId: 1, n: 1 }, { name: 'submission_bodies
 export const metaSchema = new Schema({
   value: Schema.Types.Mixed,
 }, base);
+
+// ---- the desk ------------------------------------------------------------------------------------
+// No transactions: every desk document has an identity `_id`, so a retried or resumed write meets
+// the one already there (11000) instead of duplicating it, and a decision is rolled forward from its
+// recorded plan (see curation.ts).
+
+/** `_id` is identityId('desk-rules', collectionId). Policy and release rules as JSON, kept exact. */
+export const deskRulesSchema = new Schema({
+  collectionId: { type: String, required: true },
+  policy: String,
+  release: String,
+}, base);
+
+/** One object version stored in an intake: `_id` is identityId('queue', intakeId, objectId, versionKey). */
+export const queueSchema = new Schema({
+  id: { type: String, required: true },
+  seq: { type: Number, required: true },
+  intakeId: { type: String, required: true },
+  apiRoot: String,
+  objectId: { type: String, required: true },
+  objectType: String,
+  version: String,
+  versionKey: { type: String, required: true },
+  dateAdded: Number,
+  submissionId: String,
+  accountId: String,
+  organisationId: String,
+  tlp: Number,
+  revoked: Boolean,
+  /** JSON of the findings, kept exact; their codes beside it for the findingCode filter. */
+  findings: String,
+  findingCodes: [String],
+  state: String,
+  rev: Number,
+  reason: String,
+  requestedChanges: String,
+  supersededBy: String,
+  approvals: [{ _id: false, targetId: String, accountId: String, organisationId: String, at: Number }],
+  /** The decision that last moved the entry (undo of a stale decision matches on it). */
+  decisionId: String,
+  /** Set at insert until older versions were superseded: a resumed ingest finishes the job. */
+  superseding: Boolean,
+  createdAt: Number,
+  updatedAt: Number,
+}, base);
+// Decisions and GET /admin/v1/curation/queue/{id}: entries by their id
+queueSchema.index({ id: 1 }, { name: 'queue_by_id', unique: true });
+// GET /admin/v1/curation/queue by intake (and state: the review listing), keyset on seq
+queueSchema.index({ intakeId: 1, state: 1, seq: 1 }, { name: 'queue_by_intake_state' });
+queueSchema.index({ intakeId: 1, seq: 1 }, { name: 'queue_by_intake' });
+// Queue listing by vendor organisation (a vendor's own entries)
+queueSchema.index({ organisationId: 1, seq: 1 }, { name: 'queue_by_organisation' });
+// Decisions on a whole submission, queue listing by submission
+queueSchema.index({ submissionId: 1, seq: 1 }, { name: 'queue_by_submission' });
+// Supersession on ingest, sticky rejections (POST to an intake), an entry's earlier versions
+queueSchema.index({ objectId: 1, versionKey: 1 }, { name: 'queue_by_object' });
+
+/**
+ * A published copy of an approved version: `_id` is identityId('publication', collectionId,
+ * objectId, versionKey, or UNVERSIONED for objects without a version).
+ */
+export const publicationSchema = new Schema({
+  collectionId: { type: String, required: true },
+  objectId: { type: String, required: true },
+  objectType: String,
+  version: String,
+  versionKey: String,
+  dateAdded: Number,
+  entryId: String,
+  decisionId: String,
+  /** JSON, kept exact. */
+  provenance: String,
+  withdrawnAt: Number,
+}, base);
+// Approvals and the revocation fast path: where is this object published?
+publicationSchema.index({ objectId: 1, dateAdded: 1 }, { name: 'publications_by_object' });
+// An entry's publications; time to publish in the curation statistics
+publicationSchema.index({ entryId: 1 }, { name: 'publications_by_entry', sparse: true });
+// A collection's publications (listing, collection deletes)
+publicationSchema.index({ collectionId: 1, dateAdded: 1 }, { name: 'publications_by_collection' });
+// Decision outcomes (publications written by one decision, also when it was resumed)
+publicationSchema.index({ decisionId: 1 }, { name: 'publications_by_decision' });
+
+/** One entry of a published collection's change log: `_id` is identityId('change', decisionId, what changed). */
+export const changeSchema = new Schema({
+  id: { type: String, required: true },
+  collectionId: { type: String, required: true },
+  dateAdded: { type: Number, required: true },
+  type: String,
+  objectType: String,
+  objectId: String,
+  version: String,
+  actorKind: String,
+  reason: String,
+  lastVersion: String,
+  tlp: Number,
+}, base);
+// The change log of a collection (GET .../changes), keyset on date_added; collection deletes
+changeSchema.index({ collectionId: 1, dateAdded: 1 }, { name: 'changes_page', unique: true });
+
+/** `_id` is identityId('withdrawal', decisionId, collectionId, objectId): what was there when it was withdrawn. */
+export const withdrawalSchema = new Schema({
+  id: String,
+  collectionId: String,
+  objectId: String,
+  objectType: String,
+  lastVersion: String,
+  tlp: Number,
+  versions: Number,
+  reasonCode: String,
+  reason: String,
+  decisionId: String,
+  at: Number,
+}, base);
+// Withdrawal history of an object
+withdrawalSchema.index({ objectId: 1, at: 1 }, { name: 'withdrawals_by_object' });
+
+/**
+ * A decision: `_id` is identityId('decision', id). Written before anything it decides ('preparing'),
+ * then 'applying' once every entry moved, then 'applied'; the plan itself is in decision_plans.
+ */
+export const decisionSchema = new Schema({
+  id: { type: String, required: true },
+  kind: String,
+  actorKind: String,
+  accountId: String,
+  actorName: String,
+  at: Number,
+  entries: Number,
+  publications: Number,
+  status: String,
+  /** Chunks of the plan in decision_plans. */
+  chunks: Number,
+  /** When it was first recorded (µs): a decision still 'recording' long after was abandoned. */
+  startedAt: Number,
+  /** Sequence number of its audit event, taken once so that a resumed decision writes the same one. */
+  auditSeq: Number,
+}, base);
+// GET /admin/v1/curation/decisions, newest first; decisions per curator
+decisionSchema.index({ status: 1, at: -1 }, { name: 'decisions_by_at' });
+decisionSchema.index({ accountId: 1, at: -1 }, { name: 'decisions_by_account' });
+
+/** The plan of a decision (entries' revs and pre-images, publications with their objects), in chunks. */
+export const decisionPlanSchema = new Schema({
+  decisionId: { type: String, required: true },
+  n: { type: Number, required: true },
+  data: String,
+}, base);

@@ -14,6 +14,7 @@ import { migrate } from '../../server/commands/migrate.js';
 import { type Store, StoreUnavailableError } from '../../collections/store.js';
 import { type MongoTarget, mongoTarget } from '../helpers/mongo.js';
 import { TAXII, indicator, testServer } from '../helpers/server.js';
+import { curationContract } from './curation-contract.js';
 import { stixObject, storeContract } from './store-contract.js';
 
 const target: MongoTarget = await mongoTarget();
@@ -39,6 +40,7 @@ async function dispose(store: Store): Promise<void> {
 }
 
 storeContract(`mongodb (${target.real ? 'real MongoDB' : 'CongoDB stand-in'})`, { open: async () => open(), close: dispose });
+curationContract(`mongodb (${target.real ? 'real MongoDB' : 'CongoDB stand-in'})`, { open: async () => open(), close: dispose });
 
 // Root-level: runs whatever subset of the file was selected.
 after(async function () {
