@@ -8,7 +8,7 @@ import type { Store } from '../collections/store.js';
 import { StoreUnavailableError } from '../collections/store.js';
 import type { Caller } from '../taxii/access.js';
 import { TaxiiError } from '../taxii/errors.js';
-import { TAXII_MEDIA_TYPE, acceptsTaxii, isTaxiiContentType } from '../taxii/media-types.js';
+import { TAXII20_MEDIA_TYPE, TAXII_MEDIA_TYPE, acceptsTaxii, isTaxiiContentType } from '../taxii/media-types.js';
 import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
 import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
 import type { DeskService } from '../desk/service.js';
@@ -21,6 +21,8 @@ import { canonicalPaths } from './http/paths.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ROUTES } from './routes.js';
+import { markTaxii20, taxii20Routes } from './taxii20-routes.js';
+import { Taxii20Service } from '../taxii/taxii20/service.js';
 
 export interface AppParts {
   config: Readonly<Config>;
@@ -32,8 +34,8 @@ export interface AppParts {
 
 function send(res: Response, r: TaxiiResponse): void {
   res.status(r.status);
-  for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, value);
   res.setHeader('Content-Type', TAXII_MEDIA_TYPE);
+  for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, value);
   if (r.rawJson !== undefined) res.end(r.rawJson);
   else if (r.body !== undefined) res.end(JSON.stringify(r.body));
   else res.end();
@@ -122,9 +124,11 @@ export function createApp(parts: AppParts): express.Express {
   mountTokenEndpoint(app, auth);
 
   // Everything else is TAXII: authenticate, then negotiate (§3.1).
+  app.use(markTaxii20());
   app.use(auth.middleware());
   app.use('/admin/v1/curation', curationRoutes({ store, desk: parts.desk, logger })); // the desk's API, also for vendors
   app.use('/admin/v1', adminRoutes({ store, logger })); // JSON admin API: before TAXII negotiation
+  app.use(taxii20Routes(new Taxii20Service(store, service, { maxPageSize: config.maxPageSize }), (req) => publicBase(req)));
   app.use((req, _res, next) => {
     if (!acceptsTaxii(req.headers.accept)) {
       return next(new TaxiiError('TAXII_ERR_NOT_ACCEPTABLE', `The Accept header must allow ${TAXII_MEDIA_TYPE} (TAXII 2.1 §1.6.8).`));
@@ -187,7 +191,7 @@ export function createApp(parts: AppParts): express.Express {
     const error = toTaxiiError(err);
     if (error.status >= 500) logger.error({ err, requestId }, 'request failed');
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-    res.status(error.status).setHeader('Content-Type', TAXII_MEDIA_TYPE);
+    res.status(error.status).setHeader('Content-Type', res.locals.taxii20 === true ? TAXII20_MEDIA_TYPE : TAXII_MEDIA_TYPE);
     res.end(JSON.stringify(error.toJSON(requestId)));
   });
   return app;

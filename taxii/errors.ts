@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   TAXII_ERR_CONFLICT: { status: 409, title: 'Conflict' },
   TAXII_ERR_TOO_LARGE: { status: 413, title: 'Request body too large' },
   TAXII_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  TAXII_ERR_RANGE_NOT_SATISFIABLE: { status: 416, title: 'Requested range not satisfiable' },
   TAXII_ERR_UNPROCESSABLE: { status: 422, title: 'Unprocessable content' },
   TAXII_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   TAXII_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },

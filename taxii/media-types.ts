@@ -76,3 +76,30 @@ export function isTaxiiContentType(contentType: string | undefined): boolean {
   const version = range.params.get('version');
   return version === undefined || version === '2.1';
 }
+
+// TAXII 2.0 (CS01 §1.6.8): the read-only 2.0 view answers these; objects come as STIX 2.0 bundles.
+export const TAXII20_MEDIA_TYPE = 'application/vnd.oasis.taxii+json; version=2.0';
+export const STIX20_MEDIA_TYPE = 'application/vnd.oasis.stix+json; version=2.0';
+
+/** Whether a range names a TAXII 2.0 media type (TAXII or STIX, version 2.0 or none). */
+function isTaxii20Range(range: MediaRange): boolean {
+  if (range.type !== 'application' || (range.subtype !== 'vnd.oasis.taxii+json' && range.subtype !== 'vnd.oasis.stix+json')) return false;
+  const version = range.params.get('version');
+  return version === undefined || version === '2.0';
+}
+
+/**
+ * Whether a request is for the TAXII 2.0 view: its Accept names a TAXII 2.0 media type (q > 0) and
+ * does not name TAXII 2.1 itself. Wildcards and absent headers stay TAXII 2.1.
+ */
+export function wantsTaxii20(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  let named20 = false;
+  for (const part of splitList(accept)) {
+    const range = parseRange(part);
+    if (!range || range.q <= 0) continue;
+    if (taxii21Specificity(range) >= 2) return false;
+    if (isTaxii20Range(range)) named20 = true;
+  }
+  return named20;
+}

@@ -106,14 +106,14 @@ export class TaxiiService {
   // ---- lookups shared by the endpoints ------------------------------------------------------
 
   /** Collections of an API root the caller can see (can_read or can_write), in stable order. */
-  private async visibleCollections(caller: Caller, root: string) {
+  async visibleCollections(caller: Caller, root: string) {
     const all = await this.store.listCollections(root);
     const withAccess = await Promise.all(all.map(async (c) => ({ collection: c, access: await accessTo(this.store, caller, c) })));
     return withAccess.filter((c) => c.access.canRead || c.access.canWrite);
   }
 
   /** An API root the caller may see: it exists and holds a collection visible to them (admins: any). */
-  private async visibleApiRoot(caller: Caller, rootPath: string): Promise<ApiRootRecord> {
+  async visibleApiRoot(caller: Caller, rootPath: string): Promise<ApiRootRecord> {
     const root = await this.store.getApiRoot(rootPath);
     if (!root) throw notFound();
     if (!isAdmin(caller) && (await this.visibleCollections(caller, rootPath)).length === 0) throw notFound();
@@ -133,9 +133,12 @@ export class TaxiiService {
 
   // ---- §4 server information ----------------------------------------------------------------
 
-  /** §4.1 GET /taxii2/. `baseUrl` is the public base URL ending in "/". */
-  async discovery(caller: Caller, baseUrl: string): Promise<TaxiiResponse> {
-    const roots = await this.store.listApiRoots();
+  /**
+   * §4.1 GET /taxii2/. `baseUrl` is the public base URL ending in "/". `serves` narrows the roots
+   * (the TAXII 2.0 view lists only the roots that enable it; its discovery has the same shape).
+   */
+  async discovery(caller: Caller, baseUrl: string, serves: (root: ApiRootRecord) => boolean = () => true): Promise<TaxiiResponse> {
+    const roots = (await this.store.listApiRoots()).filter(serves);
     const visible: string[] = [];
     for (const root of roots) {
       if (isAdmin(caller) || (await this.visibleCollections(caller, root.path)).length > 0) visible.push(root.path);
@@ -272,7 +275,7 @@ export class TaxiiService {
   }
 
   /** A collection the caller may read, and the marking cap of what they may see in it. */
-  private async readable(caller: Caller, rootPath: string, idOrAlias: string) {
+  async readable(caller: Caller, rootPath: string, idOrAlias: string) {
     const { collection, access } = await this.collectionFor(caller, rootPath, idOrAlias);
     requireAccess(access, 'read');
     return { collection, maxTlp: tlpFilter(access) };
