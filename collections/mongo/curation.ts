@@ -229,8 +229,10 @@ export class MongoCuration {
     settling.sort((a, b) => a.seq - b.seq);
     // Only objects that have an older undecided entry need an update (one query finds them).
     const candidates = await this.x.queue.find({ intakeId: intake.id, objectId: { $in: [...new Set(settling.map((d) => d.objectId))] }, state: { $in: ['pending', 'changes_requested'] } }, { objectId: 1, versionKey: 1 }).lean<Doc[]>(); // queue_by_object
+    const oldest = new Map<string, string>();
+    for (const c of candidates) if (!oldest.has(c.objectId) || c.versionKey < oldest.get(c.objectId)!) oldest.set(c.objectId, c.versionKey);
     const ops = settling
-      .filter((d) => candidates.some((c) => c.objectId === d.objectId && c.versionKey < d.versionKey))
+      .filter((d) => oldest.has(d.objectId) && oldest.get(d.objectId)! < d.versionKey)
       .map((d) => ({
         updateMany: {
           filter: { intakeId: intake.id, objectId: d.objectId, versionKey: { $lt: d.versionKey }, state: { $in: ['pending', 'changes_requested'] } },
@@ -313,9 +315,12 @@ export class MongoCuration {
       const c = await this.x.collections.findById(identityId('collection', collectionId), { apiRoot: 1 }).lean<CollectionDoc>(); // _id
       if (!c) throw new StoreConflictError(`collection ${collectionId} does not exist`);
       const model = await this.x.objectsFor(c.apiRoot);
-      const ids = group.map((p) => identityId('object', collectionId, p.object.id, vidOf(p.object, this.versionKey(plan, p.object))));
-      for (const d of await model.find({ _id: { $in: ids } }, { id: 1, json: 1, vid: 1 }).lean<Doc[]>()) { // _id
-        const p = group.find((g) => g.object.id === d.id && vidOf(g.object, this.versionKey(plan, g.object)) === d.vid);
+      const wanted = new Map(group.map((p) => {
+        const _id = identityId('object', collectionId, p.object.id, vidOf(p.object, this.versionKey(plan, p.object)));
+        return [String(_id), { _id, p }] as const;
+      }));
+      for (const d of await model.find({ _id: { $in: [...wanted.values()].map((w) => w._id) } }, { json: 1 }).lean<Doc[]>()) { // _id
+        const p = wanted.get(String(d._id))?.p;
         if (p && p.object.json !== d.json) throw new StoreConflictError(`${p.object.id} (${p.object.version ?? 'no version'}) in collection ${collectionId}: a different object with this id and version is already in the collection`);
       }
     }
@@ -327,7 +332,11 @@ export class MongoCuration {
 
   private byCollection(plan: DecisionPlan): Map<string, DecisionPlan['publications']> {
     const groups = new Map<string, DecisionPlan['publications']>();
-    for (const p of plan.publications) groups.set(p.collectionId, [...(groups.get(p.collectionId) ?? []), p]);
+    for (const p of plan.publications) {
+      const group = groups.get(p.collectionId);
+      if (group) group.push(p);
+      else groups.set(p.collectionId, [p]);
+    }
     return groups;
   }
 
@@ -619,7 +628,11 @@ export class MongoCuration {
       const first = new Map(firsts.map((f) => [f._id, f.first]));
       const entries = first.size === 0 ? [] : await this.x.queue.find({ id: { $in: [...first.keys()] }, intakeId: { $in: intakeIds } }, { id: 1, organisationId: 1, createdAt: 1 }).lean<Doc[]>(); // queue_by_id
       const byOrg = new Map<string | undefined, number[]>();
-      for (const e of entries) byOrg.set(e.organisationId, [...(byOrg.get(e.organisationId) ?? []), first.get(e.id)! - (e.createdAt as number)]);
+      for (const e of entries) {
+        const waits = byOrg.get(e.organisationId) ?? [];
+        waits.push(first.get(e.id)! - (e.createdAt as number));
+        byOrg.set(e.organisationId, waits);
+      }
       for (const [org, waits] of byOrg) {
         waits.sort((a, b) => a - b);
         timeToPublish.push({ ...opt('organisationId', org), publications: waits.length, p50: at(waits, Math.floor((waits.length - 1) / 2)) });

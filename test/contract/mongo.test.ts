@@ -11,7 +11,7 @@ import request from 'supertest';
 import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
 import { migrate } from '../../server/commands/migrate.js';
-import { type Store, StoreUnavailableError } from '../../collections/store.js';
+import { type DecisionPlan, type NewObject, type QueueEntry, type Store, StoreUnavailableError } from '../../collections/store.js';
 import { type MongoTarget, mongoTarget } from '../helpers/mongo.js';
 import { TAXII, indicator, testServer } from '../helpers/server.js';
 import { curationContract } from './curation-contract.js';
@@ -99,6 +99,85 @@ describe(`MongoDB store beyond the contract (${target.real ? 'real MongoDB' : 'C
       expect(first.items.map((e) => e.version)).to.deep.equal(['2010-01-01T00:00:00.000Z']);
     } finally {
       await b.close();
+      await dispose(a);
+    }
+  });
+
+  it('finishes decisions a crash interrupted (roll forward), and drops one whose entries changed meanwhile', async function () {
+    const uri = target.uri();
+    const a = open(uri);
+    try {
+      await a.createApiRoot({ path: 'fr', title: 'France', maxContentLength: 1_000_000 });
+      const intake = randomUUID();
+      const pub = randomUUID();
+      await a.createCollection({ id: intake, apiRoot: 'fr', title: 'Intake', purpose: 'intake', mediaTypes: [] });
+      await a.createCollection({ id: pub, apiRoot: 'fr', title: 'Published', purpose: 'published', mediaTypes: [] });
+      const objects = [1, 2, 3].map(() => stixObject('indicator', { modified: '2021-01-01T00:00:00.000Z' }));
+      const id = randomUUID();
+      await a.createSubmission({ id, apiRoot: 'fr', collectionId: intake, accountId: 'a', requestTimestamp: Date.now() * 1000, totalCount: 3 });
+      await a.ingest(id, objects.map((object, index) => ({ index, id: object.id, version: object.version!, object })));
+      const [e1, e2, e3] = (await a.queryQueue({ intakeIds: [intake], limit: 10 })).items as [QueueEntry, QueueEntry, QueueEntry];
+      const planFor = (e: QueueEntry, o: NewObject, state: 'approved' | 'rejected' = 'approved'): DecisionPlan => {
+        const at = Date.now() * 1000;
+        return {
+          id: randomUUID(), kind: 'approve', actorKind: 'desk', accountId: 'c1', actorName: 'cur1', at, entries: [{ entryId: e.id, rev: e.rev, state }],
+          publications: state === 'approved' ? [{ collectionId: pub, entryId: e.id, object: { ...o, versionKey: e.versionKey }, changeType: 'object.published', provenance: { submission: id } }] : [],
+          withdrawals: [], audit: { at, actor: 'cur1', action: `curation.${state}`, outcome: 'success', target: e.id },
+        };
+      };
+      // The process "dies" at one write: the next call of that method throws once.
+      const models = (a as unknown as { conn: mongoose.Connection }).conn.models;
+      const crashOnce = (model: string, method: 'insertMany' | 'bulkWrite') => {
+        const collection = models[model]!.collection as unknown as Record<string, unknown>;
+        const original = collection[method];
+        collection[method] = async () => {
+          collection[method] = original;
+          throw new Error('simulated crash');
+        };
+      };
+      const crashed = async (plan: DecisionPlan) => {
+        let error: unknown;
+        try {
+          await a.applyDecision(plan);
+        } catch (err) {
+          error = err;
+        }
+        expect((error as Error | undefined)?.message).to.equal('simulated crash');
+      };
+      crashOnce('Publication', 'insertMany'); // after the entries moved and the objects were copied
+      const p1 = planFor(e1, objects[0]!);
+      await crashed(p1);
+      crashOnce('QueueEntry', 'bulkWrite'); // while the entries move
+      const p2 = planFor(e2, objects[1]!);
+      await crashed(p2);
+      crashOnce('QueueEntry', 'bulkWrite');
+      const p3 = planFor(e3, objects[2]!);
+      await crashed(p3);
+      // Meanwhile another curator decides on e3 (its rev is still the one read): p3 is stale now.
+      await a.applyDecision(planFor(e3, objects[2]!, 'rejected'));
+      expect((await a.listDecisions({ limit: 10 })).map((d) => d.id)).to.not.include.members([p1.id, p2.id, p3.id]);
+      expect(await a.listPublications({ collectionId: pub })).to.deep.equal([]);
+      // Start-up of another instance.
+      const b = open(uri);
+      try {
+        expect(await b.resumeDecisions()).to.equal(2);
+        expect(await b.resumeDecisions()).to.equal(0);
+        const pubs = await b.listPublications({ collectionId: pub });
+        expect(pubs.map((x) => [x.objectId, x.decisionId])).to.have.deep.members([[objects[0]!.id, p1.id], [objects[1]!.id, p2.id]]);
+        expect((await b.queryObjects(pub, { versions: { all: true }, limit: 10 })).items.map((o) => o.id)).to.have.members([objects[0]!.id, objects[1]!.id]);
+        expect((await b.readChanges(pub, 0, 10)).items.map((c) => c.objectId)).to.have.members([objects[0]!.id, objects[1]!.id]);
+        const entries = await b.getQueueEntries([e1.id, e2.id, e3.id]);
+        expect(entries.map((e) => [e.state, e.rev])).to.deep.equal([['approved', e1.rev + 1], ['approved', e2.rev + 1], ['rejected', e3.rev + 1]]);
+        const decisions = await b.listDecisions({ limit: 10 });
+        expect(decisions.map((d) => d.id)).to.include.members([p1.id, p2.id]);
+        expect(decisions.map((d) => d.id)).to.not.include(p3.id);
+        expect(decisions.find((d) => d.id === p1.id)?.publications).to.equal(1);
+        const audit = await b.queryAudit({ action: 'curation.approved', limit: 10 });
+        expect(audit.map((e) => e.detail?.decision)).to.have.members([p1.id, p2.id]);
+      } finally {
+        await b.close();
+      }
+    } finally {
       await dispose(a);
     }
   });
