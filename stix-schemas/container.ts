@@ -16,11 +16,14 @@ export function unpack(doc: unknown): Unpacked {
   const report = new Report();
   if (Array.isArray(doc)) return { kind: 'list', objects: doc, findings: [] };
   if (isRecord(doc) && doc.type === 'bundle') {
-    if (parseIdentifier(doc.id)?.type !== 'bundle') report.add('STIX_BUNDLE_INVALID', '/id', 'a bundle id is "bundle--<UUID>" (§8.1)');
-    // §8: a 2.1 bundle has no spec_version; "2.0" is how 2.0 bundles announce themselves, and is accepted.
-    if ('spec_version' in doc && doc.spec_version !== '2.0') report.add('STIX_BUNDLE_INVALID', '/spec_version', 'a STIX 2.1 bundle has no spec_version');
+    if (parseIdentifier(doc.id)?.type !== 'bundle') report.add('STIX_BUNDLE_INVALID', '/id', 'a bundle id MUST be "bundle--<RFC 4122 UUID>" (§8.1)', 'id' in doc ? doc.id : 'nothing');
+    // §8: a 2.1 bundle has no spec_version, and a bundle may carry properties others ignore; "2.0" is how 2.0
+    // bundles announce themselves. Either way each object's own spec_version decides its version (upgrade.ts).
+    if ('spec_version' in doc && doc.spec_version !== '2.0') {
+      report.add('STIX_BUNDLE_SPEC_VERSION', '/spec_version', 'a STIX 2.1 bundle has no spec_version (§8.1); it is ignored, and each object\'s own spec_version decides its version', doc.spec_version);
+    }
     if ('objects' in doc && (!Array.isArray(doc.objects) || doc.objects.length === 0)) {
-      report.add('STIX_BUNDLE_INVALID', '/objects', 'objects must be a non-empty list when present (§8.1)');
+      report.add('STIX_BUNDLE_INVALID', '/objects', 'objects MUST be a non-empty list when present (§8.1)', doc.objects);
     }
     return { kind: 'bundle', objects: Array.isArray(doc.objects) ? doc.objects : [], findings: report.findings };
   }

@@ -21,8 +21,14 @@ export function parseIdentifier(value: unknown): { type: string; uuid: string; u
 /** §3.1 / §11.2: a type name (3–250 of a–z, 0–9, single hyphens). */
 export const isTypeName = (value: unknown): value is string => typeof value === 'string' && TYPE_NAME.test(value);
 
-/** §3.1 / §11.1: a property name over its whole length (the OASIS schemas anchor only the first 3 characters). */
-export const PROPERTY_NAME = /^[a-z0-9_]{3,250}$/;
+/**
+ * §3.1 / §7.3.2 / §11.1: a property name over its whole length (the OASIS schemas anchor only the first 3
+ * characters): it MUST begin with a letter, then a–z, 0–9 and "_", 3–250 characters in all.
+ */
+export const PROPERTY_NAME = /^[a-z][a-z0-9_]{2,249}$/;
+
+/** §3.8: names reserved on every STIX object (and course-of-action's RESERVED action, §4.3). */
+export const RESERVED_PROPERTIES: ReadonlySet<string> = new Set(['action', 'severity', 'username', 'phone_number']);
 
 /** §2.3: dictionary keys: ASCII letters, digits, hyphen, underscore; at most 250. */
 export const DICTIONARY_KEY = /^[A-Za-z0-9_-]{1,250}$/;

@@ -2,6 +2,7 @@
 // for each object of an envelope or bundle. It imports nothing of Meridian's other layers (docs/architecture.md §4).
 import type { Finding } from './findings.js';
 import { type NormaliseOptions, canonicalise, withScoId } from './normalise.js';
+import { parseIdentifier } from './formats.js';
 import { child } from './pointer.js';
 import { RULES } from './rules.js';
 import { timestampKey } from './timestamp.js';
@@ -44,8 +45,13 @@ function dropRepeats(findings: Finding[], kept: number): void {
 
 /** Validates one 2.1 object (already upgraded) and returns its findings and the object it would store. */
 function checkOne(obj: StixObject, report: Report, options: PipelineOptions): StixObject {
-  // A missing SCO id is computed before validation so that it is not reported as absent (§2.9).
+  // §2.9, §3.2: id is required on an SCO too. Unless scoIds is 'keep' (then it is STIX_REQUIRED_PROPERTY), a
+  // missing one is computed before validation, and the finding says which id the stored object gets.
   const withId = options.scoIds === 'keep' || 'id' in obj ? obj : withScoId(obj, 'fill');
+  if (withId !== obj && typeof withId.id === 'string') {
+    const how = parseIdentifier(withId.id)?.uuidVersion === 5 ? 'the UUIDv5 of its ID contributing properties' : 'a UUIDv4 (no ID contributing property is present)';
+    report.add('STIX_SCO_ID_FILLED', '/id', `id is required on every SCO and MUST be present (§2.9, §3.2); it was missing, and normalisation filled in ${withId.id}, ${how}`);
+  }
   validateObject(withId, report, RULES);
   return withId;
 }
@@ -57,7 +63,7 @@ function checkOne(obj: StixObject, report: Report, options: PipelineOptions): St
 export function processObject(input: unknown, options: PipelineOptions = {}, textFindings: readonly Finding[] = []): ObjectOutcome {
   if (!isRecord(input)) {
     const report = new Report();
-    report.add('STIX_NOT_AN_OBJECT', '', 'a STIX object must be a JSON object');
+    report.add('STIX_NOT_AN_OBJECT', '', 'a STIX object MUST be a JSON object (§3)', Array.isArray(input) ? input : typeof input === 'string' ? input : String(input));
     return { ok: false, findings: report.findings };
   }
   const report = new Report();
@@ -110,7 +116,7 @@ export function processObjects(objects: readonly unknown[], options: PipelineOpt
     const version = `${raw.id}\u0000${modified}`;
     if (seen.has(version)) {
       const report = new Report();
-      report.add('STIX_DUPLICATE_VERSION', '', `${raw.id} ${modified ? 'at this modified time ' : ''}already appears earlier in this envelope`);
+      report.add('STIX_DUPLICATE_VERSION', 'modified' in raw ? '/modified' : '/id', `${raw.id} ${modified ? 'at this modified time ' : ''}already appears earlier in this envelope; a version is identified by id and modified (§3.6)`, raw.modified ?? raw.id);
       outcome.findings.push(...report.findings);
       if (options.strict) {
         outcome.ok = false;

@@ -10,7 +10,7 @@ export type Prop =
   | { k: 'integer'; min?: number; max?: number }
   | { k: 'float'; min?: number; max?: number }
   | { k: 'timestamp' }
-  | { k: 'ref'; to: Target }
+  | { k: 'ref'; to: Target; /** How findings name the allowed types when `to` is a predicate. */ allowed?: string }
   | { k: 'list'; of: Prop }
   | { k: 'ov'; vocab: OpenVocabName }
   | { k: 'enum'; vocab: EnumName }
@@ -33,6 +33,8 @@ export interface ObjectDef {
   required?: readonly string[];
   /** At least one of these must be present (e.g. §2.5.2, the "at least one property" extensions). */
   oneOf?: readonly string[];
+  /** Properties named after another object's (§7.1 contents): names are checked, no "x_" prefix is expected. */
+  mirrors?: true;
 }
 
 export const string: Prop = { k: 'string' };
@@ -60,7 +62,7 @@ export const any: Prop = { k: 'any' };
 export function ref(...types: string[]): Prop {
   return { k: 'ref', to: types.length ? new Set(types) : 'any' };
 }
-export const refTo = (to: Target): Prop => ({ k: 'ref', to });
+export const refTo = (to: Target, allowed?: string): Prop => ({ k: 'ref', to, allowed });
 export const refs = (...types: string[]): Prop => list(ref(...types));
 
 /** §11.1: the type a custom property has, read from its name's suffix. */

@@ -29,6 +29,15 @@ export function uuidV5(namespace: string, name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * A UUID with the version 4 bits whose other bits come from the SHA-1 of namespace and name instead of a random
+ * source: for SCOs that §2.9 gives a UUIDv4 (no ID contributing property) where Meridian must stay repeatable.
+ */
+export function uuidV4From(namespace: string, name: string): string {
+  const v5 = uuidV5(namespace, name);
+  return `${v5.slice(0, 14)}4${v5.slice(15)}`;
+}
+
 // §6.1, §6.7, §6.18: "include only one hash", chosen in this order of preference.
 const HASH_PREFERENCE = ['MD5', 'SHA-1', 'SHA-256', 'SHA-512'];
 

@@ -39,6 +39,9 @@ export const isSdoOrCustom = (t: string): boolean => SDO_TYPES.has(t) || !(SRO_T
 /** §5.1.2: relationship endpoints: SDOs, SCOs or custom objects — never SROs, bundles or meta objects. */
 export const isCoreOrCustom = (t: string): boolean => !NOT_CORE.has(t);
 export const isScoOrCustom = (t: string): boolean => SCO_TYPES.has(t) || isSdoOrCustom(t) && !SDO_TYPES.has(t);
+/** §4.14 observed-data object_refs: SCOs and their SROs; custom types are allowed when well formed (SDOs are tolerated). */
+export const isObservedRef = (t: string): boolean => isCoreOrCustom(t) || SRO_TYPES.has(t);
+const CORE_OR_CUSTOM = 'an SDO, an SCO or a custom object type';
 
 const killChainPhase: ObjectDef = { props: { kill_chain_name: string, phase_name: string }, required: ['kill_chain_name', 'phase_name'] };
 export const killChainPhases = list(object(killChainPhase));
@@ -160,7 +163,8 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
   // §4 SDOs
   'attack-pattern': sdo({ name: string, description: string, aliases: stringList, kill_chain_phases: killChainPhases }),
   campaign: sdo({ name: string, description: string, aliases: stringList, ...seen, objective: string }),
-  'course-of-action': sdo({ name: string, description: string, action: any }),
+  // §4.3: action is RESERVED (§3.8), so it is no property of the table.
+  'course-of-action': sdo({ name: string, description: string }),
   grouping: sdo({ name: string, description: string, context: ov('grouping-context-ov'), object_refs: refs() }, ['context', 'object_refs']),
   identity: sdo({
     name: string, description: string, roles: stringList, identity_class: ov('identity-class-ov'),
@@ -197,12 +201,12 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
     installed_software_refs: refs('software'), configuration_version: string, modules: stringList,
     analysis_engine_version: string, analysis_definition_version: string, submitted: timestamp,
     analysis_started: timestamp, analysis_ended: timestamp, result_name: string, result: ov('malware-result-ov'),
-    analysis_sco_refs: list(refTo(isScoOrCustom)), sample_ref: ref('file', 'artifact', 'network-traffic'),
+    analysis_sco_refs: list(refTo(isScoOrCustom, 'an SCO or a custom object type')), sample_ref: ref('file', 'artifact', 'network-traffic'),
   }, ['product']),
   note: sdo({ abstract: string, content: string, authors: stringList, object_refs: refs() }, ['content', 'object_refs']),
   'observed-data': sdo({
     first_observed: timestamp, last_observed: timestamp, number_observed: integer(1, 999_999_999),
-    objects: dict(), object_refs: list(refTo(isCoreOrCustom)),
+    objects: dict(), object_refs: list(refTo(isObservedRef, 'an SCO, an SRO or a custom object type')),
   }, ['first_observed', 'last_observed', 'number_observed']),
   opinion: sdo({ explanation: string, authors: stringList, opinion: enumOf('opinion-enum'), object_refs: refs() }, ['opinion', 'object_refs']),
   report: sdo({
@@ -224,7 +228,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
   relationship: {
     kind: 'sro',
     props: {
-      relationship_type: string, description: string, source_ref: refTo(isCoreOrCustom), target_ref: refTo(isCoreOrCustom),
+      relationship_type: string, description: string, source_ref: refTo(isCoreOrCustom, CORE_OR_CUSTOM), target_ref: refTo(isCoreOrCustom, CORE_OR_CUSTOM),
       start_time: timestamp, stop_time: timestamp,
     },
     required: ['relationship_type', 'source_ref', 'target_ref'],
@@ -232,7 +236,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
   sighting: {
     kind: 'sro',
     props: {
-      description: string, ...seen, count: integer(0, 999_999_999), sighting_of_ref: refTo(isSdoOrCustom),
+      description: string, ...seen, count: integer(0, 999_999_999), sighting_of_ref: refTo(isSdoOrCustom, 'an SDO or a custom object type'),
       observed_data_refs: refs('observed-data'), where_sighted_refs: refs('identity', 'location'), summary: boolean,
     },
     required: ['sighting_of_ref'],
@@ -258,7 +262,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
   }, ['is_multipart'], ['from_ref', 'subject', 'body']),
   file: sco({
     hashes, size: nonNegative, name: string, name_enc: charset, magic_number_hex: hex, mime_type: mime, ctime: timestamp,
-    mtime: timestamp, atime: timestamp, parent_directory_ref: ref('directory'), contains_refs: list(refTo(isScoOrCustom)),
+    mtime: timestamp, atime: timestamp, parent_directory_ref: ref('directory'), contains_refs: list(refTo(isScoOrCustom, 'an SCO or a custom object type')),
     content_ref: ref('artifact'),
   }, [], ['hashes', 'name', 'extensions', 'parent_directory_ref'], { oneOf: ['hashes', 'name'], extensions: fileExtensions }),
   'ipv4-addr': sco({ value: string, resolves_to_refs: refs('mac-addr'), belongs_to_refs: refs('autonomous-system') }, ['value'], ['value']),
@@ -316,7 +320,7 @@ export const TYPES: Readonly<Record<string, TypeDef>> = {
   // §7 meta objects
   'language-content': {
     kind: 'language-content',
-    props: { object_ref: refTo(isCoreOrCustom), object_modified: timestamp, contents: dict(dict(any)) },
+    props: { object_ref: refTo(isCoreOrCustom, CORE_OR_CUSTOM), object_modified: timestamp, contents: dict(object({ props: {}, mirrors: true })) },
     required: ['object_ref', 'contents'],
   },
   'marking-definition': {

@@ -1,13 +1,17 @@
 // STIX 2.0 → 2.1 (§3.2 spec_version; the 2.0 → 2.1 changes): well-defined upgrades only, anything else is an error.
+// One rule for what counts as 2.0 (docs/stix-findings.md "STIX 2.0 content"): spec_version "2.0", or no spec_version
+// on a type that requires it in 2.1. Both are upgraded the same way, whatever the bundle around them says (§8).
 import { child } from './pointer.js';
-import { MERIDIAN_NAMESPACE, deterministicScoUuid, uuidV5 } from './sco-id.js';
+import { MERIDIAN_NAMESPACE, deterministicScoUuid, uuidV5, uuidV4From } from './sco-id.js';
 import { type StixObject, isRecord, mapRefs } from './types-common.js';
 import { SCO_TYPES, TYPES } from './types.js';
 import type { Report } from './validate.js';
 
-/** A 2.0 object: no spec_version on a type that requires one in 2.1 (SCOs may omit it in 2.1). */
+/** A 2.0 object: spec_version "2.0", or no spec_version on a type that requires one in 2.1 (SCOs may omit it in 2.1). */
 export function isStix20(obj: StixObject): boolean {
-  if ('spec_version' in obj || typeof obj.type !== 'string' || SCO_TYPES.has(obj.type) || obj.type === 'bundle') return false;
+  if (typeof obj.type !== 'string' || obj.type === 'bundle') return false;
+  if ('spec_version' in obj) return obj.spec_version === '2.0';
+  if (SCO_TYPES.has(obj.type)) return false;
   const def = TYPES[obj.type];
   return def ? def.kind !== 'sco' : 'created' in obj || 'modified' in obj;
 }
@@ -37,21 +41,40 @@ export interface Upgraded {
   derived: Array<{ key: string; object: StixObject }>;
 }
 
-/** Upgrades a 2.0 object (see isStix20); reports STIX_UPGRADED_FROM_20 and any STIX_UPGRADE_UNSUPPORTED. */
+/** Upgrades a 2.0 object (see isStix20); reports STIX_UPGRADED_FROM_20 (saying what changed) and any STIX_UPGRADE_UNSUPPORTED. */
 export function upgrade20(input: StixObject, report: Report): Upgraded {
-  const { type: _type, ...rest } = input;
-  const obj: StixObject = { type: input.type, spec_version: '2.1', ...rest };
-  report.add('STIX_UPGRADED_FROM_20', '/spec_version', 'a STIX 2.0 object was upgraded to 2.1');
-  const type = String(obj.type);
+  const { type: _type, spec_version: declared, ...rest } = input;
+  const type = String(input.type);
+  const obj: StixObject = { type, spec_version: '2.1' };
+  const changes = ['spec_version "2.1" set'];
+  const renames = SCO_TYPES.has(type) ? RENAMED[type] ?? {} : {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (SCO_TYPES.has(type) && DROPPED[type]?.includes(k)) {
+      report.add('STIX_UPGRADE_UNSUPPORTED', child('', k), `${type}.${k} has no STIX 2.1 counterpart, so Meridian does not upgrade the object (§3.2)`);
+    }
+    const to = renames[k] ?? k;
+    if (to !== k) changes.push(`${k} renamed ${to}`);
+    obj[to] = v;
+  }
   const typesProp = LABEL_TYPES[type];
   if (typesProp && Array.isArray(obj.labels) && !(typesProp in obj)) {
     obj[typesProp] = obj.labels;
     delete obj.labels;
+    changes.push(`labels moved to ${typesProp}`);
   }
-  if (type === 'malware' && !('is_family' in obj)) obj.is_family = true;
+  if (type === 'malware' && !('is_family' in obj)) {
+    obj.is_family = true;
+    changes.push('is_family true added');
+  }
   if (type === 'indicator') {
-    if (!('pattern_type' in obj)) obj.pattern_type = 'stix';
-    if (!('valid_from' in obj) && 'created' in obj) obj.valid_from = obj.created;
+    if (!('pattern_type' in obj)) {
+      obj.pattern_type = 'stix';
+      changes.push('pattern_type "stix" added');
+    }
+    if (!('valid_from' in obj) && 'created' in obj) {
+      obj.valid_from = obj.created;
+      changes.push('valid_from set to created');
+    }
   }
   const derived: Upgraded['derived'] = [];
   if (type === 'observed-data' && isRecord(obj.objects) && !('object_refs' in obj)) {
@@ -60,8 +83,13 @@ export function upgrade20(input: StixObject, report: Report): Upgraded {
       derived.push(...scos);
       delete obj.objects;
       obj.object_refs = scos.map((s) => s.object.id);
+      changes.push(`the ${scos.length} objects of the observable container pulled out as SCOs listed in object_refs`);
     }
   }
+  const why = declared === undefined
+    ? `no spec_version on a ${type}, which STIX 2.1 requires to carry "2.1": read as a STIX 2.0 object`
+    : 'spec_version "2.0": a STIX 2.0 object';
+  report.add('STIX_UPGRADED_FROM_20', '/spec_version', `${why} (§3.2), upgraded to 2.1 before validation and stored that way: ${changes.join('; ')}`);
   return { object: obj, derived };
 }
 
@@ -84,7 +112,7 @@ function pullOut(container: Record<string, unknown>, ownerId: string, report: Re
   for (const [key, raw] of Object.entries(container)) {
     const path = child(base, key);
     if (!isRecord(raw) || typeof raw.type !== 'string') {
-      report.add('STIX_UPGRADE_UNSUPPORTED', path, 'an observable container entry must be an object with a type');
+      report.add('STIX_UPGRADE_UNSUPPORTED', path, 'an observable container entry MUST be an object with a type (§2.13)', raw);
       ok = false;
       continue;
     }
@@ -93,7 +121,7 @@ function pullOut(container: Record<string, unknown>, ownerId: string, report: Re
     for (const [k, v] of Object.entries(raw)) {
       if (k === 'type') continue;
       if (DROPPED[raw.type]?.includes(k)) {
-        report.add('STIX_UPGRADE_UNSUPPORTED', child(path, k), `${raw.type}.${k} has no STIX 2.1 counterpart`);
+        report.add('STIX_UPGRADE_UNSUPPORTED', child(path, k), `${raw.type}.${k} has no STIX 2.1 counterpart, so Meridian does not upgrade the container (§2.13, §3.2)`);
         ok = false;
       }
       sco[renames[k] ?? k] = v;
@@ -102,7 +130,7 @@ function pullOut(container: Record<string, unknown>, ownerId: string, report: Re
     localRefs(sco, refs);
     for (const r of refs) {
       if (!(r in container)) {
-        report.add('STIX_UPGRADE_UNSUPPORTED', path, `reference "${r}" does not resolve inside the container (§2.13)`);
+        report.add('STIX_UPGRADE_UNSUPPORTED', path, 'a local reference MUST resolve inside the observable container (§2.13)', r);
         ok = false;
       }
     }
@@ -112,8 +140,11 @@ function pullOut(container: Record<string, unknown>, ownerId: string, report: Re
   // Ids depend on referenced ids (e.g. network-traffic src_ref): resolve in dependency order; cycles fall back
   // to a deterministic id in Meridian's namespace (the STIX namespace must not be used for those, §2.9).
   const ids = new Map<string, string>();
-  const fallback = (key: string, sco: StixObject): string =>
-    `${String(sco.type)}--${uuidV5(MERIDIAN_NAMESPACE, `${ownerId}/${key}`)}`;
+  // With no ID contributing property present §2.9 asks for a UUIDv4: one derived from the owner and key keeps the
+  // upgrade repeatable (the same 2.0 object always yields the same SCO ids).
+  const fallback = (key: string, sco: StixObject): string => `${String(sco.type)}--${deterministicScoUuid(sco) === undefined
+    ? uuidV4From(MERIDIAN_NAMESPACE, `${ownerId}/${key}`)
+    : uuidV5(MERIDIAN_NAMESPACE, `${ownerId}/${key}`)}`;
   let pending = [...items.keys()];
   while (pending.length) {
     const ready = pending.filter((key) => {

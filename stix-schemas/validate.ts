@@ -1,8 +1,8 @@
 // The validator: structural pass (nulls, depth), per-type property tables, then the named rules of rules.ts.
 import { type FindingCode, FINDING_CODES } from './codes.js';
-import type { Finding } from './findings.js';
+import { type Finding, quote } from './findings.js';
 import {
-  DICTIONARY_KEY, HASH_FORMATS, HASH_KEY, PROPERTY_NAME, canonicalHashName, isBase64, isCountryCode, isCpe23, isHex,
+  DICTIONARY_KEY, HASH_FORMATS, HASH_KEY, PROPERTY_NAME, RESERVED_PROPERTIES, canonicalHashName, isBase64, isCountryCode, isCpe23, isHex,
   isIanaCharset, isIanaMediaType, isLanguageTag, isTypeName, parseIdentifier,
 } from './formats.js';
 import { nonFiniteNumberFinding } from './numbers.js';
@@ -19,8 +19,15 @@ export const MAX_DEPTH = 64;
 /** Collects findings; the severity of each code comes from the catalogue. */
 export class Report {
   readonly findings: Finding[] = [];
-  add(code: FindingCode, path: string, message: string): void {
-    this.findings.push({ code, severity: FINDING_CODES[code].severity, path, message });
+  /**
+   * Adds a finding. `value` is the offending value, quoted safely (findings.ts quote); a message that cites
+   * no section gets the code's section appended, so every finding names its rule.
+   */
+  add(code: FindingCode, path: string, message: string, value?: unknown): void {
+    const info = FINDING_CODES[code];
+    let text = value === undefined ? message : `${message}; got ${quote(value)}`;
+    if (!text.includes('§')) text += ` (§${info.section})`;
+    this.findings.push({ code, severity: info.severity, path, message: text });
   }
 }
 
@@ -57,12 +64,12 @@ function nonFinite(w: Walk, key: string | number, value: number): void {
 
 function visit(value: unknown, depth: number, w: Walk): boolean {
   if (value === null) {
-    if (w.nulls++ < 20) w.report.add('STIX_NULL_VALUE', pointer(w), 'null is not allowed; omit the property instead');
+    if (w.nulls++ < 20) w.report.add('STIX_NULL_VALUE', pointer(w), 'a STIX value MUST NOT be null; omit the property instead (§2)');
     return true;
   }
   if (typeof value !== 'object') return true;
   if (depth >= MAX_DEPTH) {
-    w.report.add('STIX_TOO_DEEP', pointer(w), `nesting deeper than ${MAX_DEPTH} levels`);
+    w.report.add('STIX_TOO_DEEP', pointer(w), `nesting deeper than ${MAX_DEPTH} levels is refused (Meridian's limit, so that no input exhausts the stack)`);
     return false;
   }
   if (Array.isArray(value)) {
@@ -102,8 +109,21 @@ const TYPE_NAMES: Record<Prop['k'], string> = {
   integerOrString: 'an integer or a string', any: 'a value',
 };
 
-function wrongType(p: Prop, path: string, r: Report): void {
-  r.add('STIX_PROPERTY_TYPE', path, `must be ${TYPE_NAMES[p.k]}`);
+function wrongType(p: Prop, v: unknown, path: string, r: Report): void {
+  r.add('STIX_PROPERTY_TYPE', path, `MUST be ${TYPE_NAMES[p.k]}`, typeof v === 'string' ? v : jsonType(v));
+}
+
+/** What a JSON value is, for "MUST be a string; got a number" (the value itself may be large). */
+function jsonType(v: unknown): string {
+  return { string: 'a string', number: 'a number', boolean: 'a boolean', object: Array.isArray(v) ? 'a list' : 'an object' }[typeof v as string] ?? typeof v;
+}
+
+/** "'file' or 'artifact'": the types a reference property allows, quoted. */
+function allowedTypes(p: Extract<Prop, { k: 'ref' }>): string {
+  if (p.allowed) return p.allowed;
+  if (typeof p.to !== 'object') return 'the types this property allows';
+  const names = [...p.to].map((t) => `'${t}'`);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
 }
 
 /** Checks one value against its property descriptor. */
@@ -113,79 +133,78 @@ export function checkValue(p: Prop, v: unknown, path: string, r: Report): void {
     case 'any':
       return;
     case 'boolean':
-      if (typeof v !== 'boolean') wrongType(p, path, r);
+      if (typeof v !== 'boolean') wrongType(p, v, path, r);
       return;
     case 'integer':
     case 'float':
-      if (typeof v !== 'number' || !Number.isFinite(v) || (p.k === 'integer' && !Number.isInteger(v))) return wrongType(p, path, r);
-      if (p.k === 'integer' && !Number.isSafeInteger(v)) return r.add('STIX_VALUE_RANGE', path, 'integers must fit in 54 bits (§2.10)');
+      if (typeof v !== 'number' || !Number.isFinite(v) || (p.k === 'integer' && !Number.isInteger(v))) return wrongType(p, v, path, r);
+      if (p.k === 'integer' && !Number.isSafeInteger(v)) return r.add('STIX_VALUE_RANGE', path, 'integers MUST fit in 54 bits, ±(2^53−1) (§2.10)', v);
       if ((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max)) {
-        r.add('STIX_VALUE_RANGE', path, `must be between ${p.min ?? '-∞'} and ${p.max ?? '∞'}`);
+        r.add('STIX_VALUE_RANGE', path, `MUST be between ${p.min ?? '-∞'} and ${p.max ?? '∞'}`, v);
       }
       return;
     case 'integerOrString':
-      if (typeof v !== 'string' && !(typeof v === 'number' && Number.isSafeInteger(v))) wrongType(p, path, r);
+      if (typeof v !== 'string' && !(typeof v === 'number' && Number.isSafeInteger(v))) wrongType(p, v, path, r);
       return;
     case 'list':
-      if (!Array.isArray(v)) return wrongType(p, path, r);
-      if (v.length === 0) return r.add('STIX_EMPTY_LIST', path, 'lists must not be empty (§2.12)');
+      if (!Array.isArray(v)) return wrongType(p, v, path, r);
+      if (v.length === 0) return r.add('STIX_EMPTY_LIST', path, 'a list MUST NOT be empty (§2.12)');
       for (let i = 0; i < v.length; i++) checkValue(p.of, v[i], child(path, i), r);
       return;
     case 'object':
-      if (!isRecord(v)) return wrongType(p, path, r);
+      if (!isRecord(v)) return wrongType(p, v, path, r);
       checkObjectDef(p.def, v, path, r);
       return;
     case 'dict':
-      if (!isRecord(v)) return wrongType(p, path, r);
+      if (!isRecord(v)) return wrongType(p, v, path, r);
       checkDictionary(v, path, r, p.values);
       return;
     case 'hashes':
-      if (!isRecord(v)) return wrongType(p, path, r);
+      if (!isRecord(v)) return wrongType(p, v, path, r);
       checkHashes(v, path, r);
       return;
     default:
   }
-  if (typeof v !== 'string') return wrongType(p, path, r);
+  if (typeof v !== 'string') return wrongType(p, v, path, r);
   switch (p.k) {
     case 'timestamp':
-      if (!parseStixTimestamp(v)) r.add('STIX_TIMESTAMP_INVALID', path, 'must be an RFC 3339 UTC timestamp YYYY-MM-DDTHH:mm:ss[.s+]Z of a real date (§2.16)');
+      if (!parseStixTimestamp(v)) r.add('STIX_TIMESTAMP_INVALID', path, 'MUST be an RFC 3339 UTC timestamp YYYY-MM-DDTHH:mm:ss[.s+]Z of a real date (§2.16)', v);
       return;
     case 'ref': {
       const id = parseIdentifier(v);
-      if (!id) return r.add('STIX_REF_INVALID', path, 'must be an identifier "<type>--<UUID>" (§2.9)');
+      if (!id) return r.add('STIX_REF_INVALID', path, 'MUST be an identifier "<type>--<RFC 4122 UUID>" (§2.9)', v);
       const to = p.to;
       if (to !== 'any' && !(typeof to === 'function' ? to(id.type) : to.has(id.type))) {
-        const allowed = typeof to === 'function' ? 'the types this property allows' : [...to].join(' | ');
-        r.add('STIX_REF_TARGET_TYPE', path, `may not reference a ${id.type}; allowed: ${allowed}`);
+        r.add('STIX_REF_TARGET_TYPE', path, `MUST NOT reference an object of type '${id.type}'; allowed: ${allowedTypes(p)} (§3.3)`, v);
       }
       return;
     }
     case 'ov':
-      if (!OPEN_VOCABS[p.vocab].has(v)) r.add('STIX_VOCAB_VALUE', path, `"${v}" is not in ${p.vocab}`);
+      if (!OPEN_VOCABS[p.vocab].has(v)) r.add('STIX_VOCAB_VALUE', path, `SHOULD come from ${p.vocab} (§2.14, §10)`, v);
       return;
     case 'enum':
-      if (!ENUMS[p.vocab].has(v)) r.add('STIX_ENUM_VALUE', path, `"${v}" is not in ${p.vocab}`);
+      if (!ENUMS[p.vocab].has(v)) r.add('STIX_ENUM_VALUE', path, `MUST come from ${p.vocab} (§2.4, §10)`, v);
       return;
     case 'hex':
-      if (!isHex(v)) r.add('STIX_HEX_INVALID', path, 'must be an even number of lowercase hex digits (§2.8)');
+      if (!isHex(v)) r.add('STIX_HEX_INVALID', path, 'MUST be an even number of lowercase hex digits (§2.8)', v);
       return;
     case 'binary':
-      if (!isBase64(v)) r.add('STIX_BINARY_INVALID', path, 'must be base64 (RFC 4648, §2.1)');
+      if (!isBase64(v)) r.add('STIX_BINARY_INVALID', path, 'MUST be base64 (RFC 4648, §2.1)', v);
       return;
     case 'lang':
-      if (!isLanguageTag(v)) r.add('STIX_LANG_INVALID', path, `"${v}" is not an RFC 5646 language tag`);
+      if (!isLanguageTag(v)) r.add('STIX_LANG_INVALID', path, 'MUST be an RFC 5646 language tag (§3.2)', v);
       return;
     case 'country':
-      if (!isCountryCode(v)) r.add('STIX_COUNTRY_INVALID', path, `"${v}" is not an ISO 3166-1 alpha-2 country code`);
+      if (!isCountryCode(v)) r.add('STIX_COUNTRY_INVALID', path, 'SHOULD be an ISO 3166-1 alpha-2 country code (§4.10)', v);
       return;
     case 'mime':
-      if (!isIanaMediaType(v)) r.add('STIX_MIME_TYPE_UNKNOWN', path, `"${v}" is not an IANA registered media type`);
+      if (!isIanaMediaType(v)) r.add('STIX_MIME_TYPE_UNKNOWN', path, 'SHOULD be a media type from the IANA registry (§6.1, §6.7)', v);
       return;
     case 'cpe':
-      if (!isCpe23(v)) r.add('STIX_CPE_INVALID', path, 'must be a CPE 2.3 formatted string "cpe:2.3:…"');
+      if (!isCpe23(v)) r.add('STIX_CPE_INVALID', path, 'MUST be a CPE 2.3 formatted string "cpe:2.3:…" (§6.14)', v);
       return;
     case 'charset':
-      if (!isIanaCharset(v)) r.add('STIX_CHARSET_INVALID', path, `"${v}" is not an IANA character set name`);
+      if (!isIanaCharset(v)) r.add('STIX_CHARSET_INVALID', path, 'MUST be a name from the IANA character set registry (§3.9.1)', v);
       return;
     default:
   }
@@ -193,9 +212,9 @@ export function checkValue(p: Prop, v: unknown, path: string, r: Report): void {
 
 function checkDictionary(v: Record<string, unknown>, path: string, r: Report, values?: Prop): void {
   const keys = Object.keys(v);
-  if (keys.length === 0) return r.add('STIX_EMPTY_DICTIONARY', path, 'dictionaries must not be empty (§2.3)');
+  if (keys.length === 0) return r.add('STIX_EMPTY_DICTIONARY', path, 'a dictionary MUST NOT be empty (§2.3)');
   for (const key of keys) {
-    if (!DICTIONARY_KEY.test(key)) r.add('STIX_DICTIONARY_KEY_INVALID', child(path, key), 'dictionary keys are ASCII letters, digits, "-" and "_", at most 250 (§2.3)');
+    if (!DICTIONARY_KEY.test(key)) r.add('STIX_DICTIONARY_KEY_INVALID', child(path, key), 'dictionary keys MUST be ASCII letters, digits, "-" and "_", at most 250 (§2.3)', key);
     if (values) checkValue(values, v[key], child(path, key), r);
   }
 }
@@ -203,19 +222,21 @@ function checkDictionary(v: Record<string, unknown>, path: string, r: Report, va
 /** §2.7 hashes: key form (MUST), vocabulary (SHOULD), and the value format of known algorithms (MUST). */
 function checkHashes(v: Record<string, unknown>, path: string, r: Report): void {
   const keys = Object.keys(v);
-  if (keys.length === 0) return r.add('STIX_EMPTY_DICTIONARY', path, 'hashes must hold at least one hash (§2.7)');
+  if (keys.length === 0) return r.add('STIX_EMPTY_DICTIONARY', path, 'hashes MUST hold at least one hash (§2.7)');
   for (const key of keys) {
     const at = child(path, key);
     const value = v[key];
-    if (!HASH_KEY.test(key)) r.add('STIX_DICTIONARY_KEY_INVALID', at, 'hash names are 3–250 ASCII letters, digits, "-" and "_" (§2.7)');
+    if (!HASH_KEY.test(key)) r.add('STIX_DICTIONARY_KEY_INVALID', at, 'hash names MUST be 3–250 ASCII letters, digits, "-" and "_" (§2.7)', key);
     const canonical = canonicalHashName(key);
     if (canonical !== key) {
-      r.add('STIX_HASH_ALGORITHM', at, canonical ? `spell "${key}" as "${canonical}" (hash-algorithm-ov)` : `"${key}" is not in hash-algorithm-ov`);
+      r.add('STIX_HASH_ALGORITHM', at, canonical
+        ? `hash names SHOULD come from hash-algorithm-ov: spell it "${canonical}" (§2.7, §10.7)`
+        : 'hash names SHOULD come from hash-algorithm-ov (§2.7, §10.7)', key);
     }
     if (typeof value !== 'string') {
-      r.add('STIX_PROPERTY_TYPE', at, 'a hash value must be a string');
+      r.add('STIX_PROPERTY_TYPE', at, 'a hash value MUST be a string (§2.7)', jsonType(value));
     } else if (canonical && !HASH_FORMATS[canonical]?.test(value)) {
-      r.add('STIX_HASH_VALUE', at, `not a well-formed ${canonical} value`);
+      r.add('STIX_HASH_VALUE', at, `MUST be a well-formed ${canonical} value (§2.7)`, value);
     }
   }
 }
@@ -223,33 +244,38 @@ function checkHashes(v: Record<string, unknown>, path: string, r: Report): void 
 /** An embedded type: required, at-least-one-of, known properties, custom ones (§11.1). */
 export function checkObjectDef(def: ObjectDef, v: Record<string, unknown>, path: string, r: Report): void {
   const keys = Object.keys(v);
-  if (keys.length === 0) return r.add('STIX_EMPTY_DICTIONARY', path, 'must hold at least one property');
+  if (keys.length === 0) return r.add('STIX_EMPTY_DICTIONARY', path, 'MUST hold at least one property (§2.3)');
   for (const name of def.required ?? []) {
-    if (!(name in v)) r.add('STIX_REQUIRED_PROPERTY', child(path, name), `${name} is required`);
+    if (!(name in v)) r.add('STIX_REQUIRED_PROPERTY', child(path, name), `${name} is required and MUST be present (§3.1)`);
   }
   if (def.oneOf && !def.oneOf.some((n) => n in v)) {
-    r.add('STIX_PROPERTY_DEPENDENCY', path, `at least one of ${def.oneOf.join(', ')} must be present`);
+    r.add('STIX_PROPERTY_DEPENDENCY', child(path, def.oneOf[0]!), `at least one of ${def.oneOf.join(', ')} MUST be present`);
   }
   for (const key of keys) {
     const p = def.props[key];
     if (p) checkValue(p, v[key], child(path, key), r);
-    else checkCustomProperty(key, v[key], child(path, key), r, true);
+    else checkCustomProperty(key, v[key], child(path, key), r, def.mirrors !== true);
   }
 }
 
-/** §11.1: a property the specification does not define. */
+/** §3.1, §3.8, §7.3.2, §11.1: a property the specification does not define (custom, extension or custom-object property). */
 export function checkCustomProperty(name: string, value: unknown, path: string, r: Report, wantPrefix: boolean): void {
-  if (!PROPERTY_NAME.test(name)) {
-    r.add('STIX_PROPERTY_NAME_INVALID', path, 'property names are 3–250 characters of a–z, 0–9 and "_" (§3.1, §11.1)');
+  if (RESERVED_PROPERTIES.has(name)) {
+    r.add('STIX_RESERVED_PROPERTY', path, `"${name}" is a reserved property name and MUST NOT be present (§3.8)`);
     return;
   }
-  if (wantPrefix && !name.startsWith('x_')) r.add('STIX_CUSTOM_PROPERTY_PREFIX', path, `custom property "${name}" should start with "x_" (§11.1)`);
+  if (!PROPERTY_NAME.test(name)) {
+    r.add('STIX_PROPERTY_NAME_INVALID', path, 'property names MUST start with a letter and hold only a–z, 0–9 and "_", 3–250 characters (§3.1, §11.1)', name);
+    return;
+  }
+  if (wantPrefix && !name.startsWith('x_')) r.add('STIX_CUSTOM_PROPERTY_PREFIX', path, 'custom property names SHOULD start with "x_" (§11.1)', name);
   // §3.1 says what a reference/binary/hex property must be named, not the converse: a mismatch is only a warning.
   const expected = customPropertyType(name);
   if (expected.k !== 'any') {
     const probe = new Report();
     checkValue(expected, value, path, probe);
-    if (probe.findings.length) r.add('STIX_CUSTOM_PROPERTY_SUFFIX', path, `"${name}" holds no ${TYPE_NAMES[expected.k === 'list' ? 'ref' : expected.k]}, which its suffix announces`);
+    const suffix = /_(?:refs?|bin|hex)$/.exec(name)?.[0] ?? '';
+    if (probe.findings.length) r.add('STIX_CUSTOM_PROPERTY_SUFFIX', path, `a custom property named *${suffix} SHOULD hold ${expected.k === 'list' ? 'a list of identifiers' : TYPE_NAMES[expected.k]} (§3.1)`, value);
   }
 }
 
@@ -271,7 +297,7 @@ export type Rule = (c: Check) => void;
 export function validateObject(obj: StixObject, report: Report, rules: readonly Rule[]): Check | undefined {
   const type = obj.type;
   if (!isTypeName(type)) {
-    report.add('STIX_TYPE_INVALID', '/type', 'type must be 3–250 characters of a–z, 0–9 and single hyphens (§3.1)');
+    report.add('STIX_TYPE_INVALID', '/type', 'type MUST be 3–250 characters of a–z, 0–9 and single hyphens, starting with a letter or digit (§3.1)', type === undefined ? 'nothing' : type);
     return undefined;
   }
   const known = TYPES[type];
@@ -279,18 +305,18 @@ export function validateObject(obj: StixObject, report: Report, rules: readonly 
   if (!known) {
     const kind = declaredKind(obj);
     if (kind) def = { ...def, kind };
-    if (!type.startsWith('x-') && !kind) report.add('STIX_CUSTOM_OBJECT_PREFIX', '/type', `custom object type "${type}" should start with "x-" (§11.2)`);
+    if (!type.startsWith('x-') && !kind) report.add('STIX_CUSTOM_OBJECT_PREFIX', '/type', 'a custom object type SHOULD start with "x-" (§11.2)', type);
   }
   const c: Check = { obj, type, def, custom: !known, report };
 
   const id = parseIdentifier(obj.id);
   if (!id || id.type !== type) {
-    report.add('STIX_ID_INVALID', '/id', `id must be "${type}--<RFC 4122 UUID>" (§2.9)`);
+    report.add('STIX_ID_INVALID', '/id', `id MUST be "${type}--<RFC 4122 UUID>" (§2.9)`, 'id' in obj ? obj.id : 'nothing');
   } else if (def.kind !== 'sco' && id.uuidVersion !== 4) {
-    report.add('STIX_ID_NOT_UUIDV4', '/id', 'SDOs, SROs and meta objects should use a UUIDv4 (§2.9)');
+    report.add('STIX_ID_NOT_UUIDV4', '/id', `SDOs, SROs and meta objects SHOULD use a UUIDv4; this is a UUIDv${id.uuidVersion} (§2.9)`, obj.id);
   }
   if ('spec_version' in obj && obj.spec_version !== '2.1') {
-    report.add('STIX_SPEC_VERSION_INVALID', '/spec_version', 'spec_version must be "2.1"');
+    report.add('STIX_SPEC_VERSION_INVALID', '/spec_version', 'spec_version MUST be "2.1" (§3.2)', obj.spec_version);
   }
 
   const topLevelExtension = isRecord(obj.extensions) &&
@@ -302,7 +328,7 @@ export function validateObject(obj: StixObject, report: Report, rules: readonly 
       checkValue(p, obj[key], path, report);
     } else if (key in COMMON_PROPS) {
       if (!commonUse(def.kind, key)) {
-        report.add('STIX_FORBIDDEN_PROPERTY', path, `${key} is not used on ${def.kind === 'sco' ? 'SCOs' : `a ${type}`} (§3.2)`);
+        report.add('STIX_FORBIDDEN_PROPERTY', path, `${key} is not applicable to ${def.kind === 'sco' ? 'SCOs' : `a ${type}`} and MUST NOT be present (§3.2)`);
       } else if (key !== 'type' && key !== 'id' && key !== 'spec_version' && key !== 'extensions') {
         checkValue(COMMON_PROPS[key]!, obj[key], path, report);
       }
@@ -312,13 +338,13 @@ export function validateObject(obj: StixObject, report: Report, rules: readonly 
     }
   }
   for (const name in COMMON_PROPS) {
-    if (commonUse(def.kind, name) === 'req' && !(name in obj)) report.add('STIX_REQUIRED_PROPERTY', child('', name), `${name} is required`);
+    if (commonUse(def.kind, name) === 'req' && !(name in obj)) report.add('STIX_REQUIRED_PROPERTY', child('', name), `${name} is required on ${def.kind === 'sco' ? 'an SCO' : `a ${type}`} and MUST be present (§3.2)`);
   }
   for (const name of def.required) {
-    if (!(name in obj)) report.add('STIX_REQUIRED_PROPERTY', child('', name), `${name} is required on a ${type}`);
+    if (!(name in obj)) report.add('STIX_REQUIRED_PROPERTY', child('', name), `${name} is required on a ${type} and MUST be present (§3.1)`);
   }
   if (def.oneOf && !def.oneOf.some((n) => n in obj)) {
-    report.add('STIX_PROPERTY_DEPENDENCY', '', `a ${type} needs at least one of ${def.oneOf.join(', ')}`);
+    report.add('STIX_PROPERTY_DEPENDENCY', child('', def.oneOf[0]!), `a ${type} MUST have at least one of ${def.oneOf.join(', ')}`);
   }
   for (const rule of rules) rule(c);
   return c;
