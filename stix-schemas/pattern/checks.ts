@@ -1,6 +1,7 @@
 // Semantic checks of one comparison (§9.6, §9.7): the object path against the SCO model of §6,
 // and the operator/constant rules the specification states as MUST.
 import type { Comparison, Literal, LiteralType, ObjectPath, SetLiteral } from './ast.js';
+import { PROPERTY_NAME } from '../formats.js';
 import type { Sink } from './lexer.js';
 import { HASH_ALGORITHMS, NON_SCO_TYPES, type PropType, SCOS, type Scalar } from './sco-model.js';
 
@@ -41,21 +42,21 @@ export function checkComparison(c: Comparison, sink: Sink): void {
   if (!value) return; // EXISTS: the path is all there is, lists included.
   const at = c.path.end;
   if (resolved?.types.some((t) => typeof t === 'object' && 'list' in t)) {
-    sink.report('STIX_PATTERN_LIST_WITHOUT_INDEX', at, `${pathText(c.path)} is a list: compare its items with [n] or [*] (§9.7.2)`);
+    sink.report('STIX_PATTERN_LIST_WITHOUT_INDEX', at, `${pathText(c.path)} is a list: compare its items with [n] or [*] (§9.7.2)`, pathText(c.path));
     return;
   }
   switch (c.operator) {
     case 'LIKE':
     case 'MATCHES':
       if (value.type !== 'string') {
-        sink.report('STIX_PATTERN_OPERAND_INVALID', at, `${c.operator} takes a string constant, not ${value.type} (§9.6.1)`);
+        sink.report('STIX_PATTERN_OPERAND_INVALID', at, `${c.operator} takes a string constant, not ${value.type} (§9.6.1)`, pathText(c.path));
         return;
       }
       if (c.operator === 'MATCHES' && !regexMayBeValid(value.value)) {
-        sink.report('STIX_PATTERN_REGEX_INVALID', at, `'${value.value.slice(0, 80)}' is not a valid regular expression (PCRE, §9.6.1)`);
+        sink.report('STIX_PATTERN_REGEX_INVALID', at, `'${value.value.slice(0, 80)}' is not a valid regular expression (PCRE, §9.6.1)`, pathText(c.path));
       }
       if (resolved && noneAccepts(resolved.types, 'string')) {
-        sink.report('STIX_PATTERN_VALUE_TYPE_MISMATCH', at, `${c.operator} compares text, but ${pathText(c.path)} is ${describe(resolved.types)}`);
+        sink.report('STIX_PATTERN_VALUE_TYPE_MISMATCH', at, `${c.operator} compares text, but ${pathText(c.path)} is ${describe(resolved.types)}`, pathText(c.path));
       }
       return;
     case 'ISSUBSET':
@@ -67,7 +68,7 @@ export function checkComparison(c: Comparison, sink: Sink): void {
     case '<=':
     case '>=':
       if (value.type === 'boolean') {
-        sink.report('STIX_PATTERN_OPERAND_INVALID', at, `${c.operator} needs an orderable constant; booleans are not ordered (§9.6.1)`);
+        sink.report('STIX_PATTERN_OPERAND_INVALID', at, `${c.operator} needs an orderable constant; booleans are not ordered (§9.6.1)`, pathText(c.path));
         return;
       }
       break;
@@ -77,14 +78,14 @@ export function checkComparison(c: Comparison, sink: Sink): void {
   const literals = value.type === 'set' ? value.values : [value];
   const first = literals[0];
   if (first && noneAccepts(resolved.types, first.type)) {
-    sink.report('STIX_PATTERN_VALUE_TYPE_MISMATCH', at, `${pathText(c.path)} is ${describe(resolved.types)}; a ${first.type} constant never compares equal to it (§9.2)`);
+    sink.report('STIX_PATTERN_VALUE_TYPE_MISMATCH', at, `${pathText(c.path)} is ${describe(resolved.types)}; a ${first.type} constant never compares equal to it (§9.2)`, pathText(c.path));
   }
   const algorithm = resolved.hashAlgorithm;
   const length = algorithm === undefined ? undefined : HASH_HEX_LENGTH[algorithm];
   if (length !== undefined && (c.operator === '=' || c.operator === '!=' || c.operator === 'IN')) {
     for (const lit of literals) {
       if (lit.type === 'string' && !isHexOfLength(lit.value, length)) {
-        sink.report('STIX_PATTERN_HASH_VALUE_INVALID', at, `'${lit.value.slice(0, 80)}' is not a ${algorithm} hash (${length} hex digits)`);
+        sink.report('STIX_PATTERN_HASH_VALUE_INVALID', at, `'${lit.value.slice(0, 80)}' is not a ${algorithm} hash (${length} hex digits)`, pathText(c.path));
       }
     }
   }
@@ -93,21 +94,21 @@ export function checkComparison(c: Comparison, sink: Sink): void {
 function checkSubset(c: Comparison, value: Literal | SetLiteral, resolved: Resolved | undefined, sink: Sink): void {
   const at = c.path.end;
   if (value.type !== 'string') {
-    sink.report('STIX_PATTERN_OPERAND_INVALID', at, `${c.operator} takes an IP address or CIDR block as a string constant, not ${value.type} (§9.6.1)`);
+    sink.report('STIX_PATTERN_OPERAND_INVALID', at, `${c.operator} takes an IP address or CIDR block as a string constant, not ${value.type} (§9.6.1)`, pathText(c.path));
     return;
   }
   const family = ipFamily(value.value);
   if (family === undefined) {
-    sink.report('STIX_PATTERN_IP_INVALID', at, `'${value.value.slice(0, 80)}' is not an IPv4 or IPv6 address or CIDR block (§9.6.1)`);
+    sink.report('STIX_PATTERN_IP_INVALID', at, `'${value.value.slice(0, 80)}' is not an IPv4 or IPv6 address or CIDR block (§9.6.1)`, pathText(c.path));
     return;
   }
   if (!resolved) return;
   const hasV4 = resolved.types.includes('ipv4');
   const hasV6 = resolved.types.includes('ipv6');
   if (!hasV4 && !hasV6) {
-    sink.report('STIX_PATTERN_SUBSET_PATH', at, `${c.operator} applies to the value of an ipv4-addr or ipv6-addr; ${pathText(c.path)} is ${describe(resolved.types)} (§9.6.1)`);
+    sink.report('STIX_PATTERN_SUBSET_PATH', at, `${c.operator} applies to the value of an ipv4-addr or ipv6-addr; ${pathText(c.path)} is ${describe(resolved.types)} (§9.6.1)`, pathText(c.path));
   } else if ((family === 4 && !hasV4) || (family === 6 && !hasV6)) {
-    sink.report('STIX_PATTERN_IP_INVALID', at, `'${value.value}' is an IPv${family} constant but ${pathText(c.path)} holds IPv${family === 4 ? 6 : 4} addresses`);
+    sink.report('STIX_PATTERN_IP_INVALID', at, `'${value.value}' is an IPv${family} constant but ${pathText(c.path)} holds IPv${family === 4 ? 6 : 4} addresses`, pathText(c.path));
   }
 }
 
@@ -163,11 +164,12 @@ export function resolvePath(path: ObjectPath, sink: Sink): Resolved | undefined 
   const objectType = path.objectType;
   if (!Object.hasOwn(SCOS, objectType)) {
     if (!TYPE_NAME.test(objectType)) {
-      sink.report('STIX_PATTERN_OBJECT_TYPE_INVALID', path.start, `'${objectType}' is not a STIX type name (3–250 characters of a–z, 0–9 and single hyphens, §3.1)`);
+      sink.report('STIX_PATTERN_OBJECT_TYPE_INVALID', path.start, `'${objectType}' is not a STIX type name (3–250 characters of a–z, 0–9 and single hyphens, §3.1)`, objectType);
     } else if (NON_SCO_TYPES.has(objectType)) {
-      sink.report('STIX_PATTERN_NOT_SCO_TYPE', path.start, `'${objectType}' is not a cyber-observable type; patterns match SCOs in observations (§9.1)`);
+      sink.report('STIX_PATTERN_NOT_SCO_TYPE', path.start, `'${objectType}' is not a cyber-observable type; patterns match SCOs in observations (§9.1)`, objectType);
     } else {
-      sink.report('STIX_PATTERN_UNKNOWN_OBJECT_TYPE', path.start, `'${objectType}' is not a STIX 2.1 SCO type; fine for a custom object, otherwise a typo`);
+      sink.report('STIX_PATTERN_UNKNOWN_OBJECT_TYPE', path.start, `'${objectType}' is not a STIX 2.1 SCO type; fine for a custom object, otherwise a typo`, objectType);
+      checkPropertyName(path, 0, sink); // a custom object's top-level properties follow §3.1 too
     }
     return undefined;
   }
@@ -184,7 +186,7 @@ export function resolvePath(path: ObjectPath, sink: Sink): Resolved | undefined 
         if (typeof t === 'object' && 'list' in t) next.push(t.list);
       }
       if (next.length === 0) {
-        sink.report('STIX_PATTERN_PATH_INVALID', path.start, `${pathText(path, i)} is ${describe(types)}, not a list, so it takes no [${step.index}] index (§9.7.2)`);
+        sink.report('STIX_PATTERN_PATH_INVALID', path.start, `${pathText(path, i)} is ${describe(types)}, not a list, so it takes no [${step.index}] index (§9.7.2)`, pathText(path, i + 1));
         return undefined;
       }
       types = next;
@@ -195,7 +197,7 @@ export function resolvePath(path: ObjectPath, sink: Sink): Resolved | undefined 
     for (let t of types) {
       if (typeof t === 'object' && 'list' in t) {
         if (!listWarned) {
-          sink.report('STIX_PATTERN_LIST_WITHOUT_INDEX', path.start, `${pathText(path, i)} is a list: address its items with [n] or [*] (§9.7.2)`);
+          sink.report('STIX_PATTERN_LIST_WITHOUT_INDEX', path.start, `${pathText(path, i)} is a list: address its items with [n] or [*] (§9.7.2)`, pathText(path, i + 1));
           listWarned = true;
         }
         t = t.list;
@@ -214,7 +216,9 @@ export function resolvePath(path: ObjectPath, sink: Sink): Resolved | undefined 
         }
         // §7.3 extension-definition ids and 2.0-style x- names are custom extensions.
         if (!name.startsWith('extension-definition--') && !name.startsWith('x-')) {
-          sink.report('STIX_PATTERN_UNKNOWN_EXTENSION', path.start, `'${name}' is not a predefined ${objectType} extension nor an extension-definition id`);
+          sink.report('STIX_PATTERN_UNKNOWN_EXTENSION', path.start, `'${name}' is not a predefined ${objectType} extension nor an extension-definition id`, pathText(path, i + 1));
+        } else {
+          checkPropertyName(path, i + 1, sink); // §7.3.2, §11.3: extension properties are named like any other
         }
         return undefined;
       } else if ('ref' in t) {
@@ -228,10 +232,12 @@ export function resolvePath(path: ObjectPath, sink: Sink): Resolved | undefined 
       }
     }
     if (next.length === 0) {
-      if (scalarOnly) {
-        sink.report('STIX_PATTERN_PATH_INVALID', path.start, `${pathText(path, i)} is ${describe(types)} and has no property '${name}' (§9.7)`);
+      if (!scalarOnly && name !== '' && !PROPERTY_NAME.test(name)) {
+        checkPropertyName(path, i, sink);
+      } else if (scalarOnly) {
+        sink.report('STIX_PATTERN_PATH_INVALID', path.start, `${pathText(path, i)} is ${describe(types)} and has no property '${name}' (§9.7)`, pathText(path, i + 1));
       } else {
-        sink.report('STIX_PATTERN_UNKNOWN_PROPERTY', path.start, `'${name}' is not a property of ${pathText(path, i)} (§6); fine for a custom property, otherwise a typo`);
+        sink.report('STIX_PATTERN_UNKNOWN_PROPERTY', path.start, `'${name}' is not a property of ${pathText(path, i)} (§6); fine for a custom property, otherwise a typo`, pathText(path, i + 1));
       }
       return undefined;
     }
@@ -240,11 +246,21 @@ export function resolvePath(path: ObjectPath, sink: Sink): Resolved | undefined 
   return hashAlgorithm === undefined ? { types } : { types, hashAlgorithm };
 }
 
+/**
+ * §3.1: a property name (custom ones included) MUST start with a letter and hold only a–z, 0–9 and "_", 3–250
+ * characters; an upper-case name cannot match a STIX object, so it is an error, not an unknown property.
+ */
+function checkPropertyName(path: ObjectPath, i: number, sink: Sink): void {
+  const step = path.steps[i];
+  if (step?.kind !== 'property' || step.name === '' || PROPERTY_NAME.test(step.name)) return; // '' is a path error already
+  sink.report('STIX_PATTERN_PROPERTY_NAME_INVALID', path.start, `'${step.name.slice(0, 80)}' is no property name: property names MUST start with a letter and hold only a–z, 0–9 and "_", 3–250 characters (§3.1, §9.7)`, pathText(path, i + 1));
+}
+
 function checkHashAlgorithm(name: string, path: ObjectPath, sink: Sink): void {
   if (HASH_ALGORITHMS.has(name)) return;
   const squash = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
   const meant = [...HASH_ALGORITHMS].find((a) => squash(a) === squash(name));
-  sink.report('STIX_PATTERN_HASH_ALGORITHM_UNKNOWN', path.start, `'${name}' is not in hash-algorithm-ov${meant ? `; did you mean '${meant}'?` : ''}`);
+  sink.report('STIX_PATTERN_HASH_ALGORITHM_UNKNOWN', path.start, `'${name}' is not in hash-algorithm-ov${meant ? `; did you mean '${meant}'?` : ''}`, pathText(path));
 }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;

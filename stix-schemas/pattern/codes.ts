@@ -24,6 +24,7 @@ export const PATTERN_CODES = {
   STIX_PATTERN_START_STOP_ORDER: { severity: 'error', section: '9.5.1', summary: 'A START timestamp is not earlier than its STOP timestamp.' },
   STIX_PATTERN_OBJECT_TYPE_INVALID: { severity: 'error', section: '9.7, 3.1', summary: 'The object type of a path is not a well-formed STIX type name.' },
   STIX_PATTERN_PATH_INVALID: { severity: 'error', section: '9.7', summary: 'An object path is malformed: unquoted name with `-` or `.`, index on a non-list, property of a scalar, bad index.' },
+  STIX_PATTERN_PROPERTY_NAME_INVALID: { severity: 'error', section: '3.1, 9.7', summary: 'A property name in a path (of an SCO, a custom object or an extension) is not a–z, 0–9 and "_" starting with a letter, 3–250 characters; e.g. an upper-case name.' },
   STIX_PATTERN_AND_TYPE_MISMATCH: { severity: 'error', section: '9.5', summary: 'The operands of AND inside one observation expression cannot all match the same object type.' },
   STIX_PATTERN_HASH_VALUE_INVALID: { severity: 'error', section: '9.6.1, 10.6', summary: 'A hash compared with = / != / IN does not have the format of its algorithm (MD5, SHA-1, SHA-256, SHA-512, SHA3-256, SHA3-512).' },
   STIX_PATTERN_UNKNOWN_OBJECT_TYPE: { severity: 'warning', section: '9.7, 11', summary: 'The object type is not one of the 18 STIX 2.1 SCOs (custom objects are legal).' },

@@ -23,12 +23,23 @@ class FindingSink implements Sink {
   readonly findings: Finding[] = [];
   private errors = 0;
   private warnings = 0;
+  /** code + key → the finding already reported and how many times it recurred. */
+  private readonly seen = new Map<string, { finding: Finding; message: string; at: number; again: number }>();
   constructor(private readonly path: string) {}
 
-  report(code: PatternCode, at: number, message: string): void {
+  report(code: PatternCode, at: number, message: string, key?: string): void {
     const isError = PATTERN_CODES[code].severity === 'error';
+    const seenKey = key === undefined ? undefined : `${code}\u0000${key}`;
+    const first = seenKey === undefined ? undefined : this.seen.get(seenKey);
+    if (first) {
+      first.again++;
+      first.finding.message = `${first.message} (at offset ${first.at}, and ${first.again} more time${first.again === 1 ? '' : 's'})`;
+      return;
+    }
     if ((isError ? this.errors++ : this.warnings++) >= MAX_PATTERN_FINDINGS) return;
-    this.findings.push((isError ? error : warning)(code, this.path, `${message} (at offset ${at})`));
+    const finding = (isError ? error : warning)(code, this.path, `${message} (at offset ${at})`);
+    this.findings.push(finding);
+    if (seenKey !== undefined) this.seen.set(seenKey, { finding, message, at, again: 0 });
   }
 
   fail(code: PatternCode, at: number, message: string): never {

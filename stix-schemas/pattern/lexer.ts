@@ -29,7 +29,11 @@ export const TOKEN_NAMES = [
 
 /** Receives the findings the lexer and parser produce; `at` is an offset into the pattern. */
 export interface Sink {
-  report(code: PatternCode, at: number, message: string): void;
+  /**
+   * `key` names what the finding is about (an object path): a second finding of the same code and key is not
+   * reported again but counted, so a pattern repeating one mistake gets one finding per property per rule.
+   */
+  report(code: PatternCode, at: number, message: string, key?: string): void;
   /** Reports and stops parsing: the pattern cannot be read any further. */
   fail(code: PatternCode, at: number, message: string): never;
 }

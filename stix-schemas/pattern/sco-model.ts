@@ -113,7 +113,7 @@ const NETWORK_TRAFFIC_EXTENSIONS: Record<string, Props> = {
 const PROCESS_EXTENSIONS: Record<string, Props> = {
   'windows-process-ext': {
     ...all('boolean', 'aslr_enabled dep_enabled'),
-    ...all('string', 'priority owner_sid windows_title integrity_level'),
+    ...all('string', 'priority owner_sid window_title integrity_level'),
     startup_info: 'dictionary',
   },
   'windows-service-ext': {

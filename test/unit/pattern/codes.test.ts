@@ -25,6 +25,7 @@ const FIXTURES: Record<PatternCode, unknown> = {
   STIX_PATTERN_START_STOP_ORDER: "[file:size = 1] START t'2017-01-01T00:00:00Z' STOP t'2016-01-01T00:00:00Z'",
   STIX_PATTERN_OBJECT_TYPE_INVALID: '[file_x:size = 1]',
   STIX_PATTERN_PATH_INVALID: '[file:size[0] = 1]',
+  STIX_PATTERN_PROPERTY_NAME_INVALID: "[file:Name = 'x']",
   STIX_PATTERN_AND_TYPE_MISMATCH: "[file:size = 1 AND url:value = 'x']",
   STIX_PATTERN_HASH_VALUE_INVALID: "[file:hashes.'SHA-1' = 'abc']",
   STIX_PATTERN_UNKNOWN_OBJECT_TYPE: '[x-thing:size = 1]',

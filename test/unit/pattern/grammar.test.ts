@@ -73,7 +73,7 @@ describe('STIX patterns: §9.8 and other specification examples', () => {
 
 describe('STIX patterns: precedence and structure (§9.5.2, §9.5.3)', () => {
   it('observation AND binds tighter than OR, OR tighter than FOLLOWEDBY', () => {
-    const e = ast('[a-b:c = 1] FOLLOWEDBY [a-b:c = 2] OR [a-b:c = 3] AND [a-b:c = 4]');
+    const e = ast('[a-b:ccc = 1] FOLLOWEDBY [a-b:ccc = 2] OR [a-b:ccc = 3] AND [a-b:ccc = 4]');
     assert.equal(e.kind, 'observation-op');
     if (e.kind !== 'observation-op') return;
     assert.equal(e.op, 'FOLLOWEDBY');
@@ -176,7 +176,7 @@ describe('STIX patterns: comparison operators (§9.6.1)', () => {
 });
 
 describe('STIX patterns: constants (§9.2)', () => {
-  const value = (literal: string) => firstComparison(`[x-custom:p = ${literal}]`).value;
+  const value = (literal: string) => firstComparison(`[x-custom:prop = ${literal}]`).value;
   it('strings: only \\\' and \\\\ are escapes', () => {
     assert.deepEqual(value("'it\\'s a \\\\ b'"), { type: 'string', value: "it's a \\ b" });
     assert.deepEqual(value("''"), { type: 'string', value: '' });
@@ -313,7 +313,8 @@ describe('STIX patterns: findings are capped per severity', () => {
     assert.equal(errors(p).length, MAX_PATTERN_FINDINGS);
   });
   it('warnings filling the cap never hide a later error', () => {
-    const p = '[' + Array.from({ length: 200 }, () => 'x-c:a = 1').join(' OR ') + ' OR file:size = +1]';
+    // 200 distinct unknown properties (one repeated 200 times would be one finding).
+    const p = '[' + Array.from({ length: 200 }, (_, i) => `file:unknown_${i} = 1`).join(' OR ') + ' OR file:size = +1]';
     assert.deepEqual(errors(p), ['STIX_PATTERN_NUMBER_INVALID']);
     assert.equal(parsePattern(p).ok, false);
   });
