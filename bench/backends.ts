@@ -1,7 +1,7 @@
 // The store under test and the limits measured on it in the same run: a raw batch insert
 // of the same rows into the same indexes, and the raw query the store runs behind each GET. One
 // Backend per store kind; `npm run bench` uses SQLite, `--store mongodb://…` a MongoDB server.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { MongoStore, objectFilter } from '../collections/mongo/mongo-store.js';
 import { UNVERSIONED, identityId, objectSchema, objectsCollectionName, withDatabase } from '../collections/mongo/schemas.js';
 import { SCHEMA } from '../collections/sqlite/schema.js';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
-import { type IngestItem, type NewObject, type Store, versionKeyFromMicros } from '../collections/store.js';
+import { type IngestItem, type NewObject, type QueueState, type Store, versionFlags, versionKeyFromMicros } from '../collections/store.js';
 import { timestampKey } from '../stix-schemas/timestamp.js';
 import { type Summary, summarise } from './client.js';
 import type { Obj } from './dataset.js';
@@ -53,8 +53,42 @@ export interface Backend {
   /** The raw batch insert of the same rows (the ingest limit). */
   rawInsert(objects: Obj[]): Promise<{ objectsPerSecond: number; seconds: number }>;
   reader(dataDir: string): Promise<RawReader>;
+  /** The desk's limits; absent where the store has no desk yet (MongoDB). */
+  readonly desk?: DeskBackend;
   /** Removes what the run created outside the data directory. */
   drop(): Promise<void>;
+}
+
+/** One queue listing as the store runs it for GET /admin/v1/curation/queue (Store.queryQueue). */
+export interface QueueParams {
+  intakeIds: string[];
+  states?: QueueState[];
+  organisationId?: string;
+  maxTlp?: number;
+  afterSeq?: number;
+  limit: number;
+}
+
+export interface QueueReader {
+  /** Entries of an intake and the range of their seqs (the cursor of queue pages). */
+  intake(intakeId: string): Promise<{ count: number; firstSeq: number; lastSeq: number }>;
+  /** Runs the raw queue query once; the ids of its rows in order (the tests compare them with the store's page). */
+  run(params: QueueParams): Promise<string[]>;
+  /** The seqs of the rows, in order (the bench checks its cursors against the server's). */
+  seqs(params: QueueParams): Promise<number[]>;
+  /** Runs it up to `n` times (at most 2 s), sequentially, with fresh parameters; latency in ms. */
+  time(n: number, params: () => QueueParams): Promise<Summary & { plan: string }>;
+  close(): Promise<void>;
+}
+
+export interface DeskBackend {
+  reader(dataDir: string): Promise<QueueReader>;
+  /**
+   * The approval limit: the rows publishing `objects` to `targets` published collections writes
+   * (a copy in objects, a publications row and a change-log row per object and target), inserted
+   * raw in one transaction. `inspect` sees the database before it is dropped (tests).
+   */
+  rawPublish(objects: Obj[], targets: number, inspect?: (db: Database.Database) => void): Promise<{ rowsPerSecond: number; rows: number; seconds: number }>;
 }
 
 /** Times `run` the way every raw figure is: a warm-up, then sequential runs for at most 2 s. */
@@ -82,13 +116,23 @@ function rowOf(o: Obj, dateAdded: number) {
  * Loads objects straight through the store API (Store.ingest), bypassing HTTP and validation,
  * `chunk` per submission; `progress` is told every 100,000.
  */
-export async function bulkLoad(store: Store, apiRoot: string, collectionId: string, objects: Iterable<Obj>, progress?: (count: number) => void, chunk = 5000): Promise<{ count: number; seconds: number }> {
+export async function bulkLoad(
+  store: Store,
+  apiRoot: string,
+  collectionId: string,
+  objects: Iterable<Obj>,
+  progress?: (count: number) => void,
+  chunk = 5000,
+  /** The submitting account of the n-th submission (in an intake, its organisation is the entries' vendor). */
+  accountOf: (n: number) => string = () => 'bench',
+): Promise<{ count: number; seconds: number }> {
   const t = performance.now();
   let count = 0;
+  let submissions = 0;
   let batch: Obj[] = [];
   const flush = async () => {
     const id = `bulk-${randomBytes(8).toString('hex')}`;
-    await store.createSubmission({ id, apiRoot, collectionId, accountId: 'bench', requestTimestamp: Date.now() * 1000, body: Buffer.alloc(0), totalCount: batch.length });
+    await store.createSubmission({ id, apiRoot, collectionId, accountId: accountOf(submissions++), requestTimestamp: Date.now() * 1000, body: Buffer.alloc(0), totalCount: batch.length });
     const items: IngestItem[] = batch.map((o, index) => {
       const version = (o.modified ?? o.created) as string | undefined;
       // tlp: the TLP rank the store keeps beside each object (0: TLP:CLEAR, as every generated object is marked).
@@ -122,9 +166,117 @@ const SQLITE_QUERIES: Record<RawShape, string> = {
   matchId: `SELECT ${COLUMNS}, json FROM objects INDEXED BY objects_by_id WHERE coll = ? AND id IN (SELECT value FROM json_each(?)) AND is_latest_spec = 1 AND is_last = 1 ORDER BY date_added LIMIT ?`,
 };
 
+/** The SQL of SqliteStore.queryQueue for the filters the bench lists by (intakes, states, vendor, TLP cap, cursor). */
+function queueSql(q: QueueParams): { sql: string; params: Record<string, unknown> } {
+  const parts = ['intake_id IN (SELECT value FROM json_each(@intakes))'];
+  const params: Record<string, unknown> = { intakes: JSON.stringify(q.intakeIds), limit: q.limit + 1 };
+  const add = (sql: string, key: string, value: unknown) => {
+    if (value === undefined) return;
+    parts.push(sql);
+    params[key] = value;
+  };
+  add('state IN (SELECT value FROM json_each(@states))', 'states', q.states ? JSON.stringify(q.states) : undefined);
+  add('organisation_id = @organisation', 'organisation', q.organisationId);
+  add('tlp <= @maxTlp', 'maxTlp', q.maxTlp);
+  add('seq > @afterSeq', 'afterSeq', q.afterSeq);
+  return { sql: `SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT @limit`, params };
+}
+
+const sqliteDesk: DeskBackend = {
+  async reader(dataDir) {
+    const db = new Database(path.join(dataDir, 'meridian.sqlite'), { readonly: true, fileMustExist: true });
+    const statements = new Map<string, Database.Statement>();
+    // Rows as objects, as the store reads queue pages.
+    const all = (q: QueueParams) => {
+      const { sql, params } = queueSql(q);
+      const statement = statements.get(sql) ?? statements.set(sql, db.prepare(sql)).get(sql)!;
+      return statement.all(params) as Array<{ id: string; seq: number }>;
+    };
+    return {
+      async intake(intakeId) {
+        const r = db.prepare('SELECT count(*) AS count, min(seq) AS firstSeq, max(seq) AS lastSeq FROM queue WHERE intake_id = ?').get(intakeId) as { count: number; firstSeq: number; lastSeq: number };
+        return r;
+      },
+      async run(q) {
+        return all(q).map((r) => r.id);
+      },
+      async seqs(q) {
+        return all(q).map((r) => r.seq);
+      },
+      async time(n, params) {
+        const summary = await timeQueries(n, async () => all(params()), () => ({}));
+        const { sql, params: p } = queueSql(params());
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(p) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+        return { ...summary, plan };
+      },
+      async close() {
+        db.close();
+      },
+    };
+  },
+
+  /**
+   * What SqliteStore.applyDecision writes per publication (storeObject's objects row, the
+   * publications row, appendChange's changes row), with one date_added per row from each
+   * collection's counter, one prepared statement per table, one transaction. No duplicate or
+   * version lookups, no queue updates, no decision or audit rows.
+   */
+  async rawPublish(objects, targets, inspect) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-raw-'));
+    try {
+      const db = new Database(path.join(dir, 'raw.sqlite'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      const collections: Array<{ pk: number; id: string }> = [];
+      for (let t = 1; t <= targets; t++) {
+        db.prepare("INSERT INTO api_roots (path, title, max_content_length, created_at) VALUES (?, 'raw', 1, 0)").run(`raw${t}`);
+        const pk = Number(db.prepare("INSERT INTO collections (id, api_root, title, media_types, created_at) VALUES (?, ?, 'raw', '[]', 0)").run(`raw${t}`, `raw${t}`).lastInsertRowid);
+        collections.push({ pk, id: `raw${t}` });
+      }
+      const insertObject = db.prepare(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, first_mask, last_mask, submission_id, warnings, json)
+                                       VALUES (?, ?, ?, ?, ?, ?, ?, 'application/stix+json;version=2.1', 1, 1, 1, 0, ?, ?, 'raw', NULL, ?)`);
+      const insertPublication = db.prepare(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
+                                            VALUES (?, ?, ?, ?, ?, ?, ?, 'raw', ?)`);
+      const insertChange = db.prepare(`INSERT INTO changes (coll, date_added, id, type, object_type, object_id, version, actor_kind, reason, last_version, tlp)
+                                       VALUES (?, ?, ?, 'object.published', ?, ?, ?, 'desk', NULL, NULL, 0)`);
+      // The rows are made before the clock starts: the limit is the insert alone.
+      const [flags] = versionFlags([{ versionKey: '', tlp: 0, specVersion: '2.1' }]);
+      const decidedAt = new Date().toISOString();
+      let clock = Date.now() * 1000;
+      const rows = collections.flatMap((c) =>
+        objects.map((o) => {
+          const r = rowOf(o, clock);
+          const provenance = JSON.stringify({ vendor: 'raw', vendor_name: 'raw', submission: 'raw', intake: 'raw', curators: ['raw'], decided_at: decidedAt, policy: 'review' });
+          return {
+            object: [c.pk, ++clock, r.id, r.type, r.version ?? null, r.versionKey, r.specVersion, flags!.firstMask, flags!.lastMask, r.json],
+            publication: [c.id, r.id, r.type, r.version ?? null, r.versionKey, clock, randomUUID(), provenance],
+            change: [c.pk, ++clock, randomUUID(), r.type, r.id, r.version ?? null],
+          };
+        }),
+      );
+      const started = performance.now();
+      db.transaction(() => {
+        for (const r of rows) {
+          insertObject.run(...r.object);
+          insertPublication.run(...r.publication);
+          insertChange.run(...r.change);
+        }
+      }).immediate();
+      const seconds = (performance.now() - started) / 1000;
+      inspect?.(db);
+      db.close();
+      return { rowsPerSecond: rows.length / seconds, rows: rows.length, seconds };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
 export const sqliteBackend: Backend = {
   label: 'sqlite (better-sqlite3, WAL, synchronous=NORMAL; FULL for submission records; WAL checkpoints in a worker thread)',
   env: {},
+  desk: sqliteDesk,
   open: (dataDir) => new SqliteStore({ location: dataDir }),
 
   /**

@@ -25,7 +25,7 @@ export class Client {
       const started = process.hrtime.bigint();
       const headers: Record<string, string | number> = { Accept: 'application/taxii+json;version=2.1', Authorization: this.auth, ...extra };
       if (body) {
-        headers['Content-Type'] = 'application/taxii+json;version=2.1';
+        headers['Content-Type'] ??= 'application/taxii+json;version=2.1'; // the admin API takes application/json
         headers['Content-Length'] = body.length;
       }
       const req = http.request({ host: '127.0.0.1', port: this.port, method, path, headers, agent: this.agent }, (res) => {

@@ -330,3 +330,20 @@ export function envelopes(objects: Obj[], size: number): Buffer[] {
   for (let i = 0; i < objects.length; i += size) out.push(Buffer.from(JSON.stringify({ objects: objects.slice(i, i + size) })));
   return out;
 }
+
+/**
+ * The first `count` objects of `generateObjects` with ids not seen before: no later versions and no
+ * repeated observables, so each object of a submission becomes exactly one queue entry (a later
+ * version would supersede an earlier one and shrink what a decision publishes).
+ */
+export function distinctObjects(seed: number, count: number, options: { targets?: string[]; prefix?: string } = {}): Obj[] {
+  const seen = new Set<string>();
+  const out: Obj[] = [];
+  for (const o of generateObjects(seed, Number.MAX_SAFE_INTEGER, options)) {
+    if (seen.has(o.id as string)) continue;
+    seen.add(o.id as string);
+    out.push(o);
+    if (out.length >= count) break;
+  }
+  return out;
+}

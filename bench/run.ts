@@ -3,7 +3,8 @@
 // sets every figure next to its limit measured in the same run, prints one table and writes
 // bench/results/latest.json. Options: --full, --seed N, --big N, --seconds S, --log-level L,
 // --profile (server runs with --cpu-prof into bench/results/profiles/), --no-build, --keep,
-// --store mongodb://… (the MongoDB store on that server, in a fresh database dropped at the end).
+// --store mongodb://… (the MongoDB store on that server, in a fresh database dropped at the end),
+// --queue N (queue entries of the desk's intake), --no-desk (leave the desk's figures out).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,8 +12,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { formatMicros } from '../taxii/time.js';
 import { Client, type LoadResult, type Summary, load, summarise } from './client.js';
-import { Rng, attackDataset, attackObjects, attackTargets, envelopes, generateObjects, ingestMix } from './dataset.js';
-import { type Backend, bulkLoad, mongoBackend, sqliteBackend } from './backends.js';
+import { Rng, attackDataset, attackObjects, attackTargets, distinctObjects, envelopes, generateObjects, ingestMix } from './dataset.js';
+import { type Backend, type QueueParams, bulkLoad, mongoBackend, sqliteBackend } from './backends.js';
 import { REPO, ServerProcess, cli } from './server.js';
 import { validationVsParse } from './validation-limit.js';
 
@@ -46,6 +47,15 @@ const RESULTS = path.join(REPO, 'bench/results');
 const PASSWORD = 'bench-password-not-secret';
 const STORE = optionText('--store', 'sqlite');
 const backend: Backend = STORE === 'sqlite' ? sqliteBackend : mongoBackend(STORE);
+// The desk: queue entries in the intake, one submission approved to three targets, curators paging.
+const DESK = !flag('--no-desk') && backend.desk !== undefined;
+const QUEUE = option('--queue', FULL ? 1_000_000 : 100_000);
+const SUBMISSION = 10_000;
+const DESK_TARGETS = ['fr', 'de', 'global'];
+const VENDORS = 8;
+const CURATORS = 4;
+const QUEUE_SECONDS = FULL ? 8 : 3;
+const POLL_ALONE_SECONDS = 3;
 
 const startedAt = performance.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
@@ -140,7 +150,9 @@ async function main(): Promise<void> {
     small: SMALL,
     big: BIG,
     stressBytes: STRESS_BYTES,
+    ...(DESK ? { desk: { queue: QUEUE, vendors: VENDORS, submission: SUBMISSION, targets: DESK_TARGETS } } : {}),
   };
+  const submission = DESK ? distinctObjects(SEED + 5, SUBMISSION, { targets, prefix: 'submission' }) : [];
 
   // Limits that need no server
   log(`limit: raw batch insert of the same ${num(mix.length)} rows (${STORE === 'sqlite' ? 'better-sqlite3' : 'MongoDB driver'})`);
@@ -150,6 +162,12 @@ async function main(): Promise<void> {
   const vp = validationVsParse(bodies);
   log(`  parse ${num(vp.parseObjectsPerSecond)} objects/s, validate ${num(vp.validateObjectsPerSecond)} objects/s (${vp.failures} rejected)`);
   figures.validation = vp;
+  let rawPublish: { rowsPerSecond: number; rows: number; seconds: number } | undefined;
+  if (DESK) {
+    log(`limit: raw insert of the rows approving ${num(SUBMISSION)} objects to ${DESK_TARGETS.length} targets writes (objects, publications, changes; one transaction)`);
+    rawPublish = await backend.desk!.rawPublish(submission, DESK_TARGETS.length);
+    log(`  ${num(rawPublish.rowsPerSecond)} publications/s (${num(rawPublish.rows)} in ${ms(rawPublish.seconds * 1000)})`);
+  }
   rows.push({ figure: 'validation + normalisation (pipeline, 1 thread, in-process)', value: `${num(vp.validateObjectsPerSecond)} objects/s`, limit: `JSON.parse ${num(vp.parseObjectsPerSecond)} objects/s (${vp.parseMBps.toFixed(0)} MB/s)`, ratio: `${(vp.parseObjectsPerSecond / vp.validateObjectsPerSecond).toFixed(1)}× slower than parse`, target: '' });
   for (const [file, fn] of [['validate', 'benchValidate'], ['pattern', 'benchPattern']] as const) {
     if (!existsSync(path.join(REPO, `bench/${file}.ts`))) continue;
@@ -178,6 +196,35 @@ async function main(): Promise<void> {
     cli(dataDir, ['grant', 'bench', '--collection', alias, '--root', 'bench', '--read', '--write'], { env: backend.env });
   }
   const auth = `Basic ${Buffer.from(`bench:${PASSWORD}`).toString('base64')}`;
+  if (DESK) {
+    // The exchange of the desk's figures, in one `meridian apply`: vendors writing to an intake, the
+    // desk's admin, member agencies reading the three targets.
+    const layout = {
+      organisations: [
+        { name: 'bench-desk', kind: 'desk' },
+        { name: 'fr-police', kind: 'member-agency', country: 'fr' },
+        { name: 'de-bka', kind: 'member-agency', country: 'de' },
+        ...Array.from({ length: VENDORS }, (_, k) => ({ name: `vendor-${k + 1}`, kind: 'vendor' })),
+      ],
+      api_roots: [{ path: 'fr', title: 'France' }, { path: 'de', title: 'Germany' }, { path: 'global', title: 'Global' }],
+      collections: [
+        { api_root: 'global', alias: 'intake', title: 'intake', purpose: 'intake' },
+        ...DESK_TARGETS.map((root) => ({ api_root: root, alias: 'published', title: 'published', purpose: 'published' })),
+      ],
+      accounts: [
+        { name: 'desk-admin', organisation: 'bench-desk', roles: ['admin'], password_env: 'MERIDIAN_BENCH_PASSWORD' },
+        ...Array.from({ length: VENDORS }, (_, k) => ({ name: `vendor-${k + 1}-feed`, organisation: `vendor-${k + 1}`, roles: ['publisher'], password_env: 'MERIDIAN_BENCH_PASSWORD' })),
+      ],
+      grants: [
+        ...Array.from({ length: VENDORS }, (_, k) => ({ api_root: 'global', collection: 'intake', organisation: `vendor-${k + 1}`, role: 'publisher', write: true })),
+        { api_root: 'fr', collection: 'published', organisation: 'fr-police', read: true, max_tlp: 'amber' },
+        { api_root: 'de', collection: 'published', organisation: 'de-bka', read: true, max_tlp: 'amber' },
+        { api_root: 'global', collection: 'published', organisation: 'fr-police', read: true, max_tlp: 'green' },
+        { api_root: 'global', collection: 'published', organisation: 'de-bka', read: true, max_tlp: 'green' },
+      ],
+    };
+    cli(dataDir, ['apply', '-'], { env: { ...backend.env, MERIDIAN_BENCH_PASSWORD: PASSWORD }, input: JSON.stringify(layout) });
+  }
 
   let server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags, env: backend.env });
   let client = new Client(server.port, auth);
@@ -338,6 +385,130 @@ async function main(): Promise<void> {
       met: peak <= 600 && during.p99 <= 250 && during.errors === 0,
     });
     await reader2.close();
+
+    if (DESK) {
+      // ---- the desk: queue listing at QUEUE entries, one submission approved to three targets ----
+      await server.stop();
+      client.close();
+      log(`desk: bulk-loading ${num(QUEUE)} generated objects into the intake global/intake through the store API (each stored version is a queue entry), from ${VENDORS} vendors`);
+      const deskStore = backend.open(dataDir);
+      const intake = (await deskStore.getCollection('global', 'intake'))!;
+      const vendorAccounts = await Promise.all(Array.from({ length: VENDORS }, async (_, k) => (await deskStore.getAccountByName(`vendor-${k + 1}-feed`))!.id));
+      const queueLoad = await bulkLoad(deskStore, 'global', intake.id, generateObjects(SEED + 4, QUEUE, { targets, prefix: 'intake' }), (count) => log(`  bulk-loaded ${num(count)}`), 5000, (n) => vendorAccounts[n % VENDORS]!);
+      // Four eyes would ask two approvals for the global root; the bench's targets ask one, so one decision publishes.
+      const targetIds: string[] = [];
+      for (const root of DESK_TARGETS) {
+        const target = (await deskStore.getCollection(root, 'published'))!;
+        await deskStore.putDeskRules(target.id, { release: { approvalsRequired: 1 } });
+        targetIds.push(target.id);
+      }
+      const vendor3 = (await deskStore.getOrganisationByName('vendor-3'))!.id;
+      await deskStore.close();
+      log(`  ${num(queueLoad.count / queueLoad.seconds)} objects/s through the store API; release rules of ${DESK_TARGETS.join(', ')}: approvalsRequired 1`);
+
+      server = await ServerProcess.start({ dataDir, logLevel: LOG_LEVEL, nodeFlags, env: backend.env });
+      client = new Client(server.port, auth);
+      // The start-up policy pass (revocation fast path) reads the pending entries on its own: let it finish first.
+      const startupPass = await server.settle();
+      log(`  restarted; the start-up policy pass kept the server busy ${ms(Math.max(0, startupPass.ms - 1000))} (${ms(startupPass.cpuMs)} CPU) over ${num(queueLoad.count)} entries`);
+      const adminAuth = `Basic ${Buffer.from(`desk-admin:${PASSWORD}`).toString('base64')}`;
+      const admin = new Client(server.port, adminAuth);
+      const JSON_HEADERS = { Accept: 'application/json', 'Content-Type': 'application/json' };
+      await admin.request('GET', '/admin/v1/curation/queue?limit=1', undefined, 30_000, JSON_HEADERS); // authenticate once (scrypt)
+
+      // Queue listing: first pages and deep pages (a `next` cursor at a random position), by filter.
+      const deskReader = await backend.desk!.reader(dataDir);
+      const queueInfo = await deskReader.intake(intake.id);
+      const cursor = (seq: number) => Buffer.from(`q${seq}`).toString('base64url'); // as the server encodes the seq of a page's last entry
+      const deskRng = new Rng(SEED + 30);
+      const randomSeq = () => queueInfo.firstSeq + deskRng.int(queueInfo.lastSeq - queueInfo.firstSeq);
+      const firstPage = await admin.json('GET', '/admin/v1/curation/queue?limit=100');
+      const rawFirstSeqs = await deskReader.seqs({ intakeIds: [intake.id], maxTlp: 4, limit: 100 });
+      if (firstPage.next !== cursor(rawFirstSeqs[99]!)) throw new Error(`the queue cursor is not encoded as the bench assumes: ${firstPage.next} vs ${cursor(rawFirstSeqs[99]!)}`);
+      const shapes: Array<{ label: string; query: string; params: Omit<QueueParams, 'intakeIds' | 'limit'> }> = [
+        { label: 'all entries', query: '', params: {} },
+        { label: 'state=pending', query: '&state=pending', params: { states: ['pending'] } },
+        { label: 'organisation=vendor-3', query: '&organisation=vendor-3', params: { organisationId: vendor3 } },
+        { label: 'state=pending&organisation=vendor-3', query: '&state=pending&organisation=vendor-3', params: { states: ['pending'], organisationId: vendor3 } },
+      ];
+      const queueFigures: Record<string, unknown> = {};
+      log(`queue: ${CURATORS} curators paging GET /admin/v1/curation/queue?limit=100 over ${num(queueInfo.count)} entries, ${shapes.length} filters × first and deep pages, ${QUEUE_SECONDS} s each`);
+      for (const shape of shapes) {
+        const base = `/admin/v1/curation/queue?limit=100${shape.query}`;
+        const first = await load(admin, { clients: CURATORS, seconds: QUEUE_SECONDS, maxRequests: MAX_REQUESTS, path: () => base, headers: JSON_HEADERS });
+        const deep = await load(admin, { clients: CURATORS, seconds: QUEUE_SECONDS, maxRequests: MAX_REQUESTS, path: () => `${base}&next=${cursor(randomSeq())}`, headers: JSON_HEADERS });
+        // The store's query for a TLP cap of RED (an admin's), as DeskService.queue asks it.
+        const params = { intakeIds: [intake.id], maxTlp: 4, limit: 100, ...shape.params };
+        const rawFirst = await deskReader.time(2000, () => params);
+        const rawDeep = await deskReader.time(2000, () => ({ ...params, afterSeq: randomSeq() }));
+        queueFigures[shape.label] = { first, deep, rawFirst, rawDeep };
+        log(`  ${shape.label}: first ${lat(first)}, deep ${lat(deep)}; raw first ${lat(rawFirst)}, deep ${lat(rawDeep)} (${rawFirst.plan})`);
+        const worst = Math.max(first.p99, deep.p99);
+        rows.push({
+          figure: `queue?limit=100 (${shape.label}), ${num(queueInfo.count)} entries, ${CURATORS} clients`,
+          value: `first page ${lat(first)} · deep (next) ${lat(deep)} · ${num((first.count + deep.count) / (first.seconds + deep.seconds))} req/s${first.errors + deep.errors ? ` · ${first.errors + deep.errors} errors` : ''}`,
+          limit: `raw SQL first ${lat(rawFirst)} · deep ${lat(rawDeep)}`,
+          ratio: `${(first.median / rawFirst.median).toFixed(1)}× / ${(deep.median / rawDeep.median).toFixed(1)}× raw p50`,
+          target: `p99 ≤ 50 ms${queueInfo.count < 1_000_000 ? ' (at 1M)' : ''}`,
+          met: worst <= 50 && first.errors + deep.errors === 0,
+        });
+      }
+      await deskReader.close();
+
+      // One vendor submission of distinct objects (one queue entry each), approved to three targets
+      // while subscribers poll.
+      log(`approval: vendor-1 POSTs ${num(SUBMISSION)} objects to global/intake, the desk approves the submission to ${DESK_TARGETS.join(', ')} while ${CLIENTS} clients poll`);
+      const vendor = new Client(server.port, `Basic ${Buffer.from(`vendor-1-feed:${PASSWORD}`).toString('base64')}`);
+      const posted = await postUntilComplete(vendor, 'global', 'intake', envelopes(submission, SUBMISSION)[0]!);
+      vendor.close();
+      const afterPost = await server.settle(); // the intake's policy meets the submission once it is complete
+      log(`  stored ${num(posted.status.success_count)} (${posted.status.failure_count} failed) in ${ms(posted.ms)}; the policy pass after it ${ms(Math.max(0, afterPost.ms - 1000))}`);
+      const alone = await load(client, { clients: CLIENTS, seconds: POLL_ALONE_SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big') });
+      let decided = false;
+      const pollers = load(client, { clients: CLIENTS, seconds: 600, maxRequests: 10_000_000, path: pollOf(big, rng, 'big'), stop: () => decided });
+      const decisionBody = Buffer.from(JSON.stringify({ action: 'approve', submission: posted.status.id, targets: DESK_TARGETS }));
+      const decision = await admin.request('POST', '/admin/v1/curation/decisions', decisionBody, 600_000, JSON_HEADERS).finally(() => {
+        decided = true;
+      });
+      const during = await pollers;
+      admin.close();
+      if (decision.status !== 201) throw new Error(`approval → ${decision.status}: ${decision.body.toString('utf8').slice(0, 500)}`);
+      const result = JSON.parse(decision.body.toString('utf8'));
+      const published = result.published as number;
+      const rate = published / (decision.ms / 1000);
+      const ofRaw = rate / rawPublish!.rowsPerSecond;
+      figures.desk = {
+        queueEntries: queueInfo.count, bulkLoad: { ...queueLoad, objectsPerSecond: queueLoad.count / queueLoad.seconds }, startupPolicyPass: startupPass, queue: queueFigures,
+        approval: { entries: result.entries, published, ms: decision.ms, publicationsPerSecond: rate, rawPublish, ratioOfRaw: ofRaw, submissionPostMs: posted.ms, policyPassAfterPostMs: afterPost.ms, targetIds, releaseRules: { approvalsRequired: 1 } },
+        pollAlone: alone, pollDuring: during,
+      };
+      log(`  ${num(result.entries)} entries, ${num(published)} publications in ${ms(decision.ms)}: ${num(rate)} publications/s (raw ${num(rawPublish!.rowsPerSecond)}); poll alone ${lat(alone)}, during ${lat(during)} (${during.count} polls)`);
+      rows.push({
+        // An observable of the submission already in the intake (same deterministic id) keeps its earlier entry.
+        figure: `approve one ${num(SUBMISSION)}-object submission (${num(result.entries)} entries) to ${DESK_TARGETS.join(', ')} (POST decisions; release rules: 1 approval)`,
+        value: `${num(rate)} publications/s · ${num(published)} in ${ms(decision.ms)}`,
+        limit: `raw insert ${num(rawPublish!.rowsPerSecond)} rows/s (objects+publications+changes, 1 transaction)`,
+        ratio: `${(100 * ofRaw).toFixed(0)}% of raw`,
+        target: '≥ 20,000 publications/s and ≥ 30% of raw',
+        met: rate >= 20_000 && ofRaw >= 0.3 && published === result.entries * DESK_TARGETS.length,
+      });
+      const p50Ratio = during.median / alone.median;
+      const p99Ratio = during.p99 / alone.p99;
+      rows.push({
+        figure: `poll objects/ by ${CLIENTS} clients while the approval runs (${num(during.count)} polls)`,
+        value: `${lat(during)} · ${num(during.requestsPerSecond)} req/s${during.errors ? ` · ${during.errors} errors` : ''}`,
+        limit: `poll alone (just before) ${lat(alone)}`,
+        ratio: `${p50Ratio.toFixed(2)}× p50 · ${p99Ratio.toFixed(2)}× p99`,
+        target: '≤ 1.2× alone (p50 and p99)',
+        met: p50Ratio <= 1.2 && p99Ratio <= 1.2 && during.errors === 0,
+      });
+      rows.push({
+        figure: `start-up policy pass over ${num(queueInfo.count)} queue entries (server busy after listening)`,
+        value: `${ms(Math.max(0, startupPass.ms - 1000))} · ${ms(startupPass.cpuMs)} CPU`,
+        limit: '',
+        target: '',
+      });
+    } else if (backend.desk === undefined) log('desk: not measured (the desk is not yet on this store)');
   } finally {
     client.close();
     await server.stop();
