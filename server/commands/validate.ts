@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Finding } from '../../stix-schemas/findings.js';
 import { unpack } from '../../stix-schemas/container.js';
+import { jsonErrorPosition } from '../../stix-schemas/json-position.js';
 import { inexactNumbers } from '../../stix-schemas/numbers.js';
 import { processObjects } from '../../stix-schemas/pipeline.js';
 
@@ -17,6 +18,9 @@ interface FileReport {
   file: string;
   /** Set when the file could not be read or parsed. */
   unreadable?: string;
+  /** Where the text stops being JSON (1-based line and column, column in code points), when that is why. */
+  line?: number;
+  column?: number;
   kind?: string;
   objects: number;
   errors: number;
@@ -39,9 +43,23 @@ async function validateFile(file: string, strict: boolean, stdin: NodeJS.Readabl
   let text: string;
   try {
     text = file === '-' ? await readAll(stdin) : await readFile(file, 'utf8');
-    doc = JSON.parse(text);
   } catch (e) {
     report.unreadable = e instanceof Error ? e.message : String(e);
+    return report;
+  }
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    // JSON.parse names a character offset at best; people fix files by line and column.
+    const at = jsonErrorPosition(text);
+    const why = e instanceof Error ? e.message : String(e);
+    if (!at) {
+      report.unreadable = why;
+    } else {
+      report.line = at.line;
+      report.column = at.column;
+      report.unreadable = `not valid JSON at line ${at.line}, column ${at.column}: found ${at.found} (${why})`;
+    }
     return report;
   }
   const { kind, objects, findings } = unpack(doc);

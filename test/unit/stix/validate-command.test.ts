@@ -59,3 +59,19 @@ describe('meridian validate', () => {
     assert.equal((await run([])).code, 2);
   });
 });
+
+describe('meridian validate: unreadable JSON', () => {
+  it('reports the line and column where the text stops being JSON', async () => {
+    const bad = await run(['-'], {}, '{\n  "type": "bundle",\n  "id": x\n}');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /unreadable: not valid JSON at line 3, column 9: found "x"/);
+    const cut = await run(['-'], { json: true }, '[\r\n  {"type": "malware",\r\n');
+    const report = JSON.parse(cut.out) as { files: Array<{ unreadable: string; line: number; column: number }> };
+    assert.deepEqual([report.files[0]?.line, report.files[0]?.column], [3, 1]);
+    assert.match(report.files[0]!.unreadable, /found the end of the text/);
+  });
+  it('counts columns in characters, not UTF-16 units', async () => {
+    const bad = await run(['-'], {}, '{"name": "😀😀", oops}');
+    assert.match(bad.err, /line 1, column 16: found "o"/);
+  });
+});
