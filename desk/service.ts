@@ -675,8 +675,9 @@ export class DeskService {
   }
 
   private async policyOnPage(intake: CollectionRecord, policy: IntakePolicy, fastPath: boolean, entries: QueueEntry[]): Promise<number> {
-    let published = 0;
     const objects = await this.objectsOf(entries);
+    // Entries that go to the same targets the same way are decided together: one decision each.
+    const groups = new Map<string, { kind: DecisionPlan['kind']; targetIds: string[]; entries: QueueEntry[] }>();
     for (const entry of entries) {
       let kind: DecisionPlan['kind'];
       let targetIds: string[];
@@ -684,31 +685,54 @@ export class DeskService {
         const live = (await this.store.listPublications({ objectId: entry.objectId })).filter((p) => p.withdrawnAt === undefined);
         if (live.length === 0) continue; // never published: a curator decides
         kind = 'revocation';
-        targetIds = [...new Set(live.map((p) => p.collectionId))];
+        targetIds = [...new Set(live.map((p) => p.collectionId))].sort();
       } else if (policy.mode === 'auto-publish') {
         const rule = policy.rules?.find((r) => conditionHolds(r.when, entry));
         if (!rule) continue;
         kind = 'auto-publish';
-        targetIds = rule.targets;
+        targetIds = [...rule.targets].sort();
       } else continue;
+      const key = `${kind}|${targetIds.join(',')}`;
+      const group = groups.get(key) ?? { kind, targetIds, entries: [] };
+      group.entries.push(entry);
+      groups.set(key, group);
+    }
+    let published = 0;
+    for (const group of groups.values()) {
       let targets: Target[];
       try {
-        targets = await this.resolveTargets(targetIds);
+        targets = await this.resolveTargets(group.targetIds);
       } catch {
-        this.log.warn({ event: 'curation.policy', intake: intake.id, entry: entry.id }, 'a policy target no longer exists; the entry waits for a curator');
+        this.log.warn({ event: 'curation.policy', intake: intake.id, entries: group.entries.length }, 'a policy target no longer exists; the entries wait for a curator');
         continue;
       }
-      const { plan, reports } = await this.publicationPlan(undefined, [{ entry, rev: entry.rev }], objects, targets, { includeRefs: false }, kind);
-      const violations = reports.flatMap((r) => r.violations.map((x) => `${r.target}: ${x.rule}`));
-      if (violations.length > 0) {
+      let selected = group.entries.map((entry) => ({ entry, rev: entry.rev }));
+      const first = await this.publicationPlan(undefined, selected, objects, targets, { includeRefs: false }, group.kind);
+      let plan = first.plan;
+      const reports = first.reports;
+      const blocked = new Map<string, string[]>();
+      for (const r of reports) for (const x of r.violations) if (x.entry) blocked.set(x.entry, [...(blocked.get(x.entry) ?? []), `${r.target}: ${x.rule}`]);
+      if (blocked.size > 0) {
         // Left for a curator, and said once per entry version in the audit log.
-        await this.store.appendAudit({ at: nowMicros(), actor: 'policy', action: `curation.${kind}`, outcome: 'failure', target: entry.id, detail: { refused: violations.join('; '), object: entry.objectId } });
-        continue;
+        for (const [entryId, why] of blocked) {
+          const entry = group.entries.find((e) => e.id === entryId)!;
+          await this.store.appendAudit({ at: nowMicros(), actor: 'policy', action: `curation.${group.kind}`, outcome: 'failure', target: entryId, detail: { refused: why.join('; '), object: entry.objectId } });
+        }
+        selected = selected.filter((s) => !blocked.has(s.entry.id));
+        if (selected.length === 0) continue;
+        ({ plan } = await this.publicationPlan(undefined, selected, objects, targets, { includeRefs: false }, group.kind));
       }
       try {
         published += (await this.store.applyDecision(plan)).published;
       } catch (err) {
-        if (!(err instanceof StaleDecisionError)) throw err; // a curator decided first: theirs stands
+        if (!(err instanceof StaleDecisionError)) throw err;
+        // A curator decided on one of them first: theirs stands; the others go one by one.
+        for (const one of selected) {
+          const [fresh] = await this.store.getQueueEntries([one.entry.id]);
+          if (!fresh || fresh.state !== 'pending') continue;
+          const single = await this.publicationPlan(undefined, [{ entry: fresh, rev: fresh.rev }], objects, targets, { includeRefs: false }, group.kind);
+          published += await this.store.applyDecision(single.plan).then((o) => o.published, (e: unknown) => (e instanceof StaleDecisionError ? 0 : Promise.reject(e)));
+        }
       }
     }
     return published;

@@ -221,3 +221,19 @@ export function entryView(e: QueueEntry, organisations: Map<string, Organisation
     updated: formatMicros(e.updatedAt),
   };
 }
+
+/** An entry with its object, submission, other versions, publications (with a diff) and references. */
+export function entryDetailView(detail: Awaited<ReturnType<DeskService['entry']>>, organisations: Map<string, OrganisationRecord>, forVendor: boolean) {
+  const s = detail.submission;
+  return {
+    ...entryView(detail.entry, organisations, forVendor),
+    object: detail.object,
+    ...(s ? { submission_status: { id: s.id, status: s.status, total_count: s.totalCount, success_count: s.successCount, failure_count: s.failureCount } } : {}),
+    other_versions: detail.versions.map((e) => entryView(e, organisations, forVendor)),
+    published: detail.published.map((p) => ({
+      collection: p.collectionId, ...(p.version ? { version: p.version } : {}), date_added: formatMicros(p.dateAdded), decision: p.decisionId, provenance: p.provenance,
+      ...(p.withdrawnAt !== undefined ? { withdrawn: formatMicros(p.withdrawnAt) } : {}), ...('diff' in p && p.diff ? { diff: p.diff } : {}),
+    })),
+    references: detail.references,
+  };
+}

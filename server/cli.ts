@@ -14,6 +14,8 @@ import { ConfigError, type Config, loadConfig } from './config.js';
 import { openStore } from './compose.js';
 import { type MigrateReport, migrate } from './commands/migrate.js';
 import { runValidate } from './commands/validate.js';
+import { curationCommands } from './commands/curation.js';
+import { TaxiiError } from '../taxii/errors.js';
 import { serve } from './main.js';
 
 interface Io {
@@ -493,6 +495,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       }
     }));
 
+  curationCommands(program, (action) => withAdmin((_admin, store, ...args) => action(store, ...args)), io);
+
   program
     .command('hash-password')
     .description('read a password from standard input and print its scrypt hash (for password_hash in a layout file)')
@@ -595,6 +599,11 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     if (err instanceof ConfigError || err instanceof UsageError) {
       io.stderr(`meridian: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof TaxiiError) {
+      // The desk's refusals, as the curation API would answer them: bad input exits 2, a refusal 1.
+      io.stderr(`meridian: ${err.description ?? err.title}\n`);
+      return err.status === 400 ? 2 : 1;
     }
     if (err instanceof AdminError || err instanceof StoreConflictError || err instanceof LayoutError) {
       io.stderr(`meridian: ${err.message}\n`);

@@ -8,10 +8,10 @@ import type { QueueState, Store, TlpLevel, WithdrawalReason } from '../../collec
 import { TLP_RANK } from '../../collections/store.js';
 import { TLP_NAMES } from '../../desk/rules.js';
 import { type DecisionRequest, DeskService, QUEUE_STATES, type QueueFilter, WITHDRAWAL_REASONS } from '../../desk/service.js';
-import { entryView, parseRules, rulesView, schemaProblems } from '../../desk/wire.js';
+import { entryDetailView, entryView, parseRules, rulesView, schemaProblems } from '../../desk/wire.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError, notFound } from '../../taxii/errors.js';
-import { formatMicros, parseMicros } from '../../taxii/time.js';
+import { parseMicros } from '../../taxii/time.js';
 import type { Logger } from '../logger.js';
 import { ADMIN_MEDIA_TYPE, adminError } from './routes.js';
 
@@ -207,17 +207,7 @@ export function curationRoutes(parts: { store: Store; desk: DeskService; logger:
     const detail = await desk.entry(caller, String(req.params.id));
     const orgs = await organisations();
     const vendor = !DeskService.decides(caller);
-    json(res, 200, {
-      ...entryView(detail.entry, orgs, vendor),
-      object: detail.object,
-      ...(detail.submission ? { submission_status: { id: detail.submission.id, status: detail.submission.status, total_count: detail.submission.totalCount, success_count: detail.submission.successCount, failure_count: detail.submission.failureCount } } : {}),
-      other_versions: detail.versions.map((e) => entryView(e, orgs, vendor)),
-      published: detail.published.map((p) => ({
-        collection: p.collectionId, ...(p.version ? { version: p.version } : {}), date_added: formatMicros(p.dateAdded), decision: p.decisionId, provenance: p.provenance,
-        ...(p.withdrawnAt !== undefined ? { withdrawn: formatMicros(p.withdrawnAt) } : {}), ...('diff' in p && p.diff ? { diff: p.diff } : {}),
-      })),
-      references: detail.references,
-    });
+    json(res, 200, entryDetailView(detail, orgs, vendor));
   });
 
   router.post('/decisions', async (req, res) => {

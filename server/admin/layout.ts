@@ -9,6 +9,9 @@
 // (`password_hash`, from `meridian hash-password`).
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
+import { DeskService } from '../../desk/service.js';
+import { RULES_SCHEMA, type RulesWire, parseRules } from '../../desk/wire.js';
+import { TaxiiError } from '../../taxii/errors.js';
 import type { AccountRecord, CollectionPurpose, GrantRecord, OrganisationKind, Role, Store, TlpLevel } from '../../collections/store.js';
 import { verifySecret } from '../auth/passwords.js';
 import { Admin, AdminError, DEFAULT_GRANT_TLP, collectionIdProblem, DEFAULT_MAX_CONTENT_LENGTH, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
@@ -36,6 +39,9 @@ export interface LayoutCollection {
   description?: string;
   purpose?: CollectionPurpose;
   enrichment?: { default_marking_refs?: string[]; default_created_by_ref?: string };
+  /** The desk's rules: an intake's policy, a published collection's release rules (desk/wire.ts). */
+  policy?: RulesWire['policy'];
+  release?: RulesWire['release'];
 }
 export interface LayoutAccount {
   name: string;
@@ -96,6 +102,8 @@ export const LAYOUT_SCHEMA = {
             additionalProperties: false,
             properties: { default_marking_refs: { type: 'array', items: str }, default_created_by_ref: str },
           },
+          policy: RULES_SCHEMA.properties.policy,
+          release: RULES_SCHEMA.properties.release,
         },
       },
     },
@@ -356,6 +364,28 @@ export async function applyLayout(store: Store, admin: Admin, layout: Layout, en
         await admin.updateCollection(existing.id, c.api_root, changes);
         report.updated.push(`collection ${c.api_root}/${c.alias ?? c.title} (${Object.keys(changes).join(', ')})`);
       } else report.unchanged++;
+    });
+  }
+
+  // The desk's rules name other collections (targets) and organisations: set once all exist.
+  const desk = new DeskService(store);
+  for (const [i, c] of (layout.collections ?? []).entries()) {
+    if (!c.policy && !c.release) continue;
+    await step(`collections[${i}] (${c.api_root}/${c.alias ?? c.title}) rules`, async () => {
+      const collection = (await store.listCollections(c.api_root)).find((e) => (c.id !== undefined ? e.id === c.id : c.alias !== undefined ? e.alias === c.alias : e.title === c.title))!;
+      let rules;
+      try {
+        rules = await parseRules(store, desk, collection, { ...(c.policy ? { policy: c.policy } : {}), ...(c.release ? { release: c.release } : {}) });
+      } catch (err) {
+        if (err instanceof TaxiiError) throw new AdminError(err.description ?? err.title);
+        throw err;
+      }
+      if (JSON.stringify(rules) === JSON.stringify(await store.getDeskRules(collection.id))) {
+        report.unchanged++;
+        return;
+      }
+      await desk.setRules(undefined, collection, rules);
+      report.updated.push(`desk rules of ${c.api_root}/${c.alias ?? c.title}`);
     });
   }
 
