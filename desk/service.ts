@@ -120,6 +120,11 @@ function invalid(message: string, details?: Record<string, unknown>): TaxiiError
   return new TaxiiError('TAXII_ERR_INVALID', message, details);
 }
 
+/** Lets requests in between steps of a large decision (on SQLite every store call is synchronous). */
+function yieldToReaders(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function versionKeyOf(o: Pick<StoredObject, 'version' | 'dateAdded'>): string {
   return (o.version !== undefined ? timestampKey(o.version) : undefined) ?? versionKeyFromMicros(o.dateAdded);
 }
@@ -228,23 +233,24 @@ export class DeskService {
     return entry;
   }
 
-  /** The object of an entry as stored in its intake. */
+  /** The objects of entries as stored in their intakes, by `intake|id|versionKey`. */
   private async objectsOf(entries: QueueEntry[]): Promise<Map<string, StoredObject>> {
     const out = new Map<string, StoredObject>();
     const byIntake = new Map<string, QueueEntry[]>();
     for (const e of entries) byIntake.set(e.intakeId, [...(byIntake.get(e.intakeId) ?? []), e]);
     for (const [intakeId, list] of byIntake) {
       for (let i = 0; i < list.length; i += 500) {
-        const chunk = list.slice(i, i + 500);
-        const keys = [...new Set(chunk.map((e) => e.versionKey))];
-        const ids = [...new Set(chunk.map((e) => e.objectId))];
+        // Every version of these ids (usually one each), looked up by id: asking for ids × version
+        // keys would probe the index for every combination.
+        const ids = [...new Set(list.slice(i, i + 500).map((e) => e.objectId))];
         let addedAfter: number | undefined;
         for (;;) {
-          const page = await this.store.queryObjects(intakeId, { ids, versions: { first: false, last: false, keys }, specVersions: ['2.0', '2.1'], limit: 1000, ...(addedAfter !== undefined ? { addedAfter } : {}) });
+          const page = await this.store.queryObjects(intakeId, { ids, versions: { all: true }, specVersions: ['2.0', '2.1'], limit: 1000, ...(addedAfter !== undefined ? { addedAfter } : {}) });
           for (const o of page.items) out.set(`${intakeId}|${o.id}|${versionKeyOf(o)}`, o);
           if (!page.more || page.items.length === 0) break;
           addedAfter = page.items.at(-1)!.dateAdded;
         }
+        await yieldToReaders();
       }
     }
     return out;
@@ -444,7 +450,9 @@ export class DeskService {
       return organisations.get(id)?.name;
     };
     const publishedNow = targets.map(() => new Set<string>());
+    let n = 0;
     for (const { entry, rev } of selected) {
+      if (++n % 500 === 0) await yieldToReaders();
       const object = this.objectOf(objects, entry);
       const earlier = await this.store.listPublications({ objectId: entry.objectId });
       const votes: string[] = [];
@@ -490,7 +498,8 @@ export class DeskService {
     }
     // References: published along on request, else reported when they would dangle.
     const selectedObjects = selected.map((s) => this.objectOf(objects, s.entry));
-    const refs = [...new Set(selectedObjects.flatMap((o) => referencesOf(o)))].filter((r) => !selected.some((s) => s.entry.objectId === r));
+    const selectedIds = new Set(selected.map((s) => s.entry.objectId));
+    const refs = [...new Set(selectedObjects.flatMap((o) => referencesOf(o)))].filter((r) => !selectedIds.has(r));
     const wanted = req.includeRefs === 'all' ? refs : req.includeRefs ? refs.filter((r) => r.startsWith('identity--') || r.startsWith('marking-definition--')) : [];
     const intakeIds = [...new Set(selected.map((s) => s.entry.intakeId))];
     const refObjects = new Map<string, StoredObject>();
