@@ -543,7 +543,7 @@ export interface DecisionRecord {
 }
 
 export interface CurationStats {
-  /** Per intake: pending entries and their createdAt values' p50, p95 and oldest (µs). */
+  /** Per intake: pending entries, and the createdAt (µs) of the oldest and of the entries at the p50 and p95 of age (p95 is older than p50). */
   queues: Array<{ intakeId: string; depth: number; oldest?: number; p50?: number; p95?: number }>;
   decisionsPerAccount: Array<{ accountId: string; actorName: string; decisions: number }>;
   /** Per vendor organisation: publications and the p50 of createdAt → first publication (µs). */
