@@ -209,6 +209,8 @@ CREATE TABLE IF NOT EXISTS queue (
 );
 -- GET /admin/v1/curation/queue by intake and state (the review listing), keyset on seq
 CREATE INDEX IF NOT EXISTS queue_by_intake_state ON queue(intake_id, state, seq);
+-- GET /admin/v1/curation/queue by intake in any state, keyset on seq
+CREATE INDEX IF NOT EXISTS queue_by_intake ON queue(intake_id, seq);
 -- queue listing by vendor organisation (a vendor's own entries)
 CREATE INDEX IF NOT EXISTS queue_by_organisation ON queue(organisation_id, seq);
 -- decisions on a whole submission, queue listing by submission

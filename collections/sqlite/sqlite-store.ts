@@ -863,14 +863,16 @@ export class SqliteStore implements Store {
 
   async queryQueue(q: QueueQuery): Promise<Page<QueueEntry>> {
     if (q.intakeIds.length === 0) return { items: [], more: false };
-    const parts = ['intake_id IN (SELECT value FROM json_each(@intakes))'];
-    const params: Record<string, unknown> = { intakes: JSON.stringify(q.intakeIds), limit: q.limit + 1 };
+    // One intake or one state is an equality, so queue_by_intake_state / queue_by_intake give seq order without a sort.
+    const parts = [q.intakeIds.length === 1 ? 'intake_id = @intakes' : 'intake_id IN (SELECT value FROM json_each(@intakes))'];
+    const params: Record<string, unknown> = { intakes: q.intakeIds.length === 1 ? q.intakeIds[0] : JSON.stringify(q.intakeIds), limit: q.limit + 1 };
     const add = (sql: string, key: string, value: unknown) => {
       if (value === undefined) return;
       parts.push(sql);
       params[key] = value;
     };
-    add('state IN (SELECT value FROM json_each(@states))', 'states', q.states ? JSON.stringify(q.states) : undefined);
+    if (q.states?.length === 1) add('state = @states', 'states', q.states[0]);
+    else add('state IN (SELECT value FROM json_each(@states))', 'states', q.states ? JSON.stringify(q.states) : undefined);
     add('organisation_id = @organisation', 'organisation', q.organisationId);
     add('submission_id = @submission', 'submission', q.submissionId);
     add('object_type IN (SELECT value FROM json_each(@types))', 'types', q.types ? JSON.stringify(q.types) : undefined);
@@ -978,9 +980,14 @@ export class SqliteStore implements Store {
   }
 
   async listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {
-    return this.stmt(`SELECT * FROM publications WHERE (@object IS NULL OR object_id = @object) AND (@collection IS NULL OR collection_id = @collection)
-                      AND (@entry IS NULL OR entry_id = @entry) ORDER BY date_added`)
-      .all({ object: filter.objectId ?? null, collection: filter.collectionId ?? null, entry: filter.entryId ?? null })
+    // Only the given conditions, so each lookup uses its index (publications_by_object, the primary
+    // key for a collection, publications_by_entry) instead of a scan.
+    const conditions = { object_id: filter.objectId, collection_id: filter.collectionId, entry_id: filter.entryId };
+    const given = Object.entries(conditions).filter((c): c is [string, string] => c[1] !== undefined);
+    const parts = given.map(([column]) => `${column} = @${column}`);
+    const params = Object.fromEntries(given);
+    return this.stmt(`SELECT * FROM publications${parts.length ? ` WHERE ${parts.join(' AND ')}` : ''} ORDER BY date_added`)
+      .all(params)
       .map((r) => ({
         collectionId: r.collection_id, objectId: r.object_id, objectType: r.object_type, ...(r.version != null ? { version: r.version } : {}), versionKey: r.version_key,
         dateAdded: r.date_added, ...(r.entry_id != null ? { entryId: r.entry_id } : {}), decisionId: r.decision_id, provenance: JSON.parse(r.provenance),
