@@ -255,8 +255,13 @@ CREATE TABLE IF NOT EXISTS decisions (
   actor_name TEXT NOT NULL,
   at INTEGER NOT NULL,
   entries INTEGER NOT NULL,
-  publications INTEGER NOT NULL
+  publications INTEGER NOT NULL,
+  -- applying: publications of a large decision still being written (plan holds them); applied: done
+  status TEXT NOT NULL DEFAULT 'applied',
+  plan TEXT
 );
+-- start-up: large decisions a crash interrupted
+CREATE INDEX IF NOT EXISTS decisions_applying ON decisions(status) WHERE status = 'applying';
 -- curation statistics: decisions per curator
 CREATE INDEX IF NOT EXISTS decisions_by_account ON decisions(account_id, at);
 
@@ -281,4 +286,6 @@ CREATE TABLE IF NOT EXISTS changes (
 /** Columns added after a table was first released: [table, column, definition], added when missing. */
 export const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['api_roots', 'taxii20', 'INTEGER NOT NULL DEFAULT 0'],
+  ['decisions', 'status', "TEXT NOT NULL DEFAULT 'applied'"],
+  ['decisions', 'plan', 'TEXT'],
 ];

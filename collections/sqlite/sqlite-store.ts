@@ -62,6 +62,8 @@ export interface SqliteStoreOptions {
 /** WAL pages (4 KiB) past which a commit checkpoints by itself when a worker thread does it normally. */
 const BACKSTOP_CHECKPOINT_PAGES = 16384;
 const BACKGROUND_CHECKPOINT_MS = 250;
+/** Publications per transaction of a large decision: a poll waits for at most one chunk. */
+const DECISION_CHUNK = 250;
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
@@ -896,15 +898,13 @@ export class SqliteStore implements Store {
   }
 
   async applyDecision(plan: DecisionPlan): Promise<DecisionOutcome> {
-    return this.db.transaction(() => {
-      // date_added of publications and changes: each collection's high-water mark, written back at the end
+    // A large decision is applied as a short transaction (entries, withdrawals, the decision with
+    // its publications to come) and then its publications in chunks, letting readers in between;
+    // resumeDecisions rolls an interrupted one forward. A small one is a single transaction.
+    const chunked = plan.publications.length > DECISION_CHUNK;
+    const first = this.db.transaction(() => {
       const marks = new Map<number, number>();
-      const tick = (pk: number) => {
-        let last = marks.get(pk);
-        if (last === undefined) last = Math.max(this.stmt('SELECT last_date_added FROM collections WHERE pk = ?').get(pk)!.last_date_added as number, Math.floor((performance.timeOrigin + performance.now()) * 1000) - 1);
-        marks.set(pk, ++last);
-        return last;
-      };
+      const tick = this.ticker(marks);
       const updateEntry = this.stmt(`UPDATE queue SET state = coalesce(@state, state), reason = coalesce(@reason, reason), requested_changes = coalesce(@requested, requested_changes),
                                        approvals = @approvals, rev = rev + 1, updated_at = @at WHERE id = @id AND rev = @rev`);
       for (const e of plan.entries) {
@@ -923,26 +923,7 @@ export class SqliteStore implements Store {
         }).changes;
         if (changed === 0) throw new StaleDecisionError(e.entryId);
       }
-      let published = 0;
-      for (const p of plan.publications) {
-        const pk = this.collectionPk(p.collectionId);
-        if (pk === undefined) throw new StoreConflictError(`collection ${p.collectionId} does not exist`);
-        const o = p.object;
-        const versionKey = o.versionKey ?? versionKeyFromMicros(plan.at);
-        // An object without a version has one version only: its key here is the intake's date_added,
-        // which differs per intake, so it is known by having no version (in publications and objects).
-        const present = o.version === undefined
-          ? this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version IS NULL').get(p.collectionId, o.id)
-          : this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version_key = ?').get(p.collectionId, o.id, versionKey);
-        if (present) continue;
-        const stored = this.storeObject(pk, () => tick(pk), o.version === undefined ? { ...o, versionKey: undefined } : { ...o, versionKey }, (p.provenance.submission as string | undefined) ?? plan.id);
-        if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version ?? 'no version'}) in collection ${p.collectionId}: ${stored.failure}`);
-        this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, plan.id, JSON.stringify(p.provenance));
-        this.appendChange(pk, tick(pk), { type: p.changeType, objectType: o.type, objectId: o.id, version: o.version, actorKind: plan.actorKind, tlp: o.tlp });
-        published++;
-      }
+      const published = chunked ? 0 : this.publish(plan.publications, plan.id, plan.actorKind, plan.at, tick);
       let withdrawn = 0;
       for (const w of plan.withdrawals) {
         const pk = this.collectionPk(w.collectionId);
@@ -960,13 +941,68 @@ export class SqliteStore implements Store {
         });
       }
       for (const [pk, last] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(last, pk);
-      this.stmt('INSERT INTO decisions (id, kind, actor_kind, account_id, actor_name, at, entries, publications) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(plan.id, plan.kind, plan.actorKind, plan.accountId ?? null, plan.actorName, plan.at, plan.entries.length, published);
+      this.stmt('INSERT INTO decisions (id, kind, actor_kind, account_id, actor_name, at, entries, publications, status, plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(plan.id, plan.kind, plan.actorKind, plan.accountId ?? null, plan.actorName, plan.at, plan.entries.length, published, chunked ? 'applying' : 'applied', chunked ? JSON.stringify(plan.publications) : null);
       const a = plan.audit;
+      const counts = chunked ? { planned: plan.publications.length } : { published };
       this.stmt('INSERT INTO audit (at, actor, action, outcome, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(a.at, a.actor ?? null, a.action, a.outcome, a.target ?? null, a.remote ?? null, JSON.stringify({ ...a.detail, decision: plan.id, published, withdrawn }));
+        .run(a.at, a.actor ?? null, a.action, a.outcome, a.target ?? null, a.remote ?? null, JSON.stringify({ ...a.detail, decision: plan.id, ...counts, withdrawn }));
       return { published, withdrawn };
     }).immediate();
+    if (!chunked) return first;
+    return { published: await this.finishDecision(plan.id, plan.publications, plan.actorKind, plan.at), withdrawn: first.withdrawn };
+  }
+
+  /** Next date_added of a collection within one transaction: its high-water mark, written back by the caller from `marks`. */
+  private ticker(marks: Map<number, number>): (pk: number) => number {
+    return (pk) => {
+      let last = marks.get(pk);
+      if (last === undefined) last = Math.max(this.stmt('SELECT last_date_added FROM collections WHERE pk = ?').get(pk)!.last_date_added as number, Math.floor((performance.timeOrigin + performance.now()) * 1000) - 1);
+      marks.set(pk, ++last);
+      return last;
+    };
+  }
+
+  /** Writes publications (objects, publication records, change log) not already there; inside a transaction. */
+  private publish(publications: DecisionPlan['publications'], decisionId: string, actorKind: DecisionPlan['actorKind'], at: number, tick: (pk: number) => number): number {
+      let published = 0;
+      for (const p of publications) {
+        const pk = this.collectionPk(p.collectionId);
+        if (pk === undefined) throw new StoreConflictError(`collection ${p.collectionId} does not exist`);
+        const o = p.object;
+        const versionKey = o.versionKey ?? versionKeyFromMicros(at);
+        // An object without a version has one version only: its key here is the intake's date_added,
+        // which differs per intake, so it is known by having no version (in publications and objects).
+        const present = o.version === undefined
+          ? this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version IS NULL').get(p.collectionId, o.id)
+          : this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version_key = ?').get(p.collectionId, o.id, versionKey);
+        if (present) continue;
+        const stored = this.storeObject(pk, () => tick(pk), o.version === undefined ? { ...o, versionKey: undefined } : { ...o, versionKey }, (p.provenance.submission as string | undefined) ?? decisionId);
+        if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version ?? 'no version'}) in collection ${p.collectionId}: ${stored.failure}`);
+        this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, decisionId, JSON.stringify(p.provenance));
+        this.appendChange(pk, tick(pk), { type: p.changeType, objectType: o.type, objectId: o.id, version: o.version, actorKind, tlp: o.tlp });
+        published++;
+      }
+      return published;
+  }
+
+  /** The publications of a chunked decision, chunk by chunk (each its own transaction), then the decision marked applied. */
+  private async finishDecision(decisionId: string, publications: DecisionPlan['publications'], actorKind: DecisionPlan['actorKind'], at: number): Promise<number> {
+    let published = 0;
+    for (let i = 0; i < publications.length; i += DECISION_CHUNK) {
+      await new Promise((resolve) => setImmediate(resolve));
+      published += this.db.transaction(() => {
+        const marks = new Map<number, number>();
+        const n = this.publish(publications.slice(i, i + DECISION_CHUNK), decisionId, actorKind, at, this.ticker(marks));
+        for (const [pk, last] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(last, pk);
+        this.stmt('UPDATE decisions SET publications = publications + ? WHERE id = ?').run(n, decisionId);
+        return n;
+      }).immediate();
+    }
+    this.stmt("UPDATE decisions SET status = 'applied', plan = NULL WHERE id = ?").run(decisionId);
+    return published;
   }
 
   private appendChange(pk: number, dateAdded: number, c: Omit<ChangeRecord, 'id' | 'collectionId' | 'dateAdded'>): void {
@@ -976,7 +1012,9 @@ export class SqliteStore implements Store {
   }
 
   async resumeDecisions(): Promise<number> {
-    return 0; // a decision is one transaction here: nothing is ever half applied
+    const open = this.stmt("SELECT id, actor_kind, at, plan FROM decisions WHERE status = 'applying' ORDER BY at").all();
+    for (const d of open) await this.finishDecision(d.id, JSON.parse(d.plan) as DecisionPlan['publications'], d.actor_kind, d.at);
+    return open.length;
   }
 
   async listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {

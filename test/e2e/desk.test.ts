@@ -152,6 +152,10 @@ describe('end to end: the desk on the meridian process, with crashes', function 
     await kill(server);
     await decision;
     server = undefined;
+    // The restart finishes what the crash interrupted (a large decision is rolled forward), then stops.
+    server = await startServer(env);
+    await stopServer(server.child);
+    server = undefined;
 
     const mine = new Set(objects.map((o) => o.id));
     const counts = async () => onDisk(async (store) => {
