@@ -447,6 +447,8 @@ export interface QueueQuery {
   createdBefore?: number;
   createdAfter?: number;
   objectId?: string;
+  /** Only revocations (new versions with revoked: true), or only the others. */
+  revoked?: boolean;
   /** Entries after this seq (the cursor). */
   afterSeq?: number;
   limit: number;

@@ -674,7 +674,11 @@ export class DeskService {
       if (!fastPath && policy.mode !== 'auto-publish') continue;
       let after: number | undefined;
       for (;;) {
-        const page = await this.store.queryQueue({ intakeIds: [intake.id], states: ['pending'], limit: 1000, ...(submissionId ? { submissionId } : {}), ...(after !== undefined ? { afterSeq: after } : {}) });
+        // In review mode only revocations are the policy's to publish: the others are not even read.
+        const page = await this.store.queryQueue({
+          intakeIds: [intake.id], states: ['pending'], limit: 1000, ...(policy.mode === 'review' ? { revoked: true } : {}),
+          ...(submissionId ? { submissionId } : {}), ...(after !== undefined ? { afterSeq: after } : {}),
+        });
         published += await this.policyOnPage(intake, policy, fastPath, page.items);
         if (!page.more || page.items.length === 0) break;
         after = page.items.at(-1)!.seq;

@@ -255,6 +255,7 @@ export class MongoCuration {
     if (q.maxTlp !== undefined) f.tlp = { $lte: q.maxTlp };
     if (q.createdBefore !== undefined || q.createdAfter !== undefined) f.createdAt = { ...opt('$lt', q.createdBefore), ...opt('$gt', q.createdAfter) };
     if (q.objectId !== undefined) f.objectId = q.objectId;
+    if (q.revoked !== undefined) f.revoked = q.revoked;
     if (q.afterSeq !== undefined) f.seq = { $gt: q.afterSeq };
     // queue_by_intake_state with states, queue_by_organisation / _by_submission / _by_object by filter, else queue_by_intake
     const docs = await this.x.queue.find(f).sort({ seq: 1 }).limit(q.limit + 1).lean<Doc[]>();

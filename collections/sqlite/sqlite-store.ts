@@ -883,6 +883,7 @@ export class SqliteStore implements Store {
     add('created_at < @before', 'before', q.createdBefore);
     add('created_at > @after', 'after', q.createdAfter);
     add('object_id = @objectId', 'objectId', q.objectId);
+    add('revoked = @revoked', 'revoked', q.revoked === undefined ? undefined : q.revoked ? 1 : 0);
     add('seq > @afterSeq', 'afterSeq', q.afterSeq);
     const rows = this.stmt(`SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT @limit`).all(params);
     const more = rows.length > q.limit;

@@ -306,6 +306,11 @@ export function curationContract(name: string, harness: StoreHarness): void {
         expect(await ids({ states: ['rejected'] })).to.deep.equal([b1.id]);
         expect(await ids({ states: ['pending', 'approved'] })).to.deep.equal([a1.id, a2.id, b2.id]);
         expect(await ids({ states: ['pending'], organisationId: otherVendorOrg })).to.deep.equal([b2.id]);
+        expect(await ids({ revoked: true })).to.deep.equal([]);
+        expect(await ids({ revoked: false })).to.deep.equal([a1.id, a2.id, b1.id, b2.id]);
+        const r1 = stixObject('indicator', { modified: '2021-02-01T00:00:00.000Z', extra: { revoked: true } });
+        await submit([r1]);
+        expect(await ids({ revoked: true })).to.deep.equal([r1.id]);
       });
 
       it('pages by seq with more, losing and repeating nothing over a few hundred entries', async function () {
