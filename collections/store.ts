@@ -472,7 +472,14 @@ export interface PublicationRecord {
 
 export type ChangeType = 'object.published' | 'object.updated' | 'object.revoked' | 'object.withdrawn';
 
-/** One entry of a published collection's change log, written with the change it records. */
+/**
+ * One entry of a published collection's change log, written in the transaction of the change it
+ * records: desk decisions (applyDecision), and direct writes to a published collection — `ingest`
+ * (object.published for an id new to the collection, object.updated for a further version,
+ * object.revoked for a version with revoked: true; actorKind desk for accounts with the curator or
+ * admin role, else vendor) and `deleteObject` (object.withdrawn with lastVersion, reason "deleted").
+ * Intake collections have no change log.
+ */
 export interface ChangeRecord {
   id: string;
   collectionId: string;
@@ -580,6 +587,13 @@ export interface CurationStore {
   /** A published collection's change log after a date_added, oldest first. */
   readChanges(collectionId: string, afterDateAdded: number, limit: number): Promise<Page<ChangeRecord>>;
   listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]>;
+  /**
+   * Drops change-log entries added before `before` (µs) in every collection (retention) and
+   * remembers, per collection, the newest dropped date_added (changeHorizon); returns how many.
+   */
+  purgeChanges(before: number): Promise<number>;
+  /** The newest date_added dropped from the collection's change log (0 when nothing was): a reader whose cursor is older must resync. */
+  changeHorizon(collectionId: string): Promise<number>;
   curationStats(intakeIds: string[]): Promise<CurationStats>;
 }
 

@@ -1188,6 +1188,15 @@ export class MongoStore implements Store {
     return this.op(() => this.curation.readChanges(collectionId, afterDateAdded, limit));
   }
 
+  // Being written (change-log retention): replaced by the real methods.
+  async purgeChanges(_before: number): Promise<number> {
+    throw new Error('not yet');
+  }
+
+  async changeHorizon(_collectionId: string): Promise<number> {
+    return 0;
+  }
+
   async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {
     return this.op(() => this.curation.listDecisions(filter));
   }

@@ -1048,6 +1048,15 @@ export class SqliteStore implements Store {
     };
   }
 
+  // Being written (change-log retention): replaced by the real methods.
+  async purgeChanges(_before: number): Promise<number> {
+    throw new Error('not yet');
+  }
+
+  async changeHorizon(_collectionId: string): Promise<number> {
+    return 0;
+  }
+
   async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {
     return this.stmt('SELECT * FROM decisions WHERE @account IS NULL OR account_id = @account ORDER BY at DESC, id LIMIT @limit')
       .all({ account: filter.accountId ?? null, limit: filter.limit })
