@@ -584,6 +584,8 @@ export interface CurationStore {
 
   /** Publications of one object (every collection), or of one collection, by date_added. */
   listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]>;
+  /** One change of a collection's log by its id (a live stream resuming from Last-Event-ID), if still kept. */
+  getChange(collectionId: string, changeId: string): Promise<ChangeRecord | undefined>;
   /** A published collection's change log after a date_added, oldest first. */
   readChanges(collectionId: string, afterDateAdded: number, limit: number): Promise<Page<ChangeRecord>>;
   listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]>;

@@ -14,6 +14,7 @@ export const ERROR_CATALOGUE = {
   TAXII_ERR_NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable' },
   TAXII_ERR_TIMEOUT: { status: 408, title: 'Request timeout' },
   TAXII_ERR_CONFLICT: { status: 409, title: 'Conflict' },
+  TAXII_ERR_RESYNC: { status: 410, title: 'Cursor older than the change log: resync' },
   TAXII_ERR_TOO_LARGE: { status: 413, title: 'Request body too large' },
   TAXII_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   TAXII_ERR_RANGE_NOT_SATISFIABLE: { status: 416, title: 'Requested range not satisfiable' },

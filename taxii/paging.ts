@@ -2,8 +2,8 @@
 // carry the filters, so a client may send `next` alone), HMAC-signed, and bound to the endpoint,
 // the collection, the object and the caller. Any instance sharing the store's secret accepts them.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { TaxiiError } from './errors.js';
-import type { CanonicalFilters, FilteredEndpoint } from './query.js';
+import { TaxiiError, badFilter } from './errors.js';
+import type { CanonicalFilters, FilteredEndpoint, ParsedQuery } from './query.js';
 
 export interface PagePosition {
   endpoint: FilteredEndpoint;
@@ -68,4 +68,30 @@ export class PageTokens {
     }
     return { filters: body.f, after: body.p };
   }
+}
+
+const FILTER_PARAMETERS: Array<[keyof CanonicalFilters, string]> = [
+  ['added_after', 'added_after'],
+  ['id', 'match[id]'],
+  ['type', 'match[type]'],
+  ['version', 'match[version]'],
+  ['spec_version', 'match[spec_version]'],
+  ['types', 'types'],
+];
+
+function sameFilter(a: CanonicalFilters[keyof CanonicalFilters], b: CanonicalFilters[keyof CanonicalFilters]): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * The filters and position a request continues from: its own parameters, or a `next` token's. A
+ * token carries its filters; parameters repeated beside it must equal them (docs/architecture.md §6a).
+ */
+export function continueFrom(tokens: PageTokens, q: ParsedQuery, expect: Omit<PagePosition, 'filters' | 'after'>): { filters: CanonicalFilters; position?: number } {
+  if (q.next === undefined) return { filters: q.filters, ...(q.filters.added_after !== undefined ? { position: q.filters.added_after } : {}) };
+  const token = tokens.verify(q.next, expect);
+  for (const [key, param] of FILTER_PARAMETERS) {
+    if (q.given.has(param) && !sameFilter(q.filters[key], token.filters[key])) throw badFilter(`${param} differs from the query the next token belongs to`);
+  }
+  return { filters: token.filters, position: token.after };
 }

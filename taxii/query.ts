@@ -12,11 +12,14 @@ export const ENDPOINT_PARAMETERS = {
   object: ['added_after', 'limit', 'next', 'match[version]', 'match[spec_version]'],
   delete: ['match[version]', 'match[spec_version]'],
   versions: ['added_after', 'limit', 'next', 'match[spec_version]'],
+  /** The change feed (an extension: GET …/changes/): `types` are change types, match[type] object types. */
+  changes: ['added_after', 'limit', 'next', 'match[type]', 'types'],
 } as const;
 
 export type FilteredEndpoint = keyof typeof ENDPOINT_PARAMETERS;
 
-const TAXII_PARAMETERS = new Set<string>(ENDPOINT_PARAMETERS.objects);
+const TAXII_PARAMETERS = new Set<string>([...ENDPOINT_PARAMETERS.objects, ...ENDPOINT_PARAMETERS.changes]);
+const CHANGE_TYPE = /^object\.(published|updated|revoked|withdrawn)$/;
 const STIX_ID = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const STIX_TYPE = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
 const SPEC_VERSION = /^\d{1,3}\.\d{1,3}$/;
@@ -29,6 +32,8 @@ export interface CanonicalFilters {
   type?: string[];
   version?: string[];
   spec_version?: string[];
+  /** Change types (change feed only). */
+  types?: string[];
 }
 
 export interface ParsedQuery {
@@ -104,6 +109,9 @@ export function parseQuery(endpoint: FilteredEndpoint, entries: Iterable<[string
         break;
       case 'match[spec_version]':
         filters.spec_version = list(name, value, SPEC_VERSION, 'a specification version like 2.1');
+        break;
+      case 'types':
+        filters.types = list(name, value, CHANGE_TYPE, 'a change type (object.published, object.updated, object.revoked, object.withdrawn)');
         break;
     }
   }

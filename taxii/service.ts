@@ -13,10 +13,10 @@ import {
 } from '../collections/store.js';
 import type { PipelineOptions } from '../stix-schemas/pipeline.js';
 import { type Caller, accessTo, isAdmin, requireAccess, tlpFilter } from './access.js';
-import { TaxiiError, badFilter, notFound } from './errors.js';
+import { TaxiiError, notFound } from './errors.js';
 import type { IngestJob, IngestRunner } from './ingest-runner.js';
 import { TAXII_MEDIA_TYPE } from './media-types.js';
-import { PageTokens } from './paging.js';
+import { PageTokens, continueFrom } from './paging.js';
 import { type CanonicalFilters, type FilteredEndpoint, type ParsedQuery, versionMatch } from './query.js';
 import { formatMicros, nowMicros } from './time.js';
 
@@ -60,25 +60,13 @@ function ok(body: unknown, status = 200): TaxiiResponse {
   return { status, body };
 }
 
-function dateAddedHeaders(items: Array<{ dateAdded: number }>, lowerBound: number | undefined): Record<string, string> {
+export function dateAddedHeaders(items: Array<{ dateAdded: number }>, lowerBound: number | undefined): Record<string, string> {
   // §3.2 requires both headers on every 200. An empty page reports its lower bound, so continuing
   // with added_after = X-TAXII-Date-Added-Last neither skips nor repeats anything.
   const first = items[0]?.dateAdded ?? lowerBound ?? EMPTY_HEADERS_EPOCH;
   const last = items[items.length - 1]?.dateAdded ?? lowerBound ?? EMPTY_HEADERS_EPOCH;
   return { 'X-TAXII-Date-Added-First': formatMicros(first), 'X-TAXII-Date-Added-Last': formatMicros(last) };
 }
-
-function sameList(a: string[] | undefined, b: string[] | undefined): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
-const FILTER_PARAMETERS: Array<[keyof CanonicalFilters, string]> = [
-  ['added_after', 'added_after'],
-  ['id', 'match[id]'],
-  ['type', 'match[type]'],
-  ['version', 'match[version]'],
-  ['spec_version', 'match[spec_version]'],
-];
 
 /** The status-details list items (§4.3.1) for one outcome. */
 function statusDetails(items: SubmissionItem[], outcome: SubmissionItem['outcome']) {
@@ -233,18 +221,7 @@ export class TaxiiService {
    * filters; parameters repeated beside it must equal them (docs/architecture.md §6a).
    */
   private resolveQuery(endpoint: FilteredEndpoint, caller: Caller, collectionId: string, objectId: string | undefined, q: ParsedQuery) {
-    let filters = q.filters;
-    let position = filters.added_after;
-    if (q.next !== undefined) {
-      const token = this.tokens.verify(q.next, { endpoint, collectionId, objectId, accountId: caller.account.id });
-      for (const [key, param] of FILTER_PARAMETERS) {
-        if (!q.given.has(param)) continue;
-        const same = key === 'added_after' ? filters.added_after === token.filters.added_after : sameList(filters[key], token.filters[key]);
-        if (!same) throw badFilter(`${param} differs from the query the next token belongs to`);
-      }
-      filters = token.filters;
-      position = token.after;
-    }
+    const { filters, position } = continueFrom(this.tokens, q, { endpoint, collectionId, objectId, accountId: caller.account.id });
     const limit = Math.min(q.limit ?? this.settings.defaultPageSize, this.settings.maxPageSize);
     const query: ObjectQuery = {
       ...(position !== undefined ? { addedAfter: position } : {}),

@@ -593,6 +593,11 @@ export class MongoCuration {
     return { items: (more ? docs.slice(0, limit) : docs).map(toChange), more };
   }
 
+  async getChange(collectionId: string, changeId: string): Promise<ChangeRecord | undefined> {
+    const d = await this.x.changes.findOne({ collectionId, id: changeId }).lean<Doc>(); // changes_by_id
+    return d ? toChange(d) : undefined;
+  }
+
   async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {
     const f: Filter = { status: 'applied', ...opt('accountId', filter.accountId) };
     // decisions_by_account with an account, else decisions_by_at

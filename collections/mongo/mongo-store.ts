@@ -1184,6 +1184,10 @@ export class MongoStore implements Store {
     return this.op(() => this.curation.listPublications(filter));
   }
 
+  async getChange(collectionId: string, changeId: string): Promise<ChangeRecord | undefined> {
+    return this.op(() => this.curation.getChange(collectionId, changeId));
+  }
+
   async readChanges(collectionId: string, afterDateAdded: number, limit: number): Promise<Page<ChangeRecord>> {
     return this.op(() => this.curation.readChanges(collectionId, afterDateAdded, limit));
   }

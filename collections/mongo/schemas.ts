@@ -376,6 +376,8 @@ export const changeSchema = new Schema({
 }, base);
 // The change log of a collection (GET .../changes), keyset on date_added; collection deletes
 changeSchema.index({ collectionId: 1, dateAdded: 1 }, { name: 'changes_page', unique: true });
+// A live stream resuming from Last-Event-ID (a change id)
+changeSchema.index({ collectionId: 1, id: 1 }, { name: 'changes_by_id' });
 
 /** `_id` is identityId('withdrawal', decisionId, collectionId, objectId): what was there when it was withdrawn. */
 export const withdrawalSchema = new Schema({

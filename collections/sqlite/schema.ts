@@ -281,6 +281,8 @@ CREATE TABLE IF NOT EXISTS changes (
   tlp INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (coll, date_added)
 ) WITHOUT ROWID;
+-- a live stream resuming from Last-Event-ID (a change id)
+CREATE INDEX IF NOT EXISTS changes_by_id ON changes(coll, id);
 `;
 
 /** Columns added after a table was first released: [table, column, definition], added when missing. */

@@ -206,6 +206,13 @@ function toSubmission(r: Row): SubmissionRecord {
   };
 }
 
+function toChange(r: Row, collectionId: string): ChangeRecord {
+  return {
+    id: r.id, collectionId, dateAdded: r.date_added, type: r.type, objectType: r.object_type, objectId: r.object_id, ...(r.version != null ? { version: r.version } : {}),
+    actorKind: r.actor_kind, ...(r.reason != null ? { reason: r.reason } : {}), ...(r.last_version != null ? { lastVersion: r.last_version } : {}), tlp: r.tlp,
+  };
+}
+
 function toQueueEntry(r: Row): QueueEntry {
   return {
     id: r.id, seq: r.seq, intakeId: r.intake_id, apiRoot: r.api_root, objectId: r.object_id, objectType: r.object_type,
@@ -1039,13 +1046,13 @@ export class SqliteStore implements Store {
     if (pk === undefined) return { items: [], more: false };
     const rows = this.stmt('SELECT * FROM changes WHERE coll = ? AND date_added > ? ORDER BY date_added LIMIT ?').all(pk, afterDateAdded, limit + 1);
     const more = rows.length > limit;
-    return {
-      items: (more ? rows.slice(0, limit) : rows).map((r) => ({
-        id: r.id, collectionId, dateAdded: r.date_added, type: r.type, objectType: r.object_type, objectId: r.object_id, ...(r.version != null ? { version: r.version } : {}),
-        actorKind: r.actor_kind, ...(r.reason != null ? { reason: r.reason } : {}), ...(r.last_version != null ? { lastVersion: r.last_version } : {}), tlp: r.tlp,
-      })),
-      more,
-    };
+    return { items: (more ? rows.slice(0, limit) : rows).map((r) => toChange(r, collectionId)), more };
+  }
+
+  async getChange(collectionId: string, changeId: string): Promise<ChangeRecord | undefined> {
+    const pk = this.collectionPk(collectionId);
+    const r = pk === undefined ? undefined : this.stmt('SELECT * FROM changes WHERE coll = ? AND id = ?').get(pk, changeId); // changes_by_id
+    return r ? toChange(r, collectionId) : undefined;
   }
 
   // Being written (change-log retention): replaced by the real methods.
