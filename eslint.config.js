@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['server/**/*.ts', 'taxii/**/*.ts', 'desk/**/*.ts', 'collections/**/*.ts', 'stix-schemas/**/*.ts'],
+    files: ['server/**/*.ts', 'taxii/**/*.ts', 'desk/**/*.ts', 'changes/**/*.ts', 'webhooks/**/*.ts', 'collections/**/*.ts', 'stix-schemas/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
   {
@@ -30,11 +30,11 @@ export default tseslint.config(
   },
   {
     files: ['taxii/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'desk'])] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'desk', 'changes', 'webhooks'])] }] },
   },
   {
-    // The desk sits beside taxii/: it may use TAXII's access rules and errors, never the reverse.
-    files: ['desk/**/*.ts'],
+    // The desk and change delivery sit beside taxii/: they may use TAXII's access rules and errors, never the reverse.
+    files: ['desk/**/*.ts', 'changes/**/*.ts', 'webhooks/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server'])] }] },
   },
   {

@@ -11,6 +11,8 @@ import { TaxiiError } from '../taxii/errors.js';
 import { TAXII20_MEDIA_TYPE, TAXII_MEDIA_TYPE, acceptsTaxii, isTaxiiContentType } from '../taxii/media-types.js';
 import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
 import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
+import type { ChangeFeed } from '../changes/feed.js';
+import type { ChangeStreams } from '../changes/stream.js';
 import type { DeskService } from '../desk/service.js';
 import { curationRoutes } from './admin/curation-routes.js';
 import { adminRoutes } from './admin/routes.js';
@@ -29,6 +31,7 @@ export interface AppParts {
   store: Store;
   service: TaxiiService;
   desk: DeskService;
+  changes: { feed: ChangeFeed; streams: ChangeStreams };
   logger: Logger;
 }
 
@@ -129,6 +132,23 @@ export function createApp(parts: AppParts): express.Express {
   app.use('/admin/v1/curation', curationRoutes({ store, desk: parts.desk, logger })); // the desk's API, also for vendors
   app.use('/admin/v1', adminRoutes({ store, logger })); // JSON admin API: before TAXII negotiation
   app.use(taxii20Routes(new Taxii20Service(store, service, { maxPageSize: config.maxPageSize }), (req) => publicBase(req)));
+  // The live stream: the change feed's URL asked for as text/event-stream (before TAXII negotiation).
+  app.get(ROUTES.changes, async (req, res, next) => {
+    if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(req.headers.accept ?? '')) return next();
+    const params = new URLSearchParams(req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '');
+    const header = req.headers['last-event-id'];
+    const lastEventId = (typeof header === 'string' && header !== '' ? header : undefined) ?? params.get('last_event_id') ?? undefined;
+    const q = queryOf(req, 'changes');
+    if (q.next !== undefined) throw new TaxiiError('TAXII_ERR_BAD_FILTER', 'A live stream resumes with Last-Event-ID (or last_event_id), not next.');
+    // Kept out of response compression, which would hold events back (Cache-Control: no-transform).
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    try {
+      await parts.changes.streams.serve(req, res, caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), q.filters, lastEventId);
+    } catch (err) {
+      if (!res.headersSent) throw err;
+      logger.warn({ err, requestId: res.locals.requestId }, 'a live stream ended on an error');
+    }
+  });
   app.use((req, _res, next) => {
     if (!acceptsTaxii(req.headers.accept)) {
       return next(new TaxiiError('TAXII_ERR_NOT_ACCEPTABLE', `The Accept header must allow ${TAXII_MEDIA_TYPE} (TAXII 2.1 §1.6.8).`));
@@ -167,6 +187,7 @@ export function createApp(parts: AppParts): express.Express {
         delete: async (req, res) => send(res, await service.deleteObject(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), queryOf(req, 'delete'))),
       },
     ],
+    [ROUTES.changes, { get: async (req, res) => send(res, await parts.changes.feed.page(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'changes'))) }],
     [ROUTES.versions, { get: async (req, res) => send(res, await service.versions(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), queryOf(req, 'versions'))) }],
   ];
 

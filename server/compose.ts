@@ -2,6 +2,8 @@
 import type { Store } from '../collections/store.js';
 import { MongoStore } from '../collections/mongo/mongo-store.js';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
+import { ChangeFeed } from '../changes/feed.js';
+import { ChangeStreams, STREAM_DEFAULTS } from '../changes/stream.js';
 import { DeskService } from '../desk/service.js';
 import { IngestRunner } from '../taxii/ingest-runner.js';
 import { PageTokens } from '../taxii/paging.js';
@@ -22,8 +24,11 @@ export function openStore(config: Pick<Config, 'dataDir' | 'store'>, logger?: Lo
   return new SqliteStore({ location: config.dataDir, checkpoints: role === 'serving' ? 'background' : 'inline', ...(log ? { log } : {}) });
 }
 
+async function pageTokens(config: Readonly<Config>, store: Store): Promise<PageTokens> {
+  return new PageTokens(config.pagingSecret ? Buffer.from(config.pagingSecret, 'utf8') : await store.secret('paging'));
+}
+
 export async function createService(config: Readonly<Config>, store: Store, logger: Logger): Promise<TaxiiService> {
-  const key = config.pagingSecret ? Buffer.from(config.pagingSecret, 'utf8') : await store.secret('paging');
   return new TaxiiService(
     store,
     {
@@ -38,7 +43,7 @@ export async function createService(config: Readonly<Config>, store: Store, logg
       scoIds: config.scoIds,
       statusListLimit: config.statusListLimit,
     },
-    new PageTokens(key),
+    await pageTokens(config, store),
     logger,
     new IngestRunner(config.ingestWorkerThreshold, config.ingestBatchSize),
   );
@@ -51,5 +56,7 @@ export async function composeApp(config: Readonly<Config>, store: Store, logger:
   service.onSubmissionComplete(async (submissionId) => {
     await desk.applyPolicy(submissionId);
   });
-  return { service, desk, app: createApp({ config, store, service, desk, logger }) };
+  const feed = new ChangeFeed(store, await pageTokens(config, store), { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize });
+  const streams = new ChangeStreams(store, feed, { ...STREAM_DEFAULTS, maxStreamsPerAccount: config.streamsPerAccount, heartbeatMs: config.streamHeartbeatSeconds * 1000 });
+  return { service, desk, streams, app: createApp({ config, store, service, desk, changes: { feed, streams }, logger }) };
 }

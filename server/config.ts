@@ -33,6 +33,9 @@ export const CONFIG_SCHEMA = {
     defaultPageSize: { type: 'integer', minimum: 1, maximum: 100000, default: 100 },
     statusRetentionHours: { type: 'number', minimum: 24, default: 24, description: 'TAXII 2.1 §4.3: at least 24 hours' },
     syncIngestLimit: { type: 'integer', minimum: 0, default: 1000, description: 'envelopes up to this many objects complete before the 202' },
+    changeRetentionDays: { type: 'number', minimum: 3, default: 30, description: 'change-log entries are kept this long (at least the 72-hour webhook retry horizon); an older cursor must resync' },
+    streamsPerAccount: { type: 'integer', minimum: 1, maximum: 10000, default: 10, description: 'live change streams (text/event-stream) one account may hold open' },
+    streamHeartbeatSeconds: { type: 'number', minimum: 1, maximum: 300, default: 15, description: 'a comment line on idle live streams this often' },
     ingestBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 250 },
     ingestWorkerThreshold: { type: 'integer', minimum: 0, default: 262144, description: 'POST bodies of at least this many bytes are parsed and validated in a worker thread' },
     statusListLimit: { type: 'integer', minimum: 0, default: 10000, description: 'status resources list successes/failures only up to this many each' },
@@ -81,6 +84,9 @@ export interface Config {
   defaultPageSize: number;
   statusRetentionHours: number;
   syncIngestLimit: number;
+  changeRetentionDays: number;
+  streamsPerAccount: number;
+  streamHeartbeatSeconds: number;
   ingestBatchSize: number;
   ingestWorkerThreshold: number;
   statusListLimit: number;

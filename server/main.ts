@@ -1,6 +1,7 @@
 // `meridian serve`: owns the socket, TLS and signals.
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Config } from './config.js';
+import { nowMicros } from '../taxii/time.js';
 import { composeApp, openStore } from './compose.js';
 import { createHttpServer } from './http/http-server.js';
 import { createLogger } from './logger.js';
@@ -19,7 +20,7 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   checkTransport(config);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const store = openStore(config, logger, 'serving');
-  const { app, service, desk } = await composeApp(config, store, logger);
+  const { app, service, desk, streams } = await composeApp(config, store, logger);
   // Timeouts and parser errors answered as TAXII errors: server/http/http-server.ts.
   const server = createHttpServer(config, app, logger);
   await new Promise<void>((resolve, reject) => {
@@ -33,6 +34,8 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   void desk.applyPolicy().catch((err: unknown) => logger.error({ err }, 'the start-up policy pass failed; it runs again at the next start'));
   const purge = setInterval(() => {
     service.purgeStatuses().catch((err) => logger.error({ err }, 'status purge failed'));
+    // Change-log retention: readers behind it are told to resync (TAXII_ERR_RESYNC).
+    store.purgeChanges(nowMicros() - config.changeRetentionDays * 86_400_000_000).catch((err) => logger.error({ err }, 'change-log purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
   logger.info({ event: 'listening', url: `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}/taxii2/`, store: store.kind, dataDir: config.dataDir, resumed, decisionsResumed }, 'Meridian is listening');
@@ -41,6 +44,7 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   const close = () =>
     (closing ??= (async () => {
       clearInterval(purge);
+      streams.close(); // live streams would hold the close open; clients resume with Last-Event-ID
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await service.close();
       await store.close();

@@ -19,4 +19,6 @@ export const ROUTES = {
   object: '/:apiRoot/collections/:collectionId/objects/:objectId',
   /** §5.8 Get Object Versions */
   versions: '/:apiRoot/collections/:collectionId/objects/:objectId/versions',
+  /** The change feed (an extension, docs/changes.md); as text/event-stream, the live stream */
+  changes: '/:apiRoot/collections/:collectionId/changes',
 } as const;
