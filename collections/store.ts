@@ -1,6 +1,7 @@
 // The store interface (docs/architecture.md §5): one method per TAXII need, typed query in, typed page out.
 // Stores never see raw query strings and never build HTTP headers. All times are integer
 // microseconds since the epoch; version keys are the sortable strings of stix-schemas timestampKey.
+import type { WebhookStore } from './webhook-store.js';
 
 export interface ApiRootRecord {
   /** The path segment, e.g. "fr" or "global". */
@@ -233,6 +234,8 @@ export interface SubmissionRecord {
 
 export interface Store extends CurationStore {
   readonly kind: string;
+  /** Webhook subscriptions, their cursors and delivery log (collections/webhook-store.ts). */
+  readonly webhooks: WebhookStore;
   close(): Promise<void>;
   /** A server-wide secret (e.g. for signing paging tokens), created once and shared by every instance. */
   secret(name: string): Promise<Buffer>;

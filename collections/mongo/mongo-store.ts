@@ -69,6 +69,7 @@ import {
   withdrawalSchema,
 } from './schemas.js';
 import { MongoCuration, type StoredInIntake } from './curation.js';
+import { MongoWebhooks } from './webhooks.js';
 
 type Doc = Record<string, any>;
 type Filter = Record<string, unknown>;
@@ -263,6 +264,7 @@ export class MongoStore implements Store {
   private readonly bodies: Model<any>;
   private readonly deskModels: Model<any>[];
   private readonly curation: MongoCuration;
+  readonly webhooks: MongoWebhooks;
 
   constructor(private readonly options: MongoStoreOptions) {
     this.log = options.log ?? (() => undefined);
@@ -302,6 +304,7 @@ export class MongoStore implements Store {
       insertIgnoringDuplicates: async (model, docs) => (docs.length === 0 ? new Set<number>() : this.insertIgnoringDuplicates(model, docs)),
       nextSeq: (name) => this.nextSeq(name),
     });
+    this.webhooks = new MongoWebhooks(this.conn, (fn) => this.op(fn), (model) => this.ensureModelIndexes(model));
     this.conn.on('disconnected', () => { if (this.connectedOnce && !this.closed) this.log('warn', 'MongoDB connection lost; requests get 503 until it returns', { uri: redact(options.uri) }); });
     this.conn.on('reconnected', () => this.log('info', 'MongoDB connection restored', { uri: redact(options.uri) }));
     this.ready = this.connect();

@@ -43,6 +43,7 @@ import {
   versionKeyFromMicros,
 } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
+import { SqliteWebhooks } from './webhooks.js';
 import { ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 type Row = Record<string, any>;
@@ -277,6 +278,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly checkpointer: Checkpointer | undefined;
+  readonly webhooks: SqliteWebhooks;
 
   constructor(options: SqliteStoreOptions) {
     let file = options.location;
@@ -296,6 +298,7 @@ export class SqliteStore implements Store {
     this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    this.webhooks = new SqliteWebhooks(this.db);
     // A data directory from before a column existed gets it, with its default, in place.
     for (const [table, column, definition] of ADDED_COLUMNS) {
       const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;

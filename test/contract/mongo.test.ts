@@ -16,6 +16,7 @@ import { type MongoTarget, mongoTarget } from '../helpers/mongo.js';
 import { TAXII, indicator, testServer } from '../helpers/server.js';
 import { curationContract } from './curation-contract.js';
 import { stixObject, storeContract } from './store-contract.js';
+import { webhookContract } from './webhook-contract.js';
 
 const target: MongoTarget = await mongoTarget();
 console.log(`    MongoDB store tests run against ${target.description}`);
@@ -41,6 +42,7 @@ async function dispose(store: Store): Promise<void> {
 
 storeContract(`mongodb (${target.real ? 'real MongoDB' : 'CongoDB stand-in'})`, { open: async () => open(), close: dispose });
 curationContract(`mongodb (${target.real ? 'real MongoDB' : 'CongoDB stand-in'})`, { open: async () => open(), close: dispose });
+webhookContract(`mongodb (${target.real ? 'real MongoDB' : 'CongoDB stand-in'})`, { open: async () => open(), close: dispose });
 
 // Root-level: runs whatever subset of the file was selected.
 after(async function () {

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
 import { curationContract } from './curation-contract.js';
 import { storeContract } from './store-contract.js';
+import { webhookContract } from './webhook-contract.js';
 
 storeContract('sqlite', {
   open: async () => new SqliteStore({ location: ':memory:' }),
@@ -36,6 +37,11 @@ describe('SQLite store: a data directory from before a column existed', function
 });
 
 curationContract('sqlite', {
+  open: async () => new SqliteStore({ location: ':memory:' }),
+  close: (store) => store.close(),
+});
+
+webhookContract('sqlite', {
   open: async () => new SqliteStore({ location: ':memory:' }),
   close: (store) => store.close(),
 });
