@@ -1,0 +1,295 @@
+// The delivery worker (docs/webhooks.md): each enabled subscription's events go out in order from its
+// durable cursors (one per followed collection, one for curation events), one at a time; the cursor
+// moves only after a 2xx, so a crash at any point means at-least-once, never a gap. A failure holds
+// the subscription's queue until the next attempt is due (the retry schedule, or Retry-After).
+import { randomUUID } from 'node:crypto';
+import type { CollectionRecord, Store } from '../collections/store.js';
+import { TLP_RANK } from '../collections/store.js';
+import { CURATION_SOURCE, type DeliveryRecord, type SubscriptionRecord } from '../collections/webhook-store.js';
+import { nowMicros } from '../taxii/time.js';
+import { AccessCache } from './access.js';
+import { CURATION_ACTIONS, type WebhookPayload, changePayload, curationAudience, curationEventId, curationPayload, passesFilters } from './events.js';
+import { retryAfterMs, retryDelayMs, scheduleExhausted } from './retry.js';
+import { unseal } from './secrets.js';
+import type { AttemptResult, Sender } from './sender.js';
+import { webhookHeaders } from './signing.js';
+
+/** The pino-compatible logger the worker reports to (server/ passes its own). */
+export interface WorkerLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface WorkerOptions {
+  /** Seconds between attempts after the first (retry.ts). */
+  retrySeconds: number[];
+  /** Disabled once the schedule is used up and nothing succeeded for this long (ms). */
+  disableAfterMs: number;
+  /** How often enabled subscriptions are looked at for new events (ms). */
+  pollMs: number;
+  /** Subscriptions delivering at once. */
+  concurrency: number;
+  /** Delivery log entries are kept this long (ms). */
+  logRetentionMs: number;
+  /** The public base URL of this server, for the links in payloads. */
+  publicBase: () => string;
+}
+
+/** One event waiting at a source: its position (date_added or audit seq), its time, what to send. */
+interface Pending {
+  source: string;
+  position: number;
+  at: number;
+  /** Absent: nothing to send up to here (filtered out), the cursor just moves. */
+  event?: { id: string; payload: WebhookPayload; collection?: CollectionRecord; tlp?: number };
+}
+
+const PAGE = 200;
+/** lastSuccessAt is rewritten at most this often (µs) while a backlog goes out. */
+const SUCCESS_NOTE_US = 60_000_000;
+const PURGE_EVERY_MS = 3600_000;
+
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Map<string, Promise<void>>();
+  private ticking = false;
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private readonly access: AccessCache;
+  private readonly collections = new Map<string, CollectionRecord>();
+  private key: Promise<Buffer> | undefined;
+  private lastPurge = 0;
+
+  constructor(private readonly store: Store, private readonly sender: Sender, private readonly log: WorkerLog, private readonly options: WorkerOptions) {
+    this.access = new AccessCache(store);
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.timer = setInterval(() => this.nudge(), this.options.pollMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  /** Stops taking new work, aborts attempts in flight (their events are sent again after a restart) and waits. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.abort.abort();
+    await Promise.allSettled([...this.running.values()]);
+    this.sender.close();
+  }
+
+  /** Looks for work now (e.g. right after a publication) instead of at the next poll. */
+  nudge(): void {
+    void this.tick();
+  }
+
+  /** Settles once no subscription has work left that is due (tests, benchmarks). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || this.ticking) await Promise.allSettled([...this.running.values(), new Promise((r) => setTimeout(r, 10))]);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopping) return;
+    this.ticking = true;
+    try {
+      const now = nowMicros();
+      for (const s of await this.store.webhooks.listSubscriptions({ state: 'enabled' })) {
+        if (this.running.size >= this.options.concurrency) break;
+        if (this.running.has(s.id) || (s.nextAttemptAt !== undefined && s.nextAttemptAt > now)) continue;
+        const run = this.run(s.id)
+          .catch((err: unknown) => this.log.error({ event: 'webhook', subscription: s.id, err }, 'webhook delivery stopped on an error; it resumes at the next poll'))
+          .finally(() => this.running.delete(s.id));
+        this.running.set(s.id, run);
+      }
+      if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+        this.lastPurge = Date.now();
+        await this.store.webhooks.purgeDeliveries(now - this.options.logRetentionMs * 1000);
+      }
+    } catch (err) {
+      this.log.warn({ event: 'webhook', err }, 'webhook poll failed; trying again at the next poll');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Delivers one subscription's due events in order until none is left, a failure, or a stop. */
+  private async run(id: string): Promise<void> {
+    let rev = -1;
+    let cursors: Record<string, number> = {};
+    const buffers = new Map<string, Pending[]>();
+    const drained = new Set<string>();
+    while (!this.stopping) {
+      const s = await this.store.webhooks.getSubscription(id);
+      if (!s || s.state !== 'enabled' || (s.nextAttemptAt !== undefined && s.nextAttemptAt > nowMicros())) return;
+      if (s.rev !== rev) {
+        // Changed through the API (filters, a rewind): read again from the durable cursors.
+        rev = s.rev;
+        cursors = await this.store.webhooks.cursors(id);
+        buffers.clear();
+        drained.clear();
+      }
+      const next = await this.next(s, cursors, buffers, drained);
+      if (!next) return;
+      let event = next.event;
+      if (event?.collection) {
+        // Grants and TLP caps as they are now, not as they were when the event was read.
+        const access = await this.access.get(s.organisationId, event.collection);
+        if (!access.canRead || (event.tlp ?? 0) > TLP_RANK[access.maxTlp]) event = undefined;
+      }
+      if (!event) {
+        await this.moveCursor(s.id, next, cursors, buffers);
+        continue;
+      }
+      const attempt = s.attempts + 1;
+      const result = await this.send(s, event.id, event.payload);
+      if (this.stopping && !result.ok) return; // aborted by a stop: not the receiver's failure, and sent again after the restart
+      const nextAttemptAt = result.ok ? undefined : await this.failed(s, attempt, result);
+      await this.logAttempt(s, event.id, event.payload.type, 'event', attempt, result, next, nextAttemptAt);
+      if (!result.ok) return;
+      await this.moveCursor(s.id, next, cursors, buffers);
+      const now = nowMicros();
+      if (s.attempts > 0 || s.failingSince !== undefined || s.lastSuccessAt === undefined || now - s.lastSuccessAt > SUCCESS_NOTE_US) {
+        await this.store.webhooks.updateSubscription(s.id, { attempts: 0, nextAttemptAt: undefined, failingSince: undefined, lastSuccessAt: now }, false);
+      }
+    }
+  }
+
+  private async moveCursor(id: string, next: Pending, cursors: Record<string, number>, buffers: Map<string, Pending[]>): Promise<void> {
+    await this.store.webhooks.advanceCursor(id, next.source, next.position);
+    cursors[next.source] = next.position;
+    buffers.get(next.source)!.shift();
+  }
+
+  /** The earliest waiting event across the subscription's sources (reading ahead a page per source). */
+  private async next(s: SubscriptionRecord, cursors: Record<string, number>, buffers: Map<string, Pending[]>, drained: Set<string>): Promise<Pending | undefined> {
+    let best: Pending | undefined;
+    for (const source of Object.keys(cursors)) {
+      let buffer = buffers.get(source);
+      if (!buffer || buffer.length === 0) {
+        if (drained.has(source)) continue;
+        const page = await this.read(s, source, cursors[source]!);
+        buffer = page.items;
+        buffers.set(source, buffer);
+        if (!page.more) drained.add(source);
+      }
+      const head = buffer[0];
+      if (head && (!best || head.at < best.at)) best = head;
+    }
+    return best;
+  }
+
+  private async read(s: SubscriptionRecord, source: string, position: number): Promise<{ items: Pending[]; more: boolean }> {
+    const items: Pending[] = [];
+    let last: { position: number; at: number } | undefined;
+    let more: boolean;
+    if (source === CURATION_SOURCE) {
+      const events = await this.store.queryAudit({ afterSeq: position, limit: PAGE + 1 });
+      more = events.length > PAGE;
+      for (const e of events.slice(0, PAGE)) {
+        last = { position: e.seq, at: e.at };
+        const type = CURATION_ACTIONS[e.action];
+        if (!type || e.outcome !== 'success' || !s.eventTypes.includes(type)) continue;
+        const objects = (await curationAudience(this.store, e)).get(s.organisationId);
+        if (!objects) continue;
+        items.push({ source, position: e.seq, at: e.at, event: { id: curationEventId(e.seq), payload: curationPayload(e, objects) } });
+      }
+    } else {
+      const collection = await this.collection(source);
+      if (!collection) return { items: [], more: false };
+      const page = await this.store.readChanges(source, position, PAGE);
+      more = page.more;
+      for (const c of page.items) {
+        last = { position: c.dateAdded, at: c.dateAdded };
+        if (!passesFilters(c, s)) continue;
+        items.push({ source, position: c.dateAdded, at: c.dateAdded, event: { id: c.id, payload: changePayload(c, collection, this.options.publicBase()), collection, tlp: c.tlp } });
+      }
+    }
+    // What was read past the last event to send still moves the cursor, once.
+    if (last && (items.length === 0 || items[items.length - 1]!.position < last.position)) items.push({ source, ...last });
+    return { items, more };
+  }
+
+  private async collection(id: string): Promise<CollectionRecord | undefined> {
+    const known = this.collections.get(id);
+    if (known) return known;
+    for (const root of await this.store.listApiRoots()) {
+      const c = await this.store.getCollection(root.path, id);
+      if (c && c.id === id) {
+        this.collections.set(id, c);
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** The secrets that sign now: the current one, and a rotated-out one for its last 24 hours. */
+  private async secrets(s: SubscriptionRecord): Promise<string[]> {
+    this.key ??= this.store.secret('webhooks');
+    const key = await this.key;
+    const now = nowMicros();
+    return s.secrets.filter((x) => x.until === undefined || x.until > now).map((x) => unseal(key, x.sealed));
+  }
+
+  /** One signed attempt (the timestamp is the attempt's; the id stays the event's). */
+  private async send(s: SubscriptionRecord, eventId: string, payload: WebhookPayload): Promise<AttemptResult> {
+    const body = JSON.stringify(payload);
+    const headers = webhookHeaders(await this.secrets(s), eventId, Math.floor(Date.now() / 1000), body);
+    return this.sender.post(s.url, headers, body, this.abort.signal);
+  }
+
+  private async logAttempt(s: SubscriptionRecord, eventId: string, eventType: string, kind: DeliveryRecord['kind'], attempt: number, result: AttemptResult, from?: Pick<Pending, 'source' | 'position'>, nextAttemptAt?: number): Promise<void> {
+    await this.store.webhooks.logDelivery({
+      id: randomUUID(), subscriptionId: s.id, eventId, eventType, ...(from ? { source: from.source, position: from.position } : {}), kind, attempt,
+      at: nowMicros(), outcome: result.ok ? 'success' : 'failure', ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}), durationMs: result.durationMs,
+      ...(result.error ? { error: result.error } : {}), ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
+    });
+  }
+
+  /** A test delivery or a redelivery: sent once now, logged, outside the subscription's queue. */
+  async sendOnce(s: SubscriptionRecord, eventId: string, payload: WebhookPayload, kind: 'test' | 'redelivery', from?: Pick<Pending, 'source' | 'position'>): Promise<AttemptResult> {
+    const result = await this.send(s, eventId, payload);
+    await this.logAttempt(s, eventId, payload.type, kind, 1, result, from);
+    return result;
+  }
+
+  /**
+   * A logged event built again for redelivery, if the subscription may still be told of it (same
+   * access check as the queue); undefined when it is no longer kept or no longer visible.
+   */
+  async eventOf(s: SubscriptionRecord, d: DeliveryRecord): Promise<{ id: string; payload: WebhookPayload } | undefined> {
+    if (d.source === undefined || d.position === undefined) return undefined;
+    if (d.source === CURATION_SOURCE) {
+      const [e] = await this.store.queryAudit({ afterSeq: d.position - 1, limit: 1 });
+      const objects = e && e.seq === d.position ? (await curationAudience(this.store, e)).get(s.organisationId) : undefined;
+      return e && objects ? { id: curationEventId(e.seq), payload: curationPayload(e, objects) } : undefined;
+    }
+    const collection = await this.collection(d.source);
+    const change = collection ? await this.store.getChange(d.source, d.eventId) : undefined;
+    if (!collection || !change) return undefined;
+    const access = await this.access.get(s.organisationId, collection);
+    if (!access.canRead || change.tlp > TLP_RANK[access.maxTlp]) return undefined;
+    return { id: change.id, payload: changePayload(change, collection, this.options.publicBase()) };
+  }
+
+  /** After a failed attempt at the head event: 410 disables; else the next attempt is scheduled (returned), or the subscription disabled. */
+  private async failed(s: SubscriptionRecord, attempt: number, result: AttemptResult): Promise<number | undefined> {
+    const now = nowMicros();
+    const failingSince = s.failingSince ?? now;
+    const disable = async (reason: string) => {
+      this.log.warn({ event: 'webhook', subscription: s.id, organisation: s.organisationId, reason }, 'webhook subscription disabled');
+      await this.store.webhooks.updateSubscription(s.id, { state: 'disabled', disabledReason: reason, disabledAt: now, attempts: attempt, nextAttemptAt: undefined, failingSince }, false);
+      return undefined;
+    };
+    if (result.statusCode === 410) return disable('the receiver answered 410 Gone');
+    if (scheduleExhausted(attempt, this.options.retrySeconds) && (now - failingSince) / 1000 >= this.options.disableAfterMs) {
+      return disable(`every retry failed and nothing was delivered for ${Math.round((now - failingSince) / 3_600_000_000)} h (last: ${result.error ?? 'failure'})`);
+    }
+    const throttled = result.statusCode === 429 || result.statusCode === 503 ? retryAfterMs(result.retryAfter) : undefined;
+    const nextAttemptAt = now + (throttled ?? retryDelayMs(attempt, this.options.retrySeconds)) * 1000;
+    await this.store.webhooks.updateSubscription(s.id, { attempts: attempt, nextAttemptAt, failingSince }, false);
+    return nextAttemptAt;
+  }
+}
