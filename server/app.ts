@@ -17,11 +17,13 @@ import type { DeskService } from '../desk/service.js';
 import { curationRoutes } from './admin/curation-routes.js';
 import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
-import { mountTokenEndpoint } from './auth/token-endpoint.js';
+import { TOKEN_PATH, mountTokenEndpoint } from './auth/token-endpoint.js';
 import { readBody } from './http/body.js';
+import { RequestBudgets, cors, securityHeaders } from './http/limits.js';
 import { canonicalPaths } from './http/paths.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { METRICS_PATH, Metrics } from './metrics.js';
 import { ROUTES } from './routes.js';
 import { markTaxii20, taxii20Routes } from './taxii20-routes.js';
 import { Taxii20Service } from '../taxii/taxii20/service.js';
@@ -33,6 +35,8 @@ export interface AppParts {
   desk: DeskService;
   changes: { feed: ChangeFeed; streams: ChangeStreams };
   logger: Logger;
+  /** Where the app reports its figures (server/metrics.ts); a private registry when absent. */
+  metrics?: Metrics;
 }
 
 function send(res: Response, r: TaxiiResponse): void {
@@ -91,12 +95,19 @@ export function createApp(parts: AppParts): express.Express {
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', false); // we parse the raw query ourselves (repeats matter, §3.4)
   const auth = new Authenticator(store, config);
+  const metrics = parts.metrics ?? new Metrics();
+  auth.loginObserver = (outcome) => metrics.login(outcome);
+  metrics.observeStreams(() => parts.changes.streams.size);
+  const budgets = new RequestBudgets(config, (budget) => metrics.rateLimited(budget));
 
+  app.use(metrics.requests());
   app.use(canonicalPaths(config.discoveryAliases));
   app.use((req, res, next) => {
     const id = requestIdOf(req, config.trustProxy);
     res.locals.requestId = id;
     res.setHeader('X-Request-Id', id);
+    // Shutting down (server/main.ts): answer, then let the client reconnect elsewhere.
+    if (app.locals.draining === true) res.setHeader('Connection', 'close');
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info(
@@ -109,11 +120,19 @@ export function createApp(parts: AppParts): express.Express {
   // Before every route, so TAXII resources, the admin API and error resources are all compressed.
   const compress = compressionOf(config.compressionThreshold);
   if (compress) app.use(compress);
+  app.use(securityHeaders());
+  const crossOrigin = cors(config.corsOrigins, config.apiKeyHeader);
+  if (crossOrigin) app.use(crossOrigin);
+  app.use(budgets.perAddress());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
+    if (app.locals.draining === true) {
+      res.status(503).json({ status: 'shutting down', store: store.kind });
+      return;
+    }
     // A store that can be pinged (MongoDB) says whether it answers now; otherwise a cheap read.
     const pingable = store as Store & { ping?: () => Promise<boolean> };
     const probe = typeof pingable.ping === 'function' ? pingable.ping() : store.listApiRoots().then(() => true);
@@ -123,12 +142,16 @@ export function createApp(parts: AppParts): express.Express {
     });
   });
 
+  app.get(METRICS_PATH, metrics.endpoint(config.metricsToken));
+
   // Credentials → Bearer token (answers JSON, needs no TAXII Accept).
+  app.use(TOKEN_PATH, budgets.logins());
   mountTokenEndpoint(app, auth);
 
   // Everything else is TAXII: authenticate, then negotiate (§3.1).
   app.use(markTaxii20());
   app.use(auth.middleware());
+  app.use(budgets.perAccount());
   app.use('/admin/v1/curation', curationRoutes({ store, desk: parts.desk, logger })); // the desk's API, also for vendors
   app.use('/admin/v1', adminRoutes({ store, logger })); // JSON admin API: before TAXII negotiation
   app.use(taxii20Routes(new Taxii20Service(store, service, { maxPageSize: config.maxPageSize }), (req) => publicBase(req)));
@@ -176,7 +199,12 @@ export function createApp(parts: AppParts): express.Express {
           // Access is settled before a byte of the body is read.
           const maxContentLength = await service.writableLimit(caller(res), apiRoot, collectionId);
           const body = await readBody(req, maxContentLength, { idleTimeoutMs: config.bodyIdleTimeoutSeconds * 1000 });
-          send(res, await service.addObjects(caller(res), apiRoot, collectionId, body));
+          const answer = await service.addObjects(caller(res), apiRoot, collectionId, body).catch((err: unknown) => {
+            metrics.envelope(toTaxiiError(err).status, body.length);
+            throw err;
+          });
+          metrics.envelope(answer.status, body.length);
+          send(res, answer);
         },
       },
     ],

@@ -11,6 +11,7 @@ import { TaxiiService } from '../taxii/service.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 
 /**
  * Opens the store the configuration names: `store` = "sqlite" (default, in `dataDir`) or a
@@ -49,14 +50,22 @@ export async function createService(config: Readonly<Config>, store: Store, logg
   );
 }
 
-export async function composeApp(config: Readonly<Config>, store: Store, logger: Logger) {
+export async function composeApp(config: Readonly<Config>, given: Store, logger: Logger, options: { processMetrics?: boolean } = {}) {
+  const metrics = new Metrics(options);
+  // Everything below reaches the store through the timing proxy (store operation latency).
+  const store = metrics.observeStore(given);
+  metrics.observeDesk(store);
   const service = await createService(config, store, logger);
   const desk = new DeskService(store, logger);
   // What lands in an intake meets the intake's policy (auto-publish, revocations) once validated.
   service.onSubmissionComplete(async (submissionId) => {
     await desk.applyPolicy(submissionId);
   });
+  service.onSubmissionComplete(async (submissionId) => {
+    const done = await store.getSubmission(submissionId);
+    if (done) metrics.submissionComplete(done);
+  });
   const feed = new ChangeFeed(store, await pageTokens(config, store), { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize });
   const streams = new ChangeStreams(store, feed, { ...STREAM_DEFAULTS, maxStreamsPerAccount: config.streamsPerAccount, heartbeatMs: config.streamHeartbeatSeconds * 1000 });
-  return { service, desk, streams, app: createApp({ config, store, service, desk, changes: { feed, streams }, logger }) };
+  return { service, desk, streams, metrics, app: createApp({ config, store, service, desk, changes: { feed, streams }, logger, metrics }) };
 }

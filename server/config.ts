@@ -54,6 +54,13 @@ export const CONFIG_SCHEMA = {
     loginFailureLimit: { type: 'integer', minimum: 1, maximum: 10000, default: 5, description: 'failed logins of one name (since its last success) within loginWindowSeconds before it is slowed down' },
     loginAddressFailureLimit: { type: 'integer', minimum: 1, maximum: 100000, default: 20, description: 'failed logins from one address within loginWindowSeconds before it is slowed down' },
     loginWindowSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 900, description: 'window of the failed-login counts, and the longest wait (429 Retry-After)' },
+    rateLimitAddressPerMinute: { type: 'integer', minimum: 0, default: 3000, description: 'requests per minute from one client address, before authentication (0 = no limit; health checks and metrics exempt)' },
+    rateLimitReadsPerMinute: { type: 'integer', minimum: 0, default: 1200, description: 'GET/HEAD requests per minute by one account (0 = no limit)' },
+    rateLimitWritesPerMinute: { type: 'integer', minimum: 0, default: 120, description: 'POST/DELETE requests per minute by one account (0 = no limit)' },
+    rateLimitLoginsPerMinute: { type: 'integer', minimum: 0, default: 60, description: 'token requests (POST /auth/token) per minute from one address (0 = no limit)' },
+    corsOrigins: { type: 'string', default: '', description: 'comma-separated origins (https://console.example.org) browsers may call the API from; empty: none; * for any' },
+    metricsToken: { type: 'string', minLength: 16, description: 'Bearer token Prometheus sends for /metrics from a non-loopback address (without it, only loopback may scrape)' },
+    shutdownTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'on SIGTERM/SIGINT, how long in-flight requests and ingests may take before the process exits anyway' },
   },
 } as const;
 
@@ -107,6 +114,14 @@ export interface Config {
   loginFailureLimit: number;
   loginAddressFailureLimit: number;
   loginWindowSeconds: number;
+  rateLimitAddressPerMinute: number;
+  rateLimitReadsPerMinute: number;
+  rateLimitWritesPerMinute: number;
+  rateLimitLoginsPerMinute: number;
+  /** Comma-separated origins allowed by CORS; empty for none. */
+  corsOrigins: string;
+  metricsToken?: string;
+  shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {

@@ -92,6 +92,8 @@ export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly cacheKey = randomBytes(32);
   private readonly passport = new passport.Passport();
+  /** Told of every verification's outcome (metrics); never of the credential. */
+  loginObserver: (outcome: 'success' | 'failure' | 'throttled') => void = () => undefined;
   /** Last lastUsedAt write per key on this instance (the store's value covers the others). */
   private readonly touched = new Map<string, number>();
 
@@ -151,7 +153,10 @@ export class Authenticator {
     const via = prefix ? 'api-key' : 'password';
 
     const wait = await this.throttle.retryAfter(actor, remote, now);
-    if (wait > 0) throw throttled(wait);
+    if (wait > 0) {
+      this.loginObserver('throttled');
+      throw throttled(wait);
+    }
 
     const outcome = prefix ? await this.checkKey(key, keyAsName ? name : secret, keyAsName || name === '' ? undefined : name, now) : await this.checkPassword(name, secret);
     let result: { account: AccountRecord; organisation?: OrganisationRecord } | string = outcome;
@@ -161,9 +166,11 @@ export class Authenticator {
     }
     if (typeof result === 'string') {
       await this.audit({ at: now, actor, outcome: 'failure', remote, detail: { via, reason: result, ...(key && prefix ? { key: key.id } : {}) } });
+      this.loginObserver('failure');
       throw unauthenticated();
     }
     await this.audit({ at: now, actor: result.account.name, outcome: 'success', remote, detail: { via, ...(key ? { key: key.id } : {}) } });
+    this.loginObserver('success');
     if (key) await this.touch(key, now);
     return { ...result, via, actor, ...(key ? { key } : {}) };
   }
@@ -266,7 +273,10 @@ export class Authenticator {
     };
     if (entry.expires < Date.now()) return drop();
     const wait = await this.throttle.retryAfter(entry.actor, remote, nowMicros());
-    if (wait > 0) throw throttled(wait);
+    if (wait > 0) {
+      this.loginObserver('throttled');
+      throw throttled(wait);
+    }
     const [account, key] = await Promise.all([this.store.getAccount(entry.accountId), entry.keyPrefix ? this.store.getApiKeyByPrefix(entry.keyPrefix) : undefined]);
     if (!account || account.credentialVersion !== entry.credentialVersion) return drop();
     if (entry.keyId !== undefined && (!key || key.id !== entry.keyId || keyProblem(key, nowMicros()))) return drop();

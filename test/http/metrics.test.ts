@@ -1,0 +1,83 @@
+// GET /metrics: Prometheus text, open to loopback, a scrape token from elsewhere; the figures move
+// with the requests, ingests, logins and refusals that make them.
+import { expect } from 'chai';
+import request from 'supertest';
+import { TAXII_MEDIA_TYPE, indicator, world } from './support.js';
+
+const TOKEN = 'scrape-token-0123456789';
+
+/** The value of one sample line, e.g. value(text, 'meridian_logins_total{outcome="failure"}'). */
+function value(text: string, sample: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? Number.NaN : Number(line.slice(sample.length + 1));
+}
+
+describe('HTTP /metrics', () => {
+  it('serves Prometheus text to loopback callers, with request, ingest, login, store, desk and stream figures', async () => {
+    const w = await world();
+    await w.add([indicator(), indicator()]);
+    await w.get(`${w.base()}/objects/`).expect(200);
+    await w.get(`${w.base()}/objects/`, { ...w.rw, auth: `Basic ${Buffer.from(`rw:wrong-password`).toString('base64')}` }).expect(401);
+    await w.post(`${w.base()}/objects/`, 'not json').expect(400);
+
+    const res = await request(w.app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).to.match(/^text\/plain; version=0\.0\.4/);
+    const text = res.text;
+    expect(value(text, 'meridian_http_request_duration_seconds_count{method="GET",route="/:apiRoot/collections/:collectionId/objects",status="200"}')).to.equal(1);
+    expect(value(text, 'meridian_http_request_duration_seconds_count{method="POST",route="/:apiRoot/collections/:collectionId/objects",status="202"}')).to.equal(1);
+    expect(value(text, 'meridian_ingest_envelopes_total{outcome="accepted"}')).to.equal(1);
+    expect(value(text, 'meridian_ingest_envelopes_total{outcome="refused"}')).to.equal(1);
+    expect(value(text, 'meridian_ingest_objects_total{outcome="success"}')).to.equal(2);
+    expect(value(text, 'meridian_ingest_bytes_total')).to.be.greaterThan(100);
+    expect(value(text, 'meridian_submission_processing_seconds_count')).to.equal(1);
+    expect(value(text, 'meridian_logins_total{outcome="failure"}')).to.equal(1);
+    expect(value(text, 'meridian_logins_total{outcome="success"}')).to.be.at.least(1);
+    // The scrape itself is the one request in flight.
+    expect(value(text, 'meridian_http_requests_in_flight')).to.equal(1);
+    expect(value(text, 'meridian_live_streams_open')).to.equal(0);
+    expect(value(text, 'meridian_desk_queue_depth')).to.equal(0);
+    expect(value(text, 'meridian_desk_queue_oldest_age_seconds')).to.equal(0);
+    expect(text).to.match(/^meridian_store_operation_duration_seconds_count\{operation="ingest",outcome="ok"\} [1-9]/m);
+    // Route labels are templates: no collection id, no object id, no account name in any label.
+    expect(text).not.to.include(w.main.id);
+    expect(text).not.to.include('wrong-password');
+  });
+
+  it('labels requests no route matched "unmatched", whatever their path', async () => {
+    const w = await world();
+    await w.get('/no/such/path/at/all/').expect(404);
+    const text = (await request(w.app).get('/metrics')).text;
+    expect(text).not.to.include('/no/such');
+    expect(text).to.match(/route="unmatched",status="404"\} 1/);
+  });
+
+  it('refuses other addresses without the scrape token, with a TAXII error (403)', async () => {
+    const w = await world({ trustProxy: true, metricsToken: TOKEN });
+    const from = (r: request.Test) => r.set('X-Forwarded-For', '203.0.113.7');
+    const refused = await from(request(w.app).get('/metrics')).expect(403);
+    expect(refused.headers['content-type']).to.equal(TAXII_MEDIA_TYPE);
+    expect(JSON.parse(refused.text).error_code).to.equal('TAXII_ERR_FORBIDDEN');
+    await from(request(w.app).get('/metrics').set('Authorization', 'Bearer scrape-token-wrong-length')).expect(403);
+    await from(request(w.app).get('/metrics').set('Authorization', `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`)).expect(403);
+    const ok = await from(request(w.app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`)).expect(200);
+    expect(ok.text).to.include('meridian_http_requests_in_flight');
+  });
+
+  it('without a scrape token, only loopback may scrape', async () => {
+    const w = await world({ trustProxy: true });
+    const res = await request(w.app).get('/metrics').set('X-Forwarded-For', '198.51.100.9').set('Authorization', `Bearer ${TOKEN}`).expect(403);
+    expect(JSON.parse(res.text).description).to.include('loopback');
+  });
+
+  it('counts throttled logins and rate-limited requests by budget', async () => {
+    const w = await world({ rateLimitReadsPerMinute: 1, loginFailureLimit: 1 });
+    await w.get(`${w.base()}/objects/`).expect(200);
+    await w.get(`${w.base()}/objects/`).expect(429);
+    const bad = { ...w.reader, auth: `Basic ${Buffer.from('reader:nope-nope').toString('base64')}` };
+    await w.get(`${w.base()}/objects/`, bad).expect(401);
+    await w.get(`${w.base()}/objects/`, bad).expect(429);
+    const text = (await request(w.app).get('/metrics')).text;
+    expect(value(text, 'meridian_rate_limited_total{budget="read"}')).to.equal(1);
+    expect(value(text, 'meridian_logins_total{outcome="throttled"}')).to.equal(1);
+  });
+});
