@@ -15,6 +15,7 @@ import type { ChangeFeed } from '../changes/feed.js';
 import type { ChangeStreams } from '../changes/stream.js';
 import type { DeskService } from '../desk/service.js';
 import { curationRoutes } from './admin/curation-routes.js';
+import { CONSOLE_PATH, consoleAssets } from './console.js';
 import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { TOKEN_PATH, mountTokenEndpoint } from './auth/token-endpoint.js';
@@ -141,6 +142,9 @@ export function createApp(parts: AppParts): express.Express {
       else res.status(503).setHeader('Retry-After', '5').json({ status: 'not ready', store: store.kind });
     });
   });
+
+  // The web console's static assets (public; its data comes from the APIs below with a token).
+  app.use(CONSOLE_PATH, consoleAssets());
 
   app.get(METRICS_PATH, metrics.endpoint(config.metricsToken));
 

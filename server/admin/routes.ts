@@ -322,6 +322,7 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
     const caller = callerOf(res) as Caller | undefined;
     if (!caller) return next(new TaxiiError('TAXII_ERR_UNAUTHENTICATED', 'Valid credentials are required.'));
     if (administers(caller)) return next();
+    if (/^\/me\/?$/.test(req.path)) return next();
     const own = OWN_KEYS.exec(req.path);
     if (own && safeDecode(own[1]!) === caller.account.name) return next();
     next(notFound());
@@ -335,6 +336,13 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
   router.use(express.json({ limit: MAX_BODY, strict: false, type: () => true }));
 
   const orgName = async (a: AccountRecord) => (a.organisationId ? store.getOrganisation(a.organisationId) : undefined);
+
+  // ---- the caller's own account (every account: clients show only what applies to it) ----
+  router.get('/me', async (req, res) => {
+    onlyParams(query(req), []);
+    const a = callerOf(res).account;
+    json(res, 200, accountView(a, await orgName(a)));
+  });
 
   // ---- organisations (admins) ----
   router.get('/organisations', async (req, res) => {

@@ -1,0 +1,142 @@
+// The console's shell: sign-in, then navigation that shows only what the account's roles allow
+// (the APIs refuse the rest anyway), hash routes (#/queue, #/entry/ID …) so the server serves one
+// page and the back button works, and a notice when the session ends.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { type Session, onSessionEnded, roles, session, signOut } from './api.js';
+import { AdminPage, ADMIN_PAGES } from './pages/admin.js';
+import { Dashboard } from './pages/dashboard.js';
+import { EntryPage } from './pages/entry.js';
+import { Publications } from './pages/publications.js';
+import { QueuePage } from './pages/queue.js';
+import { SignIn } from './pages/signin.js';
+import { PageTitle } from './ui.js';
+
+function useHash(): string {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+interface NavItem {
+  href: string;
+  label: string;
+}
+
+function navFor(s: Session): NavItem[] {
+  const me = s.me;
+  const items: NavItem[] = [];
+  if (roles.decides(me)) items.push({ href: '#/dashboard', label: 'Dashboard' });
+  if (roles.decides(me) || roles.followsQueue(me)) items.push({ href: '#/queue', label: 'Review queue' });
+  if (roles.decides(me)) items.push({ href: '#/publications', label: 'Publications' });
+  if (roles.decides(me)) for (const p of ADMIN_PAGES) if (!p.adminOnly || roles.isAdmin(me)) items.push({ href: `#/admin/${p.key}`, label: p.title });
+  return items;
+}
+
+function Route({ hash, s }: { hash: string; s: Session }) {
+  const [path] = hash.replace(/^#/, '').split('?');
+  const parts = (path ?? '').split('/').filter(Boolean);
+  const allowed = navFor(s);
+  const home = allowed[0]?.href;
+  if (parts.length === 0) {
+    if (home) {
+      location.replace(home);
+      return null;
+    }
+    return <Welcome s={s} />;
+  }
+  const section = parts[0] === 'entry' ? 'queue' : parts[0];
+  if (!allowed.some((i) => i.href.startsWith(`#/${section}`))) return <Welcome s={s} />;
+  switch (parts[0]) {
+    case 'dashboard':
+      return <Dashboard />;
+    case 'queue':
+      return <QueuePage me={s.me} />;
+    case 'entry':
+      return <EntryPage id={decodeURIComponent(parts[1] ?? '')} me={s.me} />;
+    case 'publications':
+      return <Publications />;
+    case 'admin': {
+      const page = ADMIN_PAGES.find((p) => p.key === parts[1]);
+      if (page && allowed.some((i) => i.href === `#/admin/${page.key}`)) return <AdminPage page={page} key={page.key} />;
+      return <Welcome s={s} />;
+    }
+    default:
+      return <Welcome s={s} />;
+  }
+}
+
+function Welcome({ s }: { s: Session }) {
+  return (
+    <>
+      <PageTitle>Signed in as {s.me.name}</PageTitle>
+      <p>
+        Roles: {s.me.roles.join(', ') || 'none'}
+        {s.me.organisation ? `; organisation ${s.me.organisation}` : ''}.
+      </p>
+      {navFor(s).length === 0 && <p>The console has nothing for this account: its data is read with a TAXII client.</p>}
+    </>
+  );
+}
+
+function App() {
+  const [s, setS] = useState<Session | undefined>(session());
+  const [notice, setNotice] = useState<string>();
+  const hash = useHash();
+  useEffect(() => {
+    onSessionEnded((reason) => {
+      setS(undefined);
+      setNotice(reason === 'expired' ? 'Your session has expired. Sign in again to continue.' : 'You have signed out.');
+    });
+  }, []);
+  if (!s)
+    return (
+      <main id="main">
+        <SignIn
+          notice={notice}
+          onSignedIn={(x) => {
+            setNotice(undefined);
+            setS(x);
+          }}
+        />
+      </main>
+    );
+  const nav = navFor(s);
+  const current = hash.replace(/\?.*$/, '');
+  return (
+    <>
+      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">Meridian console</span>
+        <nav aria-label="Console">
+          <ul>
+            {nav.map((i) => (
+              <li key={i.href}>
+                <a href={i.href} aria-current={current === i.href || current.startsWith(`${i.href}/`) ? 'page' : undefined}>
+                  {i.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span class="who">
+          {s.me.name} ({s.me.roles.join(', ')})
+        </span>
+        <button type="button" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Route hash={hash} s={s} />
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,73 @@
+// The desk at a glance, from GET /admin/v1/curation/stats: queue depth and age per intake,
+// decisions per curator and time to publish per vendor, as charts with their numbers.
+import { api } from '../api.js';
+import type { Stats } from '../types.js';
+import { BarChart, ErrorNote, Loading, PageTitle, useLoad } from '../ui.js';
+
+export function Dashboard() {
+  const stats = useLoad(() => api.get<Stats>('/admin/v1/curation/stats'), 'stats');
+  const d = stats.data;
+  return (
+    <>
+      <PageTitle>Dashboard</PageTitle>
+      <ErrorNote error={stats.error} />
+      {!d ? (
+        !stats.error && <Loading what="statistics" />
+      ) : (
+        <div class="charts">
+          <BarChart title="Queue depth per intake" unit="entries" rows={d.queues.map((q) => ({ label: `${q.api_root}/${q.alias ?? q.intake}`, value: q.depth }))} />
+          <BarChart title="Decisions per curator" unit="decisions" rows={d.decisions_per_curator.map((c) => ({ label: c.curator, value: c.decisions }))} />
+          <BarChart title="Publications per vendor" unit="publications" rows={d.time_to_publish.map((t) => ({ label: t.vendor ?? '(none)', value: t.publications }))} />
+          <table>
+            <caption>Queue age per intake</caption>
+            <thead>
+              <tr>
+                <th scope="col">Intake</th>
+                <th scope="col">Depth</th>
+                <th scope="col">Median age</th>
+                <th scope="col">Oldest</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.queues.map((q) => (
+                <tr key={q.intake}>
+                  <th scope="row">{`${q.api_root}/${q.alias ?? q.intake}`}</th>
+                  <td>{q.depth}</td>
+                  <td>{age(q.age_seconds?.p50)}</td>
+                  <td>{age(q.age_seconds?.oldest)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <table>
+            <caption>Time to publish per vendor (median)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Vendor</th>
+                <th scope="col">Publications</th>
+                <th scope="col">Median time to publish</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.time_to_publish.map((t) => (
+                <tr key={t.vendor ?? ''}>
+                  <th scope="row">{t.vendor ?? '(none)'}</th>
+                  <td>{t.publications}</td>
+                  <td>{age(t.p50_seconds)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function age(seconds: number | undefined): string {
+  if (seconds === undefined) return '—';
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} days`;
+}

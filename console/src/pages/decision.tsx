@@ -1,0 +1,185 @@
+// A decision (approve, reject, withdraw) in two steps: the dry run first (POST …/decisions with
+// dry_run: true), whose per-target report is shown, then the same request confirmed. Changing any
+// field after the preview asks for a new preview, so what is confirmed is what was previewed.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { type Collection, type DecisionResult, WITHDRAWAL_REASONS } from '../types.js';
+import { ErrorNote, useLoad } from '../ui.js';
+
+export type Action = 'approve' | 'reject' | 'withdraw';
+
+export interface DecisionSubject {
+  /** Queue entries (approve, reject), with the rev the curator saw. */
+  entries?: Array<{ id: string; rev: number }>;
+  /** A published object and the collection to withdraw it from (withdraw). */
+  objectId?: string;
+  target?: string;
+}
+
+const DECISIONS = '/admin/v1/curation/decisions';
+
+export function targetRef(c: Collection): string {
+  return `${c.api_root}/${c.alias ?? c.id}`;
+}
+
+export function usePublishedCollections() {
+  return useLoad(async () => (await api.get<{ collections: Collection[] }>('/admin/v1/collections')).collections.filter((c) => c.purpose === 'published'), 'published');
+}
+
+export function DecisionPanel({ action, subject, onDone, onCancel }: { action: Action; subject: DecisionSubject; onDone: (r: DecisionResult) => void; onCancel: () => void }) {
+  const collections = usePublishedCollections();
+  const [targets, setTargets] = useState<string[]>(subject.target ? [subject.target] : []);
+  const [reason, setReason] = useState('');
+  const [reasonCode, setReasonCode] = useState<string>(WITHDRAWAL_REASONS[0]);
+  const [includeRefs, setIncludeRefs] = useState(false);
+  const [preview, setPreview] = useState<{ key: string; result: DecisionResult }>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+
+  const body: Record<string, unknown> = { action };
+  if (action === 'withdraw') Object.assign(body, { object_id: subject.objectId, targets, reason_code: reasonCode, reason });
+  else Object.assign(body, { entries: subject.entries });
+  if (action === 'approve') Object.assign(body, { targets, ...(includeRefs ? { include_refs: true } : {}), ...(reason ? { reason } : {}) });
+  if (action === 'reject') body.reason = reason;
+  const key = JSON.stringify(body);
+  const current = preview?.key === key ? preview.result : undefined;
+  const blocked = current?.targets.some((t) => t.violations.length > 0) ?? false;
+
+  const send = async (dryRun: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const result = await api.post<DecisionResult>(DECISIONS, { ...body, dry_run: dryRun });
+      if (dryRun) setPreview({ key, result });
+      else onDone(result);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const count = subject.entries?.length ?? 1;
+  const what = action === 'withdraw' ? subject.objectId : `${count} entr${count === 1 ? 'y' : 'ies'}`;
+  return (
+    <section class="panel" aria-labelledby="decision-title" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+      <h2 id="decision-title" tabIndex={-1} ref={heading}>
+        {action === 'approve' ? 'Approve' : action === 'reject' ? 'Reject' : 'Withdraw'} {what}
+      </h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send(true);
+        }}
+      >
+        {action !== 'reject' && (
+          <fieldset>
+            <legend>{action === 'approve' ? 'Publish to' : 'Withdraw from'}</legend>
+            {collections.error ? <ErrorNote error={collections.error} /> : null}
+            {(collections.data ?? [])
+              .filter((c) => action === 'approve' || targetRef(c) === subject.target)
+              .map((c) => {
+                const ref = targetRef(c);
+                const id = `target-${ref.replace(/[^a-z0-9]/gi, '-')}`;
+                return (
+                  <span class="check" key={ref}>
+                    <input
+                      type="checkbox"
+                      id={id}
+                      value={ref}
+                      checked={targets.includes(ref)}
+                      disabled={action === 'withdraw'}
+                      onChange={(e) => setTargets((t) => ((e.currentTarget as HTMLInputElement).checked ? [...t, ref] : t.filter((x) => x !== ref)))}
+                    />
+                    <label for={id}>
+                      {ref} <span class="muted">({c.title})</span>
+                    </label>
+                  </span>
+                );
+              })}
+          </fieldset>
+        )}
+        {action === 'approve' && (
+          <div class="field check">
+            <input type="checkbox" id="include-refs" checked={includeRefs} onChange={(e) => setIncludeRefs((e.currentTarget as HTMLInputElement).checked)} />
+            <label for="include-refs">Also publish the identities and marking definitions it references</label>
+          </div>
+        )}
+        {action === 'withdraw' && (
+          <div class="field">
+            <label for="reason-code">Reason code</label>
+            <select id="reason-code" value={reasonCode} onChange={(e) => setReasonCode((e.currentTarget as HTMLSelectElement).value)}>
+              {WITHDRAWAL_REASONS.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <div class="field">
+          <label for="reason">Reason{action === 'reject' ? ' (required; the vendor reads it)' : ' (optional)'}</label>
+          <textarea id="reason" rows={2} value={reason} required={action === 'reject'} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
+        </div>
+        <div class="actions">
+          <button type="submit" disabled={busy || (action !== 'reject' && targets.length === 0) || (action === 'reject' && !reason.trim())}>
+            Preview (dry run)
+          </button>
+          <button type="button" class="primary" disabled={busy || !current || blocked} onClick={() => void send(false)}>
+            Confirm {action}
+          </button>
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+      <ErrorNote error={error} />
+      {current && <Preview result={current} />}
+    </section>
+  );
+}
+
+function Preview({ result }: { result: DecisionResult }) {
+  return (
+    <div class="preview" role="status" aria-label="Dry-run preview">
+      <h3>Preview: nothing has changed yet</h3>
+      <p>
+        {result.entries} entr{result.entries === 1 ? 'y' : 'ies'}; would publish {result.published}, withdraw {result.withdrawn}.
+      </p>
+      {result.targets.length > 0 && (
+        <table>
+          <caption class="visually-hidden">What the decision would do, per target</caption>
+          <thead>
+            <tr>
+              <th scope="col">Target</th>
+              <th scope="col">Would publish</th>
+              <th scope="col">Awaiting approval</th>
+              <th scope="col">Dangling references</th>
+              <th scope="col">Newly seen by</th>
+              <th scope="col">Rule violations</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.targets.map((t) => (
+              <tr key={t.target} data-target={t.target}>
+                <th scope="row">{t.target}</th>
+                <td>{t.publish.length ? t.publish.map((p) => <div key={p.id}><code>{p.id}</code> ({p.change})</div>) : '—'}</td>
+                <td>{t.awaiting_approval.length ? t.awaiting_approval.map((a) => <div key={a.entry}>{a.approvals} of {a.required} approvals</div>) : '—'}</td>
+                <td>{t.dangling_refs.length ? t.dangling_refs.map((r) => <div key={r}><code>{r}</code></div>) : '—'}</td>
+                <td>{t.new_recipients.join(', ') || '—'}</td>
+                <td class={t.violations.length ? 'bad' : ''}>{t.violations.length ? t.violations.map((v, i) => <div key={i}>{v.message ?? v.rule ?? JSON.stringify(v)}</div>) : 'none'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+export function outcomeText(r: DecisionResult): string {
+  const verb = { approve: 'Approved', reject: 'Rejected', withdraw: 'Withdrew' }[r.action] ?? r.action;
+  if (r.action === 'withdraw') return `${verb} from ${r.targets.map((t) => t.target).join(', ')}.`;
+  return `${verb} ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'}${r.action === 'approve' ? `; published ${r.published}` : ''}.`;
+}

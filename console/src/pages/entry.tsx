@@ -1,0 +1,244 @@
+// One queue entry: the STIX object rendered property by property, with the pipeline's findings
+// beside the property they concern, its TLP, external references and pattern; its other versions
+// (each comparable with this one), where it was published, and the raw JSON.
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { api, roles } from '../api.js';
+import type { DecisionResult, EntryDetail, Finding, Me, StixObject } from '../types.js';
+import { ErrorNote, Loading, PageTitle, TlpBadge, useLoad, when } from '../ui.js';
+import { type Action, DecisionPanel, outcomeText } from './decision.js';
+
+const detailOf = (id: string) => api.get<EntryDetail>(`/admin/v1/curation/queue/${encodeURIComponent(id)}`);
+
+/** The top-level property a finding's JSON pointer concerns ("" for the object as a whole). */
+function propertyOf(f: Finding): string {
+  return (f.path.split('/')[1] ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** A STIX pattern with its parts told apart: object paths, operators, quoted values. */
+function Pattern({ text }: { text: string }) {
+  const parts = text.split(/('(?:[^'\\]|\\.)*'|\b(?:AND|OR|FOLLOWEDBY|NOT|LIKE|MATCHES|IN|ISSUBSET|ISSUPERSET|WITHIN|START|STOP|REPEATS|TIMES|SECONDS)\b|[[\]()]|[a-z0-9-]+:[A-Za-z0-9_.'[\]*-]+)/);
+  return (
+    <code class="pattern">
+      {parts.map((p, i) => {
+        if (!p) return null;
+        const cls = p.startsWith("'") ? 'p-value' : /^[A-Z]+$/.test(p) ? 'p-op' : /^[[\]()]$/.test(p) ? 'p-bracket' : /:/.test(p) ? 'p-path' : '';
+        return cls ? (
+          <span key={i} class={cls}>
+            {p}
+          </span>
+        ) : (
+          p
+        );
+      })}
+    </code>
+  );
+}
+
+function Value({ name, value }: { name: string; value: unknown }): preact.JSX.Element {
+  if (name === 'pattern' && typeof value === 'string') return <Pattern text={value} />;
+  if (name === 'external_references' && Array.isArray(value))
+    return (
+      <ul class="plain">
+        {value.map((r: Record<string, string>, i) => (
+          <li key={i}>
+            {r.source_name}
+            {r.external_id ? ` ${r.external_id}` : ''}
+            {r.url ? (
+              <>
+                {' '}
+                <a href={r.url} rel="noreferrer noopener" target="_blank">
+                  {r.url}
+                </a>
+              </>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    );
+  if (Array.isArray(value))
+    return (
+      <ul class="plain">
+        {value.map((v, i) => (
+          <li key={i}>
+            <Value name="" value={v} />
+          </li>
+        ))}
+      </ul>
+    );
+  if (typeof value === 'string' && /^[a-z0-9-]+--[0-9a-f-]{36}$/.test(value)) return <code>{value}</code>;
+  if (value !== null && typeof value === 'object') return <pre>{JSON.stringify(value, null, 2)}</pre>;
+  return <span>{String(value)}</span>;
+}
+
+/** Property-level differences between two versions of an object. */
+export function diffObjects(a: StixObject, b: StixObject): Array<{ name: string; before?: unknown; after?: unknown }> {
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return names.filter((n) => JSON.stringify(a[n]) !== JSON.stringify(b[n])).map((n) => ({ name: n, before: a[n], after: b[n] }));
+}
+
+function Section({ title, children }: { title: string; children: ComponentChildren }) {
+  const id = `s-${title.toLowerCase().replace(/\W+/g, '-')}`;
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export function EntryPage({ id, me }: { id: string; me: Me }) {
+  const detail = useLoad(() => detailOf(id), id);
+  const [compare, setCompare] = useState<{ entry: string; diff: ReturnType<typeof diffObjects> }>();
+  const [deciding, setDeciding] = useState<Action>();
+  const [outcome, setOutcome] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const d = detail.data;
+  if (!d) return detail.error ? <ErrorNote error={detail.error} /> : <Loading what="the entry" />;
+  const o = d.object;
+  const findings = new Map<string, Finding[]>();
+  for (const f of d.findings) findings.set(propertyOf(f), [...(findings.get(propertyOf(f)) ?? []), f]);
+  const title = typeof o.name === 'string' ? o.name : o.id;
+  const pending = d.state === 'pending' || d.state === 'approved';
+  const compareWith = async (entryId: string) => {
+    setError(undefined);
+    try {
+      const other = await detailOf(entryId);
+      setCompare({ entry: entryId, diff: diffObjects(other.object, o) });
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <>
+      <p>
+        <a href="#/queue">← Back to the queue</a>
+      </p>
+      <PageTitle>
+        {o.type}: {title}
+      </PageTitle>
+      <p class="meta">
+        <TlpBadge tlp={d.tlp} /> <span class="state">{d.state}</span> · vendor {d.vendor ?? '—'} · intake {d.api_root} · added {when(d.date_added)} · version {d.version ?? '—'}
+        {d.reason ? ` · reason: ${d.reason}` : ''}
+      </p>
+      <div aria-live="polite" role="status" class="outcome">
+        {outcome}
+      </div>
+      {roles.decides(me) && pending && (
+        <div class="toolbar">
+          <button type="button" onClick={() => setDeciding('approve')}>
+            Approve…
+          </button>
+          <button type="button" onClick={() => setDeciding('reject')}>
+            Reject…
+          </button>
+        </div>
+      )}
+      {deciding && (
+        <DecisionPanel
+          action={deciding}
+          subject={{ entries: [{ id: d.id, rev: d.rev }] }}
+          onCancel={() => setDeciding(undefined)}
+          onDone={(r: DecisionResult) => {
+            setDeciding(undefined);
+            setOutcome(outcomeText(r));
+            detail.reload();
+          }}
+        />
+      )}
+      <Section title="Properties">
+        {(findings.get('') ?? []).map((f) => (
+          <p key={f.code} class={`finding ${f.severity}`}>
+            {f.code}: {f.message}
+          </p>
+        ))}
+        <table class="props">
+          <caption class="visually-hidden">Properties of {o.id}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Property</th>
+              <th scope="col">Value</th>
+              <th scope="col">Findings</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(o).map(([k, v]) => (
+              <tr key={k} data-property={k} class={findings.has(k) ? 'flagged' : ''}>
+                <th scope="row">{k}</th>
+                <td>
+                  <Value name={k} value={v} />
+                </td>
+                <td>
+                  {(findings.get(k) ?? []).map((f) => (
+                    <div key={f.code + f.path} class={`finding ${f.severity}`}>
+                      <strong>{f.code}</strong> {f.path}: {f.message}
+                    </div>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+      <Section title="Other versions">
+        {d.other_versions.length === 0 ? (
+          <p class="muted">No other version of this object reached the desk.</p>
+        ) : (
+          <ul>
+            {d.other_versions.map((v) => (
+              <li key={v.id}>
+                <a href={`#/entry/${encodeURIComponent(v.id)}`}>version {v.version ?? '—'}</a> ({v.state}){' '}
+                <button type="button" onClick={() => void compareWith(v.id)}>
+                  Compare with this version
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <ErrorNote error={error} />
+        {compare && (
+          <table class="diff" aria-label="Differences from the other version">
+            <thead>
+              <tr>
+                <th scope="col">Property</th>
+                <th scope="col">Other version</th>
+                <th scope="col">This version</th>
+              </tr>
+            </thead>
+            <tbody>
+              {compare.diff.map((c) => (
+                <tr key={c.name}>
+                  <th scope="row">{c.name}</th>
+                  <td class="before">{c.before === undefined ? '—' : JSON.stringify(c.before)}</td>
+                  <td class="after">{c.after === undefined ? '—' : JSON.stringify(c.after)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      <Section title="Publications">
+        {d.published.length === 0 ? (
+          <p class="muted">Not published anywhere.</p>
+        ) : (
+          <ul>
+            {d.published.map((p) => (
+              <li key={p.collection + p.date_added}>
+                collection <code>{p.collection}</code>, {when(p.date_added)}
+                {p.withdrawn ? `, withdrawn ${when(p.withdrawn)}` : ''}
+                {p.diff ? <pre>{JSON.stringify(p.diff, null, 2)}</pre> : null}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+      <Section title="References">
+        <pre>{JSON.stringify(d.references, null, 2)}</pre>
+      </Section>
+      <details>
+        <summary>Raw JSON</summary>
+        <pre class="raw">{JSON.stringify(o, null, 2)}</pre>
+      </details>
+    </>
+  );
+}
