@@ -308,8 +308,12 @@ export interface Store extends CurationStore {
   queryVersions(collectionId: string, objectId: string, query: Omit<ObjectQuery, 'ids' | 'types' | 'versions'>): Promise<Page<ManifestEntry>>;
   /** Whether any version of the object, visible under the marking cap, is in the collection (§5.6/§5.8 404s). */
   hasObject(collectionId: string, objectId: string, maxTlp?: number): Promise<boolean>;
-  /** §5.7: deletes the matching versions of one object (within the marking cap); returns how many were deleted. */
-  deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>): Promise<number>;
+  /**
+   * §5.7: deletes the matching versions of one object (within the marking cap); returns how many were
+   * deleted. In a published collection a call that deleted something logs one object.withdrawn
+   * change (ChangeRecord) by `actor` (default desk: deleting takes a curator's or an admin's rights).
+   */
+  deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>, actor?: { kind: ChangeRecord['actorKind'] }): Promise<number>;
   /** Number of stored versions in the collection. */
   countObjects(collectionId: string): Promise<number>;
 
@@ -602,9 +606,24 @@ export interface CurationStore {
   curationStats(intakeIds: string[]): Promise<CurationStats>;
 }
 
+/** Whether the object states revoked: true (parsed only when the word is there at all). Shared by every backend. */
+export function isRevoked(o: Pick<NewObject, 'json'>): boolean {
+  return o.json.includes('"revoked"') && (JSON.parse(o.json) as { revoked?: unknown }).revoked === true;
+}
+
+/** The change-log entry type of a version newly stored by a direct write to a published collection (ChangeRecord). */
+export function ingestChangeType(o: Pick<NewObject, 'json'>, firstVersion: boolean): Exclude<ChangeType, 'object.withdrawn'> {
+  return isRevoked(o) ? 'object.revoked' : firstVersion ? 'object.published' : 'object.updated';
+}
+
+/** Who a direct write to a published collection is logged as: the desk for curators and admins, else the vendor. */
+export function writerKind(roles: readonly Role[]): 'desk' | 'vendor' {
+  return roles.includes('curator') || roles.includes('admin') ? 'desk' : 'vendor';
+}
+
 /** What a queue entry needs from an object stored in an intake collection. Shared by every backend. */
 export function intakeFacts(o: NewObject): { revoked: boolean; findings: FindingRecord[]; codes: string[] } {
-  const revoked = o.json.includes('"revoked"') && (JSON.parse(o.json) as { revoked?: unknown }).revoked === true;
+  const revoked = isRevoked(o);
   const findings = o.warnings ? (JSON.parse(o.warnings) as FindingRecord[]) : [];
   return { revoked, findings, codes: [...new Set(findings.map((f) => f.code))] };
 }

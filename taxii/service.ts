@@ -10,6 +10,7 @@ import {
   type Store,
   type SubmissionItem,
   type SubmissionRecord,
+  writerKind,
 } from '../collections/store.js';
 import type { PipelineOptions } from '../stix-schemas/pipeline.js';
 import { type Caller, accessTo, isAdmin, requireAccess, tlpFilter } from './access.js';
@@ -310,7 +311,7 @@ export class TaxiiService {
       versions: versionMatch(q.filters.version),
       ...(q.filters.spec_version ? { specVersions: q.filters.spec_version } : {}),
       maxTlp,
-    });
+    }, { kind: writerKind(caller.account.roles) });
     if (deleted === 0) throw notFound('No version of the object matches the request.');
     await this.audit(caller, 'object.delete', collection.id, { object: objectId, versions: q.filters.version ?? ['last'], deleted });
     return { status: 200 };

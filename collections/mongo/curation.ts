@@ -598,6 +598,22 @@ export class MongoCuration {
     return d ? toChange(d) : undefined;
   }
 
+  async purgeChanges(before: number): Promise<number> {
+    let purged = 0;
+    for (const c of await this.x.collections.find({}, { id: 1 }).lean<Doc[]>()) {
+      const newest = await this.x.changes.findOne({ collectionId: c.id, dateAdded: { $lt: before } }, { dateAdded: 1 }).sort({ dateAdded: -1 }).lean<Doc>(); // changes_page
+      if (!newest) continue;
+      // The horizon moves before the entries go: a crash in between sends a reader to resync early, never past a gap unnoticed.
+      await this.x.collections.updateOne({ _id: c._id }, { $max: { changeHorizon: newest.dateAdded as number } }, MAJORITY); // _id
+      purged += (await this.x.changes.deleteMany({ collectionId: c.id, dateAdded: { $lt: before } }, MAJORITY)).deletedCount; // changes_page
+    }
+    return purged;
+  }
+
+  async changeHorizon(collectionId: string): Promise<number> {
+    return (await this.x.collections.findById(identityId('collection', collectionId), { changeHorizon: 1 }).lean<CollectionDoc>())?.changeHorizon ?? 0; // _id
+  }
+
   async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {
     const f: Filter = { status: 'applied', ...opt('accountId', filter.accountId) };
     // decisions_by_account with an account, else decisions_by_at

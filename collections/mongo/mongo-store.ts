@@ -38,9 +38,11 @@ import {
   StoreConflictError,
   StoreUnavailableError,
   TLP_RANK,
+  ingestChangeType,
   rejectedFailure,
   versionFlags,
   versionKeyFromMicros,
+  writerKind,
 } from '../store.js';
 import {
   type CollectionDoc,
@@ -102,6 +104,9 @@ const UNAVAILABLE = new Set([
   'MongoNotConnectedError', 'MongoPoolClearedError', 'MongoTopologyClosedError',
 ]);
 const CLASH = 'a different object with this id and version is already in the collection';
+
+/** A version stored in a published collection, whose change the log needs. */
+type Logged = { object: NewObject; dateAdded: number };
 
 function nowMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -264,6 +269,7 @@ export class MongoStore implements Store {
   private readonly bodies: Model<any>;
   private readonly deskModels: Model<any>[];
   private readonly curation: MongoCuration;
+  private readonly changes: Model<any>;
   readonly webhooks: MongoWebhooks;
 
   constructor(private readonly options: MongoStoreOptions) {
@@ -292,6 +298,7 @@ export class MongoStore implements Store {
       decisions: this.conn.model('Decision', decisionSchema, 'decisions'),
       decisionPlans: this.conn.model('DecisionPlan', decisionPlanSchema, 'decision_plans'),
     };
+    this.changes = desk.changes;
     // Those with secondary indexes (desk rules and plans are read by _id only).
     this.deskModels = Object.values(desk).filter((m) => m.schema.indexes().length > 0);
     this.curation = new MongoCuration({
@@ -823,14 +830,30 @@ export class MongoStore implements Store {
     });
   }
 
-  async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>): Promise<number> {
+  async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>, actor: { kind: ChangeRecord['actorKind'] } = { kind: 'desk' }): Promise<number> {
     return this.op(async () => {
       const c = await this.collectionDoc(collectionId);
       const q = objectFilter(collectionId, { ...filter, ids: [objectId] });
       if (!c || !q) return 0;
       const model = await this.objectsFor(c.apiRoot);
+      // Read before deleting: the newest version going is the withdrawal's last version (published collections log it).
+      const last = c.purpose === 'published' ? await model.findOne(q, { type: 1, version: 1, vid: 1, tlp: 1, dateAdded: 1 }).sort({ versionKey: -1 }).lean<Doc>() : null; // objects_by_id
       const deleted = (await model.deleteMany(q, MAJORITY)).deletedCount; // objects_by_id
       if (deleted > 0) await this.refreshFlags(model, collectionId, [objectId]);
+      if (deleted > 0 && last) {
+        const lease = await this.allocate(collectionId, 1);
+        if (lease) {
+          try {
+            await this.insertIgnoringDuplicates(this.changes, [{
+              _id: identityId('change', collectionId, objectId, last.vid as string, String(last.dateAdded), 'withdrawn'), id: randomUUID(), collectionId, dateAdded: lease.start,
+              type: 'object.withdrawn', objectType: last.type, objectId, ...opt('version', last.version as string), actorKind: actor.kind, reason: 'deleted',
+              ...opt('lastVersion', last.version as string), tlp: last.tlp ?? 0,
+            }]);
+          } finally {
+            await this.release(collectionId, lease.token);
+          }
+        }
+      }
       return deleted;
     });
   }
@@ -980,7 +1003,11 @@ export class MongoStore implements Store {
         for (const i of objects) outcomes.set(i.index, { failure: 'the collection no longer exists' });
       } else if (objects.length > 0) {
         const stored: StoredInIntake[] = [];
-        await this.storeObjects(await this.objectsFor(c.apiRoot), collectionId, submissionId, objects, outcomes, stored);
+        // Direct writes to a published collection are logged as the desk for curators and admins, else as the vendor.
+        const log = c.purpose === 'published'
+          ? { actorKind: writerKind(((await this.accounts.findById(identityId('account', sub.accountId as string), { roles: 1 }).lean<Doc>())?.roles ?? []) as Role[]) } // _id
+          : undefined;
+        await this.storeObjects(await this.objectsFor(c.apiRoot), collectionId, submissionId, objects, outcomes, stored, log);
         // After the objects: a crash in between is resumed by ingesting again, which finds them as duplicates.
         if (intake) await this.curation.enqueue({ id: collectionId, apiRoot: c.apiRoot }, submissionId, sub.accountId as string, stored);
       }
@@ -1002,16 +1029,18 @@ export class MongoStore implements Store {
    * from an item follow it (and get later date_added values); they have no outcome of their own.
    * `stored` receives every object stored or found as an exact duplicate, in envelope order (the queue of an intake).
    */
-  private async storeObjects(model: Model<ObjectDoc>, collectionId: string, submissionId: string, items: Array<Extract<IngestItem, { object: unknown }>>, outcomes: Map<number, { dateAdded?: number; failure?: string }>, stored?: StoredInIntake[]): Promise<void> {
+  private async storeObjects(model: Model<ObjectDoc>, collectionId: string, submissionId: string, items: Array<Extract<IngestItem, { object: unknown }>>, outcomes: Map<number, { dateAdded?: number; failure?: string }>, stored?: StoredInIntake[], log?: { actorKind: ChangeRecord['actorKind'] }): Promise<void> {
     type Entry = { index?: number; object: NewObject; order: number };
     const kept: Array<StoredInIntake & { order: number }> = [];
     let order = 0;
     const key = (o: NewObject) => String(identityId('object', collectionId, o.id, o.versionKey ?? UNVERSIONED));
     const duplicateOf = (existing: Doc, json: string) => (existing.json === json ? { dateAdded: existing.dateAdded as number } : { failure: CLASH });
     const all = items.flatMap((i) => [i.object, ...(i.derived ?? [])]);
-    const existing = new Map((await model.find({ _id: { $in: all.map((o) => identityId('object', collectionId, o.id, o.versionKey ?? UNVERSIONED)) } }, { json: 1, dateAdded: 1 }).lean<Doc[]>()).map((d) => [String(d._id), d])); // _id
+    const existing = new Map((await model.find({ _id: { $in: all.map((o) => identityId('object', collectionId, o.id, o.versionKey ?? UNVERSIONED)) } }, { json: 1, dateAdded: 1, submissionId: 1 }).lean<Doc[]>()).map((d) => [String(d._id), d])); // _id
     const fresh: Entry[] = [];
     const firstInBatch = new Map<string, Entry>();
+    /** Versions this submission stored before (a resumed batch): their change may be the one a crash lost. */
+    const ownEarlier: Logged[] = [];
     const consider = (e: Entry): boolean => {
       const k = key(e.object);
       const prior = existing.get(k);
@@ -1019,6 +1048,7 @@ export class MongoStore implements Store {
         const o = duplicateOf(prior, e.object.json);
         if (e.index !== undefined) outcomes.set(e.index, o);
         if (o.dateAdded !== undefined) kept.push({ object: e.object, dateAdded: o.dateAdded, order: e.order });
+        if (log && o.dateAdded !== undefined && prior.submissionId === submissionId) ownEarlier.push({ object: e.object, dateAdded: o.dateAdded });
         return !o.failure;
       }
       if (!firstInBatch.has(k)) {
@@ -1031,26 +1061,34 @@ export class MongoStore implements Store {
       // Derived SCOs have deterministic ids: one already stored is the same observable.
       if (consider({ index: item.index, object: item.object, order: order++ })) for (const d of item.derived ?? []) consider({ object: d, order: order++ });
     }
-    if (fresh.length > 0) {
-      const lease = await this.allocate(collectionId, fresh.length);
+    // A published collection's change log gets each version stored here right after it (ChangeRecord):
+    // date_added from the same lease, one value after the object's, identity `_id`s so that a
+    // resumed batch writes the ones a crash lost and none twice.
+    const missing = log && ownEarlier.length > 0 ? await this.unloggedOf(collectionId, ownEarlier) : [];
+    const step = log ? 2 : 1;
+    if (fresh.length > 0 || missing.length > 0) {
+      const lease = await this.allocate(collectionId, fresh.length * step + missing.length);
       if (!lease) {
         for (const e of fresh) if (e.index !== undefined) outcomes.set(e.index, { failure: 'the collection no longer exists' });
       } else {
         try {
           const docs: ObjectDoc[] = fresh.map(({ object: o }, n) => {
-            const dateAdded = lease.start + n;
+            const dateAdded = lease.start + n * step;
             return {
               _id: identityId('object', collectionId, o.id, o.versionKey ?? UNVERSIONED), collectionId, dateAdded, id: o.id, type: o.type, ...opt('version', o.version),
               versionKey: o.versionKey ?? versionKeyFromMicros(dateAdded), vid: o.versionKey ?? UNVERSIONED, specVersion: o.specVersion, mediaType: o.mediaType,
               isFirst: false, isLast: false, isLatestSpec: false, firstAt: [], lastAt: [], tlp: o.tlp, submissionId, ...opt('warnings', o.warnings), json: o.json,
             };
           });
-          const lost = await this.insertIgnoringDuplicates(model, docs);
+          const lost = docs.length === 0 ? new Set<number>() : await this.insertIgnoringDuplicates(model, docs);
+          const logged: Array<Logged & { at: number }> = [];
           fresh.forEach((e, n) => {
-            if (lost.has(n)) return;
+            if (lost.has(n)) return; // the concurrent writer that stored it first logs it
             if (e.index !== undefined) outcomes.set(e.index, { dateAdded: docs[n]!.dateAdded });
             kept.push({ object: e.object, dateAdded: docs[n]!.dateAdded, order: e.order });
+            logged.push({ object: e.object, dateAdded: docs[n]!.dateAdded, at: docs[n]!.dateAdded + 1 });
           });
+          missing.forEach((m, n) => logged.push({ ...m, at: lease.start + fresh.length * step + n }));
           if (lost.size > 0) {
             // A concurrent writer stored the same identity first: we are its duplicate (or clash).
             const winners = new Map((await model.find({ _id: { $in: [...lost].map((n) => docs[n]!._id) } }, { json: 1, dateAdded: 1 }).lean<Doc[]>()).map((d) => [String(d._id), d])); // _id
@@ -1063,7 +1101,8 @@ export class MongoStore implements Store {
               if (o.dateAdded !== undefined) kept.push({ object: e.object, dateAdded: o.dateAdded, order: e.order });
             }
           }
-          await this.refreshFlags(model, collectionId, fresh.map((e) => e.object.id));
+          if (log && logged.length > 0) await this.logStored(model, collectionId, log.actorKind, logged);
+          if (fresh.length > 0) await this.refreshFlags(model, collectionId, fresh.map((e) => e.object.id));
         } finally {
           await this.release(collectionId, lease.token);
         }
@@ -1077,6 +1116,35 @@ export class MongoStore implements Store {
       const o = (first.index !== undefined ? outcomes.get(first.index) : undefined) ?? { failure: 'not stored' };
       outcomes.set(item.index, o.failure || first.object.json === item.object.json ? o : { failure: CLASH });
     }
+  }
+
+  /** The identity of the change that logs one stored version: the version and its date_added (a version deleted and stored again is logged again). */
+  private changeIdOf(collectionId: string, l: Logged): mongoose.Types.ObjectId {
+    return identityId('change', collectionId, l.object.id, l.object.versionKey ?? UNVERSIONED, String(l.dateAdded));
+  }
+
+  /** Those of the versions whose change is not in the log (one query by `_id`). */
+  private async unloggedOf(collectionId: string, versions: Logged[]): Promise<Logged[]> {
+    const present = new Set((await this.changes.find({ _id: { $in: versions.map((v) => this.changeIdOf(collectionId, v)) } }, { _id: 1 }).lean<Doc[]>()).map((d) => String(d._id))); // _id
+    return versions.filter((v) => !present.has(String(this.changeIdOf(collectionId, v))));
+  }
+
+  /**
+   * Writes the changes of versions stored in a published collection, each at its `at`: published
+   * when no version of the id was added before it, else updated; revoked for revoked: true.
+   */
+  private async logStored(model: Model<ObjectDoc>, collectionId: string, actorKind: ChangeRecord['actorKind'], logged: Array<Logged & { at: number }>): Promise<void> {
+    const earliest = new Map<string, number>();
+    for (const d of await model.find({ collectionId, id: { $in: [...new Set(logged.map((l) => l.object.id))] } }, { id: 1, dateAdded: 1 }).lean<Doc[]>()) { // objects_by_id
+      earliest.set(d.id, Math.min(earliest.get(d.id) ?? Infinity, d.dateAdded as number));
+    }
+    await this.insertIgnoringDuplicates(this.changes, logged.map((l) => {
+      const o = l.object;
+      return {
+        _id: this.changeIdOf(collectionId, l), id: randomUUID(), collectionId, dateAdded: l.at, type: ingestChangeType(o, (earliest.get(o.id) ?? l.dateAdded) >= l.dateAdded),
+        objectType: o.type, objectId: o.id, ...opt('version', o.version), actorKind, tlp: o.tlp,
+      };
+    }));
   }
 
   /** Inserts unordered; returns the positions refused as duplicates (11000). */
@@ -1195,13 +1263,12 @@ export class MongoStore implements Store {
     return this.op(() => this.curation.readChanges(collectionId, afterDateAdded, limit));
   }
 
-  // Being written (change-log retention): replaced by the real methods.
-  async purgeChanges(_before: number): Promise<number> {
-    throw new Error('not yet');
+  async purgeChanges(before: number): Promise<number> {
+    return this.op(() => this.curation.purgeChanges(before));
   }
 
-  async changeHorizon(_collectionId: string): Promise<number> {
-    return 0;
+  async changeHorizon(collectionId: string): Promise<number> {
+    return this.op(() => this.curation.changeHorizon(collectionId));
   }
 
   async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {

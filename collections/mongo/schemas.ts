@@ -79,6 +79,8 @@ export interface CollectionDoc {
   /** High-water mark of date_added, advanced atomically by compare-and-set. */
   lastDateAdded: number;
   leases: Lease[];
+  /** Newest date_added dropped from the change log by retention (Store.changeHorizon); absent = 0. */
+  changeHorizon?: number;
 }
 
 // strict: false on every schema: a field this version does not know is kept, never silently dropped.
@@ -155,6 +157,7 @@ export const collectionSchema = new Schema<CollectionDoc>({
   createdAt: Number,
   lastDateAdded: Number,
   leases: [{ _id: false, token: String, start: Number, at: Number }],
+  changeHorizon: Number,
 }, base);
 // GET {api-root}/collections/{alias}/ (§5.2): an alias is unique within its API root
 collectionSchema.index({ aliasKey: 1 }, { name: 'collections_by_alias', unique: true, sparse: true });
@@ -360,7 +363,11 @@ publicationSchema.index({ collectionId: 1, dateAdded: 1 }, { name: 'publications
 // Decision outcomes (publications written by one decision, also when it was resumed)
 publicationSchema.index({ decisionId: 1 }, { name: 'publications_by_decision' });
 
-/** One entry of a published collection's change log: `_id` is identityId('change', decisionId, what changed). */
+/**
+ * One entry of a published collection's change log: `_id` is identityId('change', decisionId, what
+ * changed) for the desk's, identityId('change', collectionId, objectId, vid, date_added of the
+ * version) for a version stored by ingest, and with 'withdrawn' after it for a DELETE.
+ */
 export const changeSchema = new Schema({
   id: { type: String, required: true },
   collectionId: { type: String, required: true },

@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS collections (
   enrichment TEXT,
   created_at INTEGER NOT NULL,
   -- high-water mark of date_added: keeps it strictly increasing even after deletes or clock steps
-  last_date_added INTEGER NOT NULL DEFAULT 0
+  last_date_added INTEGER NOT NULL DEFAULT 0,
+  -- newest date_added dropped from the change log by retention (changeHorizon): older cursors resync
+  change_horizon INTEGER NOT NULL DEFAULT 0
 );
 -- GET {api-root}/collections/{alias}/ (§5.2): an alias is unique within its API root
 CREATE UNIQUE INDEX IF NOT EXISTS collections_by_alias ON collections(api_root, alias) WHERE alias IS NOT NULL;
@@ -290,4 +292,5 @@ export const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['api_roots', 'taxii20', 'INTEGER NOT NULL DEFAULT 0'],
   ['decisions', 'status', "TEXT NOT NULL DEFAULT 'applied'"],
   ['decisions', 'plan', 'TEXT'],
+  ['collections', 'change_horizon', 'INTEGER NOT NULL DEFAULT 0'],
 ];

@@ -37,10 +37,12 @@ import {
   StaleDecisionError,
   StoreConflictError,
   TLP_RANK,
+  ingestChangeType,
   intakeFacts,
   rejectedFailure,
   versionFlags,
   versionKeyFromMicros,
+  writerKind,
 } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
 import { SqliteWebhooks } from './webhooks.js';
@@ -48,6 +50,8 @@ import { ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 type Row = Record<string, any>;
 type Statement = Database.Statement<unknown[], Row>;
+/** What storing one object came to: its date_added, or a failure; `fresh` when this call stored it (first: no other version was there). */
+type StoreOutcome = { dateAdded?: number; failure?: string; fresh?: { first: boolean } };
 
 const MANIFEST_COLUMNS = 'id, type, date_added, version, spec_version, media_type';
 
@@ -691,19 +695,28 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>): Promise<number> {
-    const pk = this.collectionPk(collectionId);
-    if (pk === undefined) return 0;
+  async deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>, actor: { kind: ChangeRecord['actorKind'] } = { kind: 'desk' }): Promise<number> {
+    const c = this.stmt('SELECT pk, purpose FROM collections WHERE id = ?').get(collectionId);
+    if (!c) return 0;
+    const pk = c.pk as number;
     const { sql, params } = filterSql({ ...filter, ids: [objectId] });
     return this.db.transaction(() => {
+      // The newest version about to go is the withdrawal's last version (published collections log it).
+      const last = c.purpose === 'published' ? this.stmt(`SELECT version, type, tlp FROM objects WHERE coll = ?${sql} ORDER BY version_key DESC LIMIT 1`).get(pk, ...params) : undefined;
       const deleted = this.stmt(`DELETE FROM objects WHERE coll = ?${sql}`).run(pk, ...params).changes;
       if (deleted > 0) this.refreshFlags(pk, objectId);
+      if (deleted > 0 && last) {
+        const marks = new Map<number, number>();
+        const version = (last.version as string | null) ?? undefined;
+        this.appendChange(pk, this.ticker(marks)(pk), { type: 'object.withdrawn', objectType: last.type, objectId, version, actorKind: actor.kind, reason: 'deleted', lastVersion: version, tlp: last.tlp });
+        for (const [k, v] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(v, k);
+      }
       return deleted;
     }).immediate();
   }
 
   /** Stores one object, or finds its exact duplicate; returns the outcome for the status resource. */
-  private storeObject(pk: number, next: () => number, o: NewObject, submissionId: string): { dateAdded?: number; failure?: string } {
+  private storeObject(pk: number, next: () => number, o: NewObject, submissionId: string): StoreOutcome {
     // One look at the object's versions (objects_by_id; usually none) answers both questions:
     // is this version already stored, and is it the object's only version?
     const versions = this.stmt('SELECT version, version_key, json, date_added FROM objects WHERE coll = ? AND id = ?').all(pk, o.id);
@@ -722,7 +735,7 @@ export class SqliteStore implements Store {
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(pk, dateAdded, o.id, o.type, o.version ?? null, versionKey, o.specVersion, o.mediaType, 1, 1, 1, o.tlp, f!.firstMask, f!.lastMask, submissionId, o.warnings ?? null, o.json);
     if (!alone) this.refreshFlags(pk, o.id);
-    return { dateAdded };
+    return { dateAdded, fresh: { first: alone } };
   }
 
   // ---- submissions --------------------------------------------------------------------------
@@ -752,31 +765,41 @@ export class SqliteStore implements Store {
 
   async ingest(submissionId: string, items: IngestItem[]): Promise<void> {
     this.db.transaction(() => {
-      const sub = this.stmt('SELECT s.collection_id, s.account_id, a.organisation_id FROM submissions s LEFT JOIN accounts a ON a.id = s.account_id WHERE s.id = ?').get(submissionId);
+      const sub = this.stmt('SELECT s.collection_id, s.account_id, a.organisation_id, a.roles FROM submissions s LEFT JOIN accounts a ON a.id = s.account_id WHERE s.id = ?').get(submissionId);
       if (!sub) throw new Error(`unknown submission ${submissionId}`);
       const pk = this.collectionPk(sub.collection_id);
       const c = pk === undefined ? undefined : this.stmt('SELECT last_date_added, api_root, purpose FROM collections WHERE pk = ?').get(pk);
       const intake = c?.purpose === 'intake' ? { id: sub.collection_id as string, apiRoot: c.api_root as string, accountId: sub.account_id as string, organisationId: sub.organisation_id as string | null } : undefined;
       let last = Math.max(c?.last_date_added ?? 0, Math.floor((performance.timeOrigin + performance.now()) * 1000) - 1);
       const next = () => ++last;
+      // A direct write to a published collection is logged (ChangeRecord) right after each version it
+      // stores, from the same date_added sequence, in this transaction.
+      const actorKind = c?.purpose === 'published' ? writerKind(sub.roles ? (JSON.parse(sub.roles) as Role[]) : []) : undefined;
+      const store = (p: number, o: NewObject): StoreOutcome => {
+        const stored = this.storeObject(p, next, o, submissionId);
+        if (actorKind && stored.fresh) {
+          this.appendChange(p, next(), { type: ingestChangeType(o, stored.fresh.first), objectType: o.type, objectId: o.id, version: o.version, actorKind, tlp: o.tlp });
+        }
+        return stored;
+      };
       const setItem = this.stmt(`INSERT INTO submission_items (submission_id, idx, object_id, version, outcome, message, date_added)
                                  VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_id, idx) DO NOTHING`);
       let successes = 0;
       let failures = 0;
       for (const item of items) {
-        let outcome: { dateAdded?: number; failure?: string };
+        let outcome: StoreOutcome;
         if ('failure' in item) outcome = { failure: item.failure };
         else if (pk === undefined) outcome = { failure: 'the collection no longer exists' };
         else {
           const rejected = intake && item.object.versionKey !== undefined ? this.rejectedEntry(item.object.id, item.object.versionKey) : undefined;
           if (rejected) outcome = { failure: rejectedFailure(rejected) };
           else {
-            outcome = this.storeObject(pk, next, item.object, submissionId);
+            outcome = store(pk, item.object);
             if (intake && outcome.dateAdded !== undefined) this.enqueue(intake, item.object, outcome.dateAdded, submissionId);
             // Derived SCOs have deterministic ids: one already stored is the same observable.
             if (!outcome.failure) {
               for (const d of item.derived ?? []) {
-                const stored = this.storeObject(pk, next, d, submissionId);
+                const stored = store(pk, d);
                 if (intake && stored.dateAdded !== undefined) this.enqueue(intake, d, stored.dateAdded, submissionId);
               }
             }
@@ -1058,13 +1081,24 @@ export class SqliteStore implements Store {
     return r ? toChange(r, collectionId) : undefined;
   }
 
-  // Being written (change-log retention): replaced by the real methods.
-  async purgeChanges(_before: number): Promise<number> {
-    throw new Error('not yet');
+  async purgeChanges(before: number): Promise<number> {
+    let purged = 0;
+    // One short transaction per collection (entries dropped with the horizon that tells readers so),
+    // each walking the primary key (coll, date_added) instead of the whole table.
+    for (const pk of this.stmt('SELECT pk FROM collections ORDER BY pk').all().map((r) => r.pk as number)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      purged += this.db.transaction(() => {
+        const newest = this.stmt('SELECT max(date_added) AS d FROM changes WHERE coll = ? AND date_added < ?').get(pk, before)?.d as number | null | undefined;
+        if (newest == null) return 0;
+        this.stmt('UPDATE collections SET change_horizon = max(change_horizon, ?) WHERE pk = ?').run(newest, pk);
+        return this.stmt('DELETE FROM changes WHERE coll = ? AND date_added < ?').run(pk, before).changes;
+      }).immediate();
+    }
+    return purged;
   }
 
-  async changeHorizon(_collectionId: string): Promise<number> {
-    return 0;
+  async changeHorizon(collectionId: string): Promise<number> {
+    return (this.stmt('SELECT change_horizon FROM collections WHERE id = ?').get(collectionId)?.change_horizon as number | undefined) ?? 0;
   }
 
   async listDecisions(filter: { accountId?: string; limit: number }): Promise<DecisionRecord[]> {

@@ -368,7 +368,8 @@ export function curationContract(name: string, harness: StoreHarness): void {
         expect(await store.hasObject(pubB, direct.id)).to.equal(true);
         expect(await store.listPublications({})).to.deep.equal([]);
         expect((await store.readChanges(pubA, 0, 10)).items).to.deep.equal([]);
-        expect((await store.readChanges(pubB, 0, 10)).items).to.deep.equal([]);
+        // Only the direct write's own change: no withdrawal.
+        expect((await store.readChanges(pubB, 0, 10)).items.map((c) => [c.type, c.objectId])).to.deep.equal([['object.published', direct.id]]);
         expect(await store.listDecisions({ limit: 10 })).to.deep.equal([]);
         expect(await store.queryAudit({ action, limit: 10 })).to.deep.equal([]);
         expect(await store.resumeDecisions()).to.equal(0);
@@ -446,8 +447,10 @@ export function curationContract(name: string, harness: StoreHarness): void {
         expect(await store.listPublications({ collectionId: pubA })).to.deep.equal([inA]);
         expect((await store.listPublications({ entryId: e.id })).map((x) => x.collectionId).sort()).to.deep.equal([pubA, pubB].sort());
         expect(await store.listPublications({ entryId: randomUUID() })).to.deep.equal([]);
-        const changes = (await store.readChanges(pubA, 0, 10)).items;
-        expect(changes).to.have.length(1);
+        // The tool posted straight to pubA is logged first (a direct write), then the decision's copy.
+        const logged = (await store.readChanges(pubA, 0, 10)).items;
+        expect(logged.map((c) => [c.type, c.objectId, c.actorKind])).to.deep.equal([['object.published', earlier.items[0]!.id, 'vendor'], ['object.published', o.id, 'desk']]);
+        const changes = logged.slice(1);
         expect(changes[0]).to.include({ collectionId: pubA, type: 'object.published', objectType: 'indicator', objectId: o.id, version: o.version, actorKind: 'desk', tlp: TLP_RANK.amber });
         expect(changes[0]!.id).to.be.a('string');
         expect(changes[0]!.dateAdded).to.be.greaterThan(earlier.items[0]!.dateAdded!);
@@ -614,6 +617,170 @@ export function curationContract(name: string, harness: StoreHarness): void {
 
       it('finishes nothing when nothing was interrupted', async function () {
         expect(await store.resumeDecisions()).to.equal(0);
+      });
+    });
+
+    describe('change log of direct writes', function () {
+      /** Every version and change of a published collection, merged in date_added order. */
+      async function timeline(collectionId: string): Promise<string[]> {
+        const objects = (await store.queryManifest(collectionId, { versions: ALL, specVersions: ['2.0', '2.1'], limit: 1000 })).items.map((o) => ({ at: o.dateAdded, what: `object ${o.id} ${o.version ?? '-'}` }));
+        const changes = (await store.readChanges(collectionId, 0, 1000)).items.map((c) => ({ at: c.dateAdded, what: `${c.type} ${c.objectId} ${c.version ?? '-'}` }));
+        const all = [...objects, ...changes].sort((a, b) => a.at - b.at);
+        expect(new Set(all.map((x) => x.at)).size, 'date_added unique across objects and changes').to.equal(all.length);
+        return all.map((x) => x.what);
+      }
+
+      it('logs published, updated and revoked right after each version stored, derived objects too, from the objects\' date_added sequence', async function () {
+        const id = `indicator--${randomUUID()}`;
+        const v1 = stixObject('indicator', { id, modified: '2021-01-01T00:00:00.000Z' });
+        const v2 = stixObject('indicator', { id, modified: '2021-02-01T00:00:00.000Z', tlp: TLP_RANK.green });
+        const v3 = stixObject('indicator', { id, modified: '2021-03-01T00:00:00.000Z', extra: { revoked: true } });
+        const tool = stixObject('tool', { modified: '2021-01-01T00:00:00.000Z' });
+        const before = nowMicros();
+        await submit([v1, tool], { collection: pubA });
+        await submit([v2, v3], { collection: pubA });
+        // An upgraded 2.0 observed-data brings derived SCOs (no version): each is a version stored.
+        const od = stixObject('observed-data', { modified: '2021-01-01T00:00:00.000Z' });
+        const sco = stixObject('ipv4-addr', { extra: { value: '198.51.100.90' } });
+        const sub = randomUUID();
+        await store.createSubmission({ id: sub, apiRoot: 'fr', collectionId: pubA, accountId: vendor, requestTimestamp: nowMicros(), totalCount: 1 });
+        await store.ingest(sub, [{ index: 0, id: od.id, version: od.version!, object: od, derived: [sco] }]);
+        await store.completeSubmission(sub);
+        expect(await timeline(pubA)).to.deep.equal([
+          `object ${id} ${v1.version}`, `object.published ${id} ${v1.version}`,
+          `object ${tool.id} ${tool.version}`, `object.published ${tool.id} ${tool.version}`,
+          `object ${id} ${v2.version}`, `object.updated ${id} ${v2.version}`,
+          `object ${id} ${v3.version}`, `object.revoked ${id} ${v3.version}`,
+          `object ${od.id} ${od.version}`, `object.published ${od.id} ${od.version}`,
+          `object ${sco.id} -`, `object.published ${sco.id} -`,
+        ]);
+        const changes = (await store.readChanges(pubA, 0, 100)).items;
+        expect(changes.map((c) => [c.type, c.objectType, c.version, c.actorKind, c.tlp, c.collectionId])).to.deep.equal([
+          ['object.published', 'indicator', v1.version, 'vendor', 0, pubA], ['object.published', 'tool', tool.version, 'vendor', 0, pubA],
+          ['object.updated', 'indicator', v2.version, 'vendor', TLP_RANK.green, pubA], ['object.revoked', 'indicator', v3.version, 'vendor', 0, pubA],
+          ['object.published', 'observed-data', od.version, 'vendor', 0, pubA], ['object.published', 'ipv4-addr', undefined, 'vendor', 0, pubA],
+        ]);
+        expect(new Set(changes.map((c) => c.id)).size).to.equal(changes.length);
+        expect(changes[0]!.dateAdded).to.be.greaterThan(before);
+        expect(changes.every((c) => c.reason === undefined && c.lastVersion === undefined)).to.equal(true);
+        expect(await store.getChange(pubA, changes[2]!.id)).to.deep.equal(changes[2]);
+        // Objects posted later come after every change (one sequence), and the desk's publications interleave with them.
+        const later = await submit([stixObject('malware', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubA });
+        expect(later.items[0]!.dateAdded).to.be.greaterThan(changes.at(-1)!.dateAdded);
+        const o = stixObject('indicator', { modified: '2021-01-01T00:00:00.000Z' });
+        await submit([o]);
+        await approve(o, [pubA]);
+        const after = await submit([stixObject('malware', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubA });
+        const tail = (await timeline(pubA)).slice(12);
+        expect(tail).to.deep.equal([
+          `object ${later.items[0]!.id} 2021-01-01T00:00:00.000Z`, `object.published ${later.items[0]!.id} 2021-01-01T00:00:00.000Z`,
+          `object ${o.id} ${o.version}`, `object.published ${o.id} ${o.version}`,
+          `object ${after.items[0]!.id} 2021-01-01T00:00:00.000Z`, `object.published ${after.items[0]!.id} 2021-01-01T00:00:00.000Z`,
+        ]);
+      });
+
+      it('adds nothing for exact duplicates, refused versions or intake collections', async function () {
+        const o = stixObject('indicator', { modified: '2021-01-01T00:00:00.000Z' });
+        await submit([o, o], { collection: pubA });
+        const once = (await store.readChanges(pubA, 0, 100)).items;
+        expect(once.map((c) => c.type)).to.deep.equal(['object.published']);
+        expect((await submit([o], { collection: pubA })).items[0]!.outcome).to.equal('success');
+        const clash = { ...o, json: JSON.stringify({ ...JSON.parse(o.json), name: 'other' }) };
+        expect((await submit([clash], { collection: pubA })).items[0]!.outcome).to.equal('failure');
+        expect((await store.readChanges(pubA, 0, 100)).items).to.deep.equal(once);
+        await submit([o, stixObject('tool', { modified: '2021-01-01T00:00:00.000Z' })]);
+        await submit([o], { collection: intake2, account: cur1 });
+        expect((await store.readChanges(intake, 0, 100)).items).to.deep.equal([]);
+        expect((await store.readChanges(intake2, 0, 100)).items).to.deep.equal([]);
+        expect((await store.readChanges(pubA, 0, 100)).items).to.deep.equal(once);
+      });
+
+      it('logs one withdrawal per DELETE that deleted something, with the newest version deleted and the caller\'s actor kind', async function () {
+        const id = `indicator--${randomUUID()}`;
+        const v1 = stixObject('indicator', { id, modified: '2021-01-01T00:00:00.000Z' });
+        const v2 = stixObject('indicator', { id, modified: '2021-02-01T00:00:00.000Z', tlp: TLP_RANK.green });
+        const v3 = stixObject('indicator', { id, modified: '2021-03-01T00:00:00.000Z', tlp: TLP_RANK.amber });
+        await submit([v1, v2, v3], { collection: pubA });
+        const start = (await store.readChanges(pubA, 0, 100)).items;
+        const newest = (await store.queryManifest(pubA, { versions: ALL, limit: 100 })).items.at(-1)!.dateAdded;
+        // The first version only: its own last version.
+        expect(await store.deleteObject(pubA, id, { versions: { first: true, last: false, keys: [] } })).to.equal(1);
+        // Every version a reader capped at green sees (v2; v3 is above the cap): the default actor is the desk.
+        expect(await store.deleteObject(pubA, id, { versions: ALL, maxTlp: TLP_RANK.green })).to.equal(1);
+        // Nothing matches: nothing is logged.
+        expect(await store.deleteObject(pubA, id, { versions: ALL, maxTlp: TLP_RANK.green })).to.equal(0);
+        expect(await store.deleteObject(pubA, `indicator--${randomUUID()}`, { versions: ALL })).to.equal(0);
+        expect(await store.deleteObject(pubA, id, { versions: ALL }, { kind: 'vendor' })).to.equal(1);
+        const withdrawals = (await store.readChanges(pubA, 0, 100)).items.slice(start.length);
+        expect(withdrawals.map((c) => [c.type, c.objectId, c.objectType, c.version, c.lastVersion, c.reason, c.actorKind, c.tlp])).to.deep.equal([
+          ['object.withdrawn', id, 'indicator', v1.version, v1.version, 'deleted', 'desk', 0],
+          ['object.withdrawn', id, 'indicator', v2.version, v2.version, 'deleted', 'desk', TLP_RANK.green],
+          ['object.withdrawn', id, 'indicator', v3.version, v3.version, 'deleted', 'vendor', TLP_RANK.amber],
+        ]);
+        expect(withdrawals[0]!.dateAdded).to.be.greaterThan(Math.max(newest, start.at(-1)!.dateAdded));
+        for (let i = 1; i < withdrawals.length; i++) expect(withdrawals[i]!.dateAdded).to.be.greaterThan(withdrawals[i - 1]!.dateAdded);
+        // Several versions in one DELETE: one change, the newest of them as the last version.
+        const p = `tool--${randomUUID()}`;
+        const p1 = stixObject('tool', { id: p, modified: '2021-01-01T00:00:00.000Z' });
+        const p2 = stixObject('tool', { id: p, modified: '2021-02-01T00:00:00.000Z' });
+        await submit([p2, p1], { collection: pubA });
+        const mark = (await store.readChanges(pubA, 0, 100)).items.at(-1)!.dateAdded;
+        expect(await store.deleteObject(pubA, p, { versions: ALL })).to.equal(2);
+        expect((await store.readChanges(pubA, mark, 100)).items.map((c) => [c.type, c.lastVersion, c.actorKind])).to.deep.equal([['object.withdrawn', p2.version, 'desk']]);
+        // Stored again after the DELETE: a first version again.
+        await submit([p1], { collection: pubA });
+        expect((await store.readChanges(pubA, mark, 100)).items.map((c) => c.type)).to.deep.equal(['object.withdrawn', 'object.published']);
+        // An intake collection has no change log.
+        await submit([v1]);
+        expect(await store.deleteObject(intake, id, { versions: ALL })).to.equal(1);
+        expect((await store.readChanges(intake, 0, 100)).items).to.deep.equal([]);
+      });
+
+      it('logs curators and admins as the desk, anyone else as the vendor', async function () {
+        const admin = (await store.createAccount({ id: randomUUID(), name: 'root', passwordHash: 'x', roles: ['admin'], curatorRoots: [], disabled: false })).id;
+        const both = (await store.createAccount({ id: randomUUID(), name: 'feed-curator', organisationId: deskOrg, passwordHash: 'x', roles: ['publisher', 'curator'], curatorRoots: ['de'], disabled: false })).id;
+        const kinds: Array<[string, string]> = [[vendor, 'vendor'], [otherVendor, 'vendor'], [cur1, 'desk'], [admin, 'desk'], [both, 'desk']];
+        for (const [account] of kinds) await submit([stixObject('indicator', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubB, account });
+        expect((await store.readChanges(pubB, 0, 100)).items.map((c) => c.actorKind)).to.deep.equal(kinds.map(([, k]) => k));
+      });
+
+      it('purges entries older than a time in every collection, and reports per collection the newest dropped', async function () {
+        await submit([stixObject('indicator', { modified: '2021-01-01T00:00:00.000Z' }), stixObject('tool', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubA });
+        await submit([stixObject('indicator', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubB });
+        const oldA = (await store.readChanges(pubA, 0, 100)).items;
+        const oldB = (await store.readChanges(pubB, 0, 100)).items;
+        await sleep(5);
+        const cutoff = Math.max(oldA.at(-1)!.dateAdded, oldB.at(-1)!.dateAdded) + 1;
+        await sleep(5);
+        await submit([stixObject('malware', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubA });
+        await submit([stixObject('malware', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubB });
+        const keptA = (await store.readChanges(pubA, 0, 100)).items.slice(oldA.length);
+        const keptB = (await store.readChanges(pubB, 0, 100)).items.slice(oldB.length);
+        expect(keptA.concat(keptB).every((c) => c.dateAdded >= cutoff)).to.equal(true);
+        for (const c of [pubA, pubB, pubC, intake]) expect(await store.changeHorizon(c)).to.equal(0);
+        expect(await store.purgeChanges(cutoff)).to.equal(3);
+        expect((await store.readChanges(pubA, 0, 100)).items).to.deep.equal(keptA);
+        expect((await store.readChanges(pubB, 0, 100)).items).to.deep.equal(keptB);
+        expect(await store.getChange(pubA, oldA[0]!.id)).to.equal(undefined);
+        expect(await store.getChange(pubA, keptA[0]!.id)).to.deep.equal(keptA[0]);
+        expect(await store.changeHorizon(pubA)).to.equal(oldA.at(-1)!.dateAdded);
+        expect(await store.changeHorizon(pubB)).to.equal(oldB.at(-1)!.dateAdded);
+        expect(await store.changeHorizon(pubC)).to.equal(0);
+        expect(await store.changeHorizon(randomUUID())).to.equal(0);
+        // Nothing older left: nothing dropped, horizons unmoved; an earlier time never moves them back.
+        expect(await store.purgeChanges(cutoff)).to.equal(0);
+        expect(await store.purgeChanges(oldA[0]!.dateAdded)).to.equal(0);
+        expect(await store.changeHorizon(pubA)).to.equal(oldA.at(-1)!.dateAdded);
+        // Past everything: the horizon is the newest entry dropped.
+        const end = Math.max(keptA.at(-1)!.dateAdded, keptB.at(-1)!.dateAdded) + 1;
+        expect(await store.purgeChanges(end)).to.equal(2);
+        expect(await store.changeHorizon(pubA)).to.equal(keptA.at(-1)!.dateAdded);
+        expect(await store.changeHorizon(pubB)).to.equal(keptB.at(-1)!.dateAdded);
+        expect((await store.readChanges(pubA, 0, 100)).items).to.deep.equal([]);
+        // A collection deleted and created again starts with no horizon.
+        await store.deleteCollection(pubB);
+        await store.createCollection({ id: pubB, apiRoot: 'de', title: 'Again', purpose: 'published', mediaTypes: MEDIA });
+        expect(await store.changeHorizon(pubB)).to.equal(0);
       });
     });
 

@@ -76,6 +76,8 @@ describe(`MongoDB store beyond the contract (${target.real ? 'real MongoDB' : 'C
       expect(results.map((r) => r[0]!.outcome)).to.deep.equal(Array(20).fill('success'));
       expect(new Set(results.map((r) => r[0]!.dateAdded)).size).to.equal(1);
       expect(await a.countObjects(collectionId)).to.equal(1);
+      // Only the writer that stored it logs it.
+      expect((await b.readChanges(collectionId, 0, 100)).items.map((c) => [c.type, c.objectId])).to.deep.equal([['object.published', obj.id]]);
     } finally {
       await b.close();
       await dispose(a);
@@ -101,6 +103,55 @@ describe(`MongoDB store beyond the contract (${target.real ? 'real MongoDB' : 'C
       expect(first.items.map((e) => e.version)).to.deep.equal(['2010-01-01T00:00:00.000Z']);
     } finally {
       await b.close();
+      await dispose(a);
+    }
+  });
+
+  it('logs each version of an ingest batch a crash interrupted between objects and changes once: the resumed batch writes the lost changes', async function () {
+    const uri = target.uri();
+    const a = open(uri);
+    try {
+      const collectionId = await setUp(a);
+      const id = `indicator--${randomUUID()}`;
+      const objects = [stixObject('indicator', { id, modified: '2021-01-01T00:00:00.000Z' }), stixObject('indicator', { id, modified: '2021-02-01T00:00:00.000Z' }), stixObject('tool', { modified: '2021-01-01T00:00:00.000Z' })];
+      const items = objects.map((object, index) => ({ index, id: object.id, version: object.version!, object }));
+      const sub = randomUUID();
+      await a.createSubmission({ id: sub, apiRoot: 'fr', collectionId, accountId: 'a', requestTimestamp: Date.now() * 1000, body: Buffer.from('{}'), totalCount: 3 });
+      // The process "dies" at the change log's insert: the objects are in, their changes are not.
+      const collection = (a as unknown as { conn: mongoose.Connection }).conn.models.Change!.collection as unknown as Record<string, unknown>;
+      const original = collection.insertMany;
+      collection.insertMany = async () => {
+        collection.insertMany = original;
+        throw new Error('simulated crash');
+      };
+      let error: unknown;
+      try {
+        await a.ingest(sub, items);
+      } catch (err) {
+        error = err;
+      }
+      expect((error as Error | undefined)?.message).to.equal('simulated crash');
+      expect(await a.countObjects(collectionId)).to.equal(3);
+      expect((await a.readChanges(collectionId, 0, 10)).items).to.deep.equal([]);
+      // Start-up of another instance resumes the submission; a second resume changes nothing.
+      const b = open(uri);
+      try {
+        const [pending] = await b.pendingSubmissions();
+        expect(pending?.pendingIndexes).to.deep.equal([0, 1, 2]);
+        await b.ingest(sub, items);
+        await b.ingest(sub, items);
+        const stored = (await b.queryManifest(collectionId, { versions: { all: true }, limit: 10 })).items;
+        const changes = (await b.readChanges(collectionId, 0, 10)).items;
+        expect(changes.map((c) => [c.type, c.objectId, c.version])).to.deep.equal([
+          ['object.published', id, objects[0]!.version], ['object.updated', id, objects[1]!.version], ['object.published', objects[2]!.id, objects[2]!.version],
+        ]);
+        expect(changes[0]!.dateAdded).to.be.greaterThan(Math.max(...stored.map((o) => o.dateAdded)));
+        expect(new Set(changes.map((c) => c.id)).size).to.equal(3);
+        expect((await b.submissionItems(sub)).map((i) => i.outcome)).to.deep.equal(['success', 'success', 'success']);
+      } finally {
+        await b.close();
+      }
+    } finally {
       await dispose(a);
     }
   });

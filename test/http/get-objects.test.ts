@@ -365,6 +365,20 @@ describe('HTTP §5.7 DELETE …/objects/{object-id}/', () => {
     expect(await versionsOf(f.xid)).to.equal(404);
   });
 
+  it('§5.7 a DELETE in a published collection logs one withdrawal, as the vendor for a grant holder and as the desk for an admin', async () => {
+    const changes = async () => (await w.store.readChanges(w.main.id, 0, 100)).items.map((c) => [c.type, c.objectId, c.version, c.lastVersion, c.actorKind]);
+    const posted = await changes();
+    expect(posted.map((c) => c[0])).to.deep.equal(['object.published', 'object.published', 'object.published', 'object.updated', 'object.updated']);
+    expect(posted.every((c) => c[4] === 'vendor')).to.equal(true);
+    expect((await w.del(`${w.base()}/objects/${f.xid}/?match[version]=${V1}`)).status).to.equal(200);
+    expect((await w.del(`${w.base()}/objects/${f.xid}/?match[version]=all`, w.admin)).status).to.equal(200);
+    expectError(await w.del(`${w.base()}/objects/${f.xid}/?match[version]=all`), 404);
+    expect((await changes()).slice(posted.length)).to.deep.equal([
+      ['object.withdrawn', f.xid, V1, V1, 'vendor'],
+      ['object.withdrawn', f.xid, V3, V3, 'desk'],
+    ]);
+  });
+
   it('§5.7 404 unknown object or collection; 400 malformed filter; 401; 406', async () => {
     expectError(await w.del(`${w.base()}/objects/indicator--${crypto.randomUUID()}/`), 404);
     expectError(await w.del(`/api1/collections/${crypto.randomUUID()}/objects/${f.xid}/`), 404);
