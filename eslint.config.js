@@ -38,6 +38,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server'])] }] },
   },
   {
+    // The client library ships on its own (package.json "exports"): nothing of the server, no console.
+    files: ['client/**/*.ts'],
+    rules: { 'no-console': 'error', 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'taxii', 'collections', 'stix-schemas', 'desk', 'changes', 'webhooks'])] }] },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
