@@ -403,10 +403,17 @@ export class DeskService {
 
   private auditEvent(caller: Caller | undefined, action: string, entries: QueueEntry[], detail: Record<string, unknown>) {
     const objects = [...new Set(entries.map((e) => e.objectId))];
+    // Per vendor organisation, its own objects: the source of vendors' curation webhooks (webhooks/events.ts).
+    const vendors: Record<string, string[]> = {};
+    for (const e of entries) {
+      if (!e.organisationId) continue;
+      const own = (vendors[e.organisationId] ??= []);
+      if (own.length < 100 && !own.includes(e.objectId)) own.push(e.objectId);
+    }
     return {
       at: nowMicros(), ...(caller ? { actor: caller.account.name } : { actor: 'policy' }), action, outcome: 'success' as const,
       ...(entries.length === 1 ? { target: entries[0]!.id } : {}), ...(caller?.remote ? { remote: caller.remote } : {}),
-      detail: { entries: entries.length, objects: objects.slice(0, 100), ...(objects.length > 100 ? { more_objects: objects.length - 100 } : {}), ...detail },
+      detail: { entries: entries.length, objects: objects.slice(0, 100), ...(objects.length > 100 ? { more_objects: objects.length - 100 } : {}), vendors, ...detail },
     };
   }
 
@@ -558,9 +565,10 @@ export class DeskService {
     return [...names].sort();
   }
 
+  /** The entry's object as a new version to store: the queue entry already knows its version key and TLP. */
   private newObject(objects: Map<string, StoredObject>, e: QueueEntry): NewObject {
     const o = objects.get(`${e.intakeId}|${e.objectId}|${e.versionKey}`)!;
-    return { ...this.storedToNew(o), versionKey: e.versionKey, tlp: e.tlp };
+    return { id: o.id, type: o.type, specVersion: o.specVersion, ...(o.version !== undefined ? { version: o.version } : {}), versionKey: e.versionKey, mediaType: o.mediaType, tlp: e.tlp, json: o.json };
   }
 
   private storedToNew(o: StoredObject): NewObject {

@@ -258,9 +258,14 @@ CREATE TABLE IF NOT EXISTS decisions (
   at INTEGER NOT NULL,
   entries INTEGER NOT NULL,
   publications INTEGER NOT NULL,
-  -- applying: publications of a large decision still being written (plan holds them); applied: done
-  status TEXT NOT NULL DEFAULT 'applied',
-  plan TEXT
+  -- applying: publications of a large decision still being written (decision_plans holds them); applied: done
+  status TEXT NOT NULL DEFAULT 'applied'
+);
+-- The publications a large decision still has to write, in a row of their own: each chunk updates
+-- the decision's count, and SQLite rewrites a whole row on UPDATE (a plan can be tens of MB).
+CREATE TABLE IF NOT EXISTS decision_plans (
+  decision_id TEXT PRIMARY KEY,
+  plan TEXT NOT NULL
 );
 -- start-up: large decisions a crash interrupted
 CREATE INDEX IF NOT EXISTS decisions_applying ON decisions(status) WHERE status = 'applying';
@@ -291,6 +296,5 @@ CREATE INDEX IF NOT EXISTS changes_by_id ON changes(coll, id);
 export const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['api_roots', 'taxii20', 'INTEGER NOT NULL DEFAULT 0'],
   ['decisions', 'status', "TEXT NOT NULL DEFAULT 'applied'"],
-  ['decisions', 'plan', 'TEXT'],
   ['collections', 'change_horizon', 'INTEGER NOT NULL DEFAULT 0'],
 ];

@@ -67,8 +67,8 @@ export interface SqliteStoreOptions {
 /** WAL pages (4 KiB) past which a commit checkpoints by itself when a worker thread does it normally. */
 const BACKSTOP_CHECKPOINT_PAGES = 16384;
 const BACKGROUND_CHECKPOINT_MS = 250;
-/** Publications per transaction of a large decision: a poll waits for at most one chunk. */
-const DECISION_CHUNK = 250;
+/** Publications per transaction of a large decision: a poll waits for at most one chunk (tens of ms); fewer, larger commits write each touched index page once. */
+const DECISION_CHUNK = 1000;
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
@@ -975,8 +975,9 @@ export class SqliteStore implements Store {
         });
       }
       for (const [pk, last] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(last, pk);
-      this.stmt('INSERT INTO decisions (id, kind, actor_kind, account_id, actor_name, at, entries, publications, status, plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(plan.id, plan.kind, plan.actorKind, plan.accountId ?? null, plan.actorName, plan.at, plan.entries.length, published, chunked ? 'applying' : 'applied', chunked ? JSON.stringify(plan.publications) : null);
+      this.stmt('INSERT INTO decisions (id, kind, actor_kind, account_id, actor_name, at, entries, publications, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(plan.id, plan.kind, plan.actorKind, plan.accountId ?? null, plan.actorName, plan.at, plan.entries.length, published, chunked ? 'applying' : 'applied');
+      if (chunked) this.stmt('INSERT INTO decision_plans (decision_id, plan) VALUES (?, ?)').run(plan.id, JSON.stringify(plan.publications));
       const a = plan.audit;
       const counts = chunked ? { planned: plan.publications.length } : { published };
       this.stmt('INSERT INTO audit (at, actor, action, outcome, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -1035,7 +1036,10 @@ export class SqliteStore implements Store {
         return n;
       }).immediate();
     }
-    this.stmt("UPDATE decisions SET status = 'applied', plan = NULL WHERE id = ?").run(decisionId);
+    this.db.transaction(() => {
+      this.stmt("UPDATE decisions SET status = 'applied' WHERE id = ?").run(decisionId);
+      this.stmt('DELETE FROM decision_plans WHERE decision_id = ?').run(decisionId);
+    }).immediate();
     return published;
   }
 
@@ -1046,7 +1050,7 @@ export class SqliteStore implements Store {
   }
 
   async resumeDecisions(): Promise<number> {
-    const open = this.stmt("SELECT id, actor_kind, at, plan FROM decisions WHERE status = 'applying' ORDER BY at").all();
+    const open = this.stmt("SELECT d.id, d.actor_kind, d.at, p.plan FROM decisions d JOIN decision_plans p ON p.decision_id = d.id WHERE d.status = 'applying' ORDER BY d.at").all();
     for (const d of open) await this.finishDecision(d.id, JSON.parse(d.plan) as DecisionPlan['publications'], d.actor_kind, d.at);
     return open.length;
   }

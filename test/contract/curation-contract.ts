@@ -591,7 +591,7 @@ export function curationContract(name: string, harness: StoreHarness): void {
       });
 
       it('applies a large decision (more publications than one SQLite chunk) wholly: every publication once, counted, nothing left to resume', async function () {
-        const objects = Array.from({ length: 100 }, (_, i) => stixObject('indicator', { modified: `2021-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}Z` }));
+        const objects = Array.from({ length: 350 }, (_, i) => stixObject('indicator', { modified: `2021-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}Z` }));
         await submit(objects);
         const entries = await queue();
         const byId = new Map(objects.map((o) => [o.id, o]));
@@ -600,15 +600,15 @@ export function curationContract(name: string, harness: StoreHarness): void {
           entries: entries.map((e) => ({ entryId: e.id, rev: e.rev, state: 'approved' as const })),
           publications: entries.flatMap((e) => targets.map((t) => publication(e, byId.get(e.objectId)!, t))),
         });
-        expect(await store.applyDecision(p)).to.deep.equal({ published: 300, withdrawn: 0 });
+        expect(await store.applyDecision(p)).to.deep.equal({ published: 1050, withdrawn: 0 });
         for (const t of targets) {
           const manifest = (await store.queryManifest(t, { versions: ALL, limit: 1000 })).items;
-          expect(manifest).to.have.length(100);
-          expect(new Set(manifest.map((m) => m.dateAdded)).size).to.equal(100);
-          expect((await store.readChanges(t, 0, 1000)).items).to.have.length(100);
+          expect(manifest).to.have.length(350);
+          expect(new Set(manifest.map((m) => m.dateAdded)).size).to.equal(350);
+          expect((await store.readChanges(t, 0, 1000)).items).to.have.length(350);
         }
-        expect((await store.listDecisions({ limit: 1 }))[0]).to.include({ id: p.id, entries: 100, publications: 300 });
-        expect((await queue({ states: ['approved'] })).length).to.equal(100);
+        expect((await store.listDecisions({ limit: 1 }))[0]).to.include({ id: p.id, entries: 350, publications: 1050 });
+        expect((await queue({ states: ['approved'] })).length).to.equal(350);
         expect(await store.resumeDecisions()).to.equal(0);
         // the same plan's publications again (a retry under a new decision id) publish nothing
         const again = plan({ publications: p.publications });

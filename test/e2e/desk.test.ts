@@ -166,6 +166,11 @@ describe('end to end: the desk on the meridian process, with crashes', function 
         approved: entries.filter((e) => e.state === 'approved').length,
         published: await Promise.all([fr!, de!, auto!].map(async (c) => (await store.listPublications({ collectionId: c })).filter((p) => mine.has(p.objectId)).length)),
         objects: await Promise.all([fr!, de!, auto!].map((c) => store.countObjects(c))),
+        // the change log: one entry per publication, each change id once
+        changes: await Promise.all([fr!, de!, auto!].map(async (c) => {
+          const log = (await store.readChanges(c, 0, 20_000)).items.filter((x) => mine.has(x.objectId));
+          return new Set(log.map((x) => x.id)).size === log.length ? log.length : -1;
+        })),
       };
     });
     const after = await counts();
@@ -173,6 +178,7 @@ describe('end to end: the desk on the meridian process, with crashes', function 
     // wholly or not at all: every target has all 6,000 or none, and the entries say the same
     expect(after.published).to.satisfy((p: number[]) => p.every((n) => n === 0) || p.every((n) => n === 6000), `published ${after.published}`);
     expect(after.approved).to.equal(after.published[0] === 6000 ? 6000 : 0);
+    expect(after.changes, 'every committed publication is in the change log, once').to.deep.equal(after.published);
 
     // the decision again, after the restart: everything exactly once
     server = await startServer(env);
@@ -186,6 +192,7 @@ describe('end to end: the desk on the meridian process, with crashes', function 
     server = undefined;
     const final = await counts();
     expect(final.published).to.deep.equal([6000, 6000, 6000]);
+    expect(final.changes).to.deep.equal([6000, 6000, 6000]);
     expect(final.approved).to.equal(6000);
     // fr had 2 objects from the first test; de and auto none
     expect(final.objects).to.deep.equal([6002, 6000, 6000]);
