@@ -15,6 +15,8 @@ import type { ChangeFeed } from '../changes/feed.js';
 import type { ChangeStreams } from '../changes/stream.js';
 import type { DeskService } from '../desk/service.js';
 import { curationRoutes } from './admin/curation-routes.js';
+import { subscriptionRoutes } from './admin/subscription-routes.js';
+import type { SubscriptionService } from '../webhooks/service.js';
 import { CONSOLE_PATH, consoleAssets } from './console.js';
 import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
@@ -35,6 +37,8 @@ export interface AppParts {
   service: TaxiiService;
   desk: DeskService;
   changes: { feed: ChangeFeed; streams: ChangeStreams };
+  /** Webhook subscriptions (/admin/v1/subscriptions). */
+  webhooks?: SubscriptionService;
   logger: Logger;
   /** Where the app reports its figures (server/metrics.ts); a private registry when absent. */
   metrics?: Metrics;
@@ -157,6 +161,7 @@ export function createApp(parts: AppParts): express.Express {
   app.use(auth.middleware());
   app.use(budgets.perAccount());
   app.use('/admin/v1/curation', curationRoutes({ store, desk: parts.desk, logger })); // the desk's API, also for vendors
+  if (parts.webhooks) app.use('/admin/v1/subscriptions', subscriptionRoutes({ store, subscriptions: parts.webhooks, logger })); // each organisation's own, and admins
   app.use('/admin/v1', adminRoutes({ store, logger })); // JSON admin API: before TAXII negotiation
   app.use(taxii20Routes(new Taxii20Service(store, service, { maxPageSize: config.maxPageSize }), (req) => publicBase(req)));
   // The live stream: the change feed's URL asked for as text/event-stream (before TAXII negotiation).

@@ -9,6 +9,7 @@ import { IngestRunner } from '../taxii/ingest-runner.js';
 import { PageTokens } from '../taxii/paging.js';
 import { TaxiiService } from '../taxii/service.js';
 import { createApp } from './app.js';
+import { createWebhooks } from './webhook-setup.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -67,5 +68,6 @@ export async function composeApp(config: Readonly<Config>, given: Store, logger:
   });
   const feed = new ChangeFeed(store, await pageTokens(config, store), { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize });
   const streams = new ChangeStreams(store, feed, { ...STREAM_DEFAULTS, maxStreamsPerAccount: config.streamsPerAccount, heartbeatMs: config.streamHeartbeatSeconds * 1000 });
-  return { service, desk, streams, metrics, app: createApp({ config, store, service, desk, changes: { feed, streams }, logger, metrics }) };
+  const webhooks = createWebhooks(config, store, logger);
+  return { service, desk, streams, metrics, webhooks, app: createApp({ config, store, service, desk, changes: { feed, streams }, logger, metrics, webhooks: webhooks.subscriptions }) };
 }

@@ -36,6 +36,15 @@ export const CONFIG_SCHEMA = {
     changeRetentionDays: { type: 'number', minimum: 3, default: 30, description: 'change-log entries are kept this long (at least the 72-hour webhook retry horizon); an older cursor must resync' },
     streamsPerAccount: { type: 'integer', minimum: 1, maximum: 10000, default: 10, description: 'live change streams (text/event-stream) one account may hold open' },
     streamHeartbeatSeconds: { type: 'number', minimum: 1, maximum: 300, default: 15, description: 'a comment line on idle live streams this often' },
+    webhookDelivery: { type: 'boolean', default: true, description: 'this instance delivers webhooks (turn off on all instances but one or a few when several share a store)' },
+    webhookTimeoutSeconds: { type: 'number', minimum: 1, maximum: 60, default: 15, description: 'a webhook attempt succeeds on a 2xx within this time' },
+    webhookRetrySeconds: { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?(\\s*,\\s*\\d+(\\.\\d+)?)*\\s*$', default: '5,300,1800,7200,18000,36000,50400,72000,86400', description: 'waits (seconds) before each retry of a failed webhook; ±10 % jitter; 429/503 Retry-After wins' },
+    webhookDisableAfterHours: { type: 'number', minimum: 0, default: 72, description: 'a subscription is disabled once its last retry failed and nothing succeeded for this long' },
+    webhookAllowTargets: { type: 'string', default: '', description: 'comma-separated hosts, host:port, addresses or CIDR ranges webhooks may reach although private or loopback (also over plain http)' },
+    webhookCaFile: { type: 'string', minLength: 1, description: 'PEM file of extra CAs trusted for webhook receivers (private PKI)' },
+    webhookConcurrency: { type: 'integer', minimum: 1, maximum: 10000, default: 64, description: 'subscriptions delivering at once' },
+    webhookPollMs: { type: 'integer', minimum: 10, maximum: 60000, default: 500, description: 'how often subscriptions are checked for new events' },
+    webhookLogRetentionDays: { type: 'number', minimum: 1, default: 14, description: 'webhook delivery log entries are kept this long' },
     ingestBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 250 },
     ingestWorkerThreshold: { type: 'integer', minimum: 0, default: 262144, description: 'POST bodies of at least this many bytes are parsed and validated in a worker thread' },
     statusListLimit: { type: 'integer', minimum: 0, default: 10000, description: 'status resources list successes/failures only up to this many each' },
@@ -94,6 +103,15 @@ export interface Config {
   changeRetentionDays: number;
   streamsPerAccount: number;
   streamHeartbeatSeconds: number;
+  webhookDelivery: boolean;
+  webhookTimeoutSeconds: number;
+  webhookRetrySeconds: string;
+  webhookDisableAfterHours: number;
+  webhookAllowTargets: string;
+  webhookCaFile?: string;
+  webhookConcurrency: number;
+  webhookPollMs: number;
+  webhookLogRetentionDays: number;
   ingestBatchSize: number;
   ingestWorkerThreshold: number;
   statusListLimit: number;

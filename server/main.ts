@@ -20,7 +20,7 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   checkTransport(config);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const store = openStore(config, logger, 'serving');
-  const { app, service, desk, streams } = await composeApp(config, store, logger);
+  const { app, service, desk, streams, webhooks } = await composeApp(config, store, logger);
   // Timeouts and parser errors answered as TAXII errors: server/http/http-server.ts.
   const server = createHttpServer(config, app, logger);
   await new Promise<void>((resolve, reject) => {
@@ -38,12 +38,15 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
     store.purgeChanges(nowMicros() - config.changeRetentionDays * 86_400_000_000).catch((err) => logger.error({ err }, 'change-log purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
+  // Webhook deliveries resume from their durable cursors (payload links need the URL listened on).
+  webhooks.start(`${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}`);
   logger.info({ event: 'listening', url: `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}/taxii2/`, store: store.kind, dataDir: config.dataDir, resumed, decisionsResumed }, 'Meridian is listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(purge);
+      await webhooks.stop(); // attempts in flight are aborted; their events go out again after the restart
       streams.close(); // live streams would hold the close open; clients resume with Last-Event-ID
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await service.close();
