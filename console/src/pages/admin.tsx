@@ -112,7 +112,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     columns: [at('At', 'at'), col('Actor', 'actor'), col('Action', 'action'), col('Outcome', 'outcome'), col('Target', 'target'), ['Detail', (r) => (r.detail ? JSON.stringify(r.detail) : '')]],
     filters: [
       { name: 'actor', label: 'Actor' },
-      { name: 'action', label: 'Action', hint: 'e.g. curation.approve' },
+      { name: 'action', label: 'Action', hint: 'e.g. curation.approve, grant.set' },
       { name: 'outcome', label: 'Outcome', kind: 'select', options: ['success', 'failure'] },
       { name: 'since', label: 'Since', hint: 'RFC 3339, e.g. 2026-01-31T00:00:00Z' },
     ],

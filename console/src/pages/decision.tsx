@@ -145,7 +145,8 @@ function Preview({ result }: { result: DecisionResult }) {
     <div class="preview" role="status" aria-label="Dry-run preview">
       <h3>Preview: nothing has changed yet</h3>
       <p>
-        {result.entries} entr{result.entries === 1 ? 'y' : 'ies'}; would publish {result.published}, withdraw {result.withdrawn}.
+        {result.entries} entr{result.entries === 1 ? 'y' : 'ies'}; would publish {result.targets.reduce((n, t) => n + t.publish.length, 0)} object version(s)
+        {result.action === 'withdraw' ? `, withdraw from ${result.targets.map((t) => t.target).join(', ')}` : ''}.
       </p>
       {result.targets.length > 0 && (
         <table>

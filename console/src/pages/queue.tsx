@@ -27,11 +27,21 @@ export function QueuePage({ me }: { me: Me }) {
   };
   const page = useLoad(() => api.get<Page>(`/admin/v1/curation/queue${query()}`), JSON.stringify([filters, cursor]));
   const entries = page.data?.entries ?? [];
-  const [active, setActive] = useState(0);
+  const [active, setActiveState] = useState(0);
+  // Read by the key handler: keys pressed faster than a render must see the latest row.
+  const activeRef = useRef(0);
+  const setActive = (i: number) => {
+    activeRef.current = i;
+    setActiveState(i);
+  };
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [deciding, setDeciding] = useState<{ action: Action; entries: Entry[] }>();
   const [outcome, setOutcome] = useState<string>();
   const rows = useRef<HTMLTableSectionElement>(null);
+  // The key handler is re-attached after a render's effects run, later than the next key may come:
+  // it reads what it needs from here, brought up to date at every render.
+  const latest = useRef({ entries, selected, deciding });
+  latest.current = { entries, selected, deciding };
 
   useEffect(() => {
     setActive(0);
@@ -48,7 +58,11 @@ export function QueuePage({ me }: { me: Me }) {
     else n.add(id);
     return n;
   });
-  const chosen = (): Entry[] => (selected.size ? entries.filter((e) => selected.has(e.id)) : entries[active] ? [entries[active]] : []);
+  const chosen = (): Entry[] => {
+    const { entries, selected } = latest.current;
+    const row = entries[activeRef.current];
+    return selected.size ? entries.filter((e) => selected.has(e.id)) : row ? [row] : [];
+  };
   const decide = (action: Action) => {
     const list = chosen();
     if (decides && list.length) setDeciding({ action, entries: list });
@@ -56,7 +70,9 @@ export function QueuePage({ me }: { me: Me }) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      const { entries, deciding } = latest.current;
       if (deciding || typing(e.target) || e.ctrlKey || e.metaKey || e.altKey || entries.length === 0) return;
+      const active = activeRef.current;
       const e0 = entries[active];
       switch (e.key) {
         case 'j':
@@ -86,7 +102,7 @@ export function QueuePage({ me }: { me: Me }) {
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
-  });
+  }, []);
 
   const apply = (ev: Event) => {
     ev.preventDefault();

@@ -1,0 +1,360 @@
+// The web console in a real browser: Debian's chromium driven by playwright-core against a real
+// listening server, the console bundled from the current source first. Each scenario asserts on
+// what the page shows and on what the APIs then answer. Screenshots of the key screens are written
+// to docs/console/ (shown in docs/console.md); axe-core checks each key screen for serious or
+// critical violations. When chromium cannot be started at all, the suite is skipped with the reason.
+import { mkdirSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import axe from 'axe-core';
+import { expect } from 'chai';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { buildConsole } from '../../console/build.js';
+import { TAXII, indicator, testServer } from '../helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve('docs/console');
+const PW = { vendor: 'acme feed passphrase 1', alice: 'alice desk passphrase 1', admin: 'desk admin passphrase 1', fr: 'fr analyst passphrase', de: 'de analyst passphrase' };
+
+const basic = (name: string, password: string) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
+
+describe('the web console in chromium (sign-in, queue, decisions, object view, publications, administration)', function () {
+  // Bounded: every wait below has its own short timeout; the whole suite takes well under a minute.
+  this.timeout(90_000);
+  let browser: Browser | undefined;
+  let http: Server | undefined;
+  let base = '';
+  let w: Awaited<ReturnType<typeof world>>;
+  let context: BrowserContext | undefined;
+
+  async function world() {
+    const s = await testServer();
+    const { admin } = s;
+    for (const [p, country] of [['desk', undefined], ['fr', 'fr'], ['de', 'de'], ['global', undefined]] as const) await admin.addApiRoot({ path: p, title: p, ...(country ? { country } : {}) });
+    await admin.addOrganisation({ name: 'acme-labs', kind: 'vendor' });
+    await admin.addOrganisation({ name: 'interpol-desk', kind: 'desk' });
+    await admin.addOrganisation({ name: 'fr-police', kind: 'member-agency', country: 'fr' });
+    await admin.addOrganisation({ name: 'de-police', kind: 'member-agency', country: 'de' });
+    const intake = await s.collection('desk', { alias: 'intake', purpose: 'intake', title: 'Vendor intake' });
+    const fr = await s.collection('fr', { alias: 'published', title: 'France' });
+    const de = await s.collection('de', { alias: 'published', title: 'Germany' });
+    await s.collection('global', { alias: 'published', title: 'All member countries' });
+    await admin.addAccount({ name: 'acme-feed', password: PW.vendor, roles: ['publisher'], organisation: 'acme-labs' });
+    await admin.addAccount({ name: 'alice', password: PW.alice, roles: ['curator'], organisation: 'interpol-desk', curatorRoots: ['desk', 'fr', 'de', 'global'] });
+    await admin.addAccount({ name: 'root-admin', password: PW.admin, roles: ['admin'], organisation: 'interpol-desk' });
+    await admin.addAccount({ name: 'fr-analyst', password: PW.fr, roles: ['subscriber'], organisation: 'fr-police' });
+    await admin.addAccount({ name: 'de-analyst', password: PW.de, roles: ['subscriber'], organisation: 'de-police' });
+    await admin.grant({ collection: intake.id, apiRoot: 'desk', account: 'acme-feed', read: false, write: true });
+    await admin.grant({ collection: fr.id, apiRoot: 'fr', organisation: 'fr-police', read: true, write: false });
+    await admin.grant({ collection: de.id, apiRoot: 'de', organisation: 'de-police', read: true, write: false });
+    return s;
+  }
+
+  async function api<T = any>(who: [string, string], url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${base}${url}`, { ...init, headers: { Authorization: basic(...who), Accept: url.startsWith('/admin') ? 'application/json' : TAXII, ...(init.body ? { 'Content-Type': url.startsWith('/admin') ? 'application/json' : TAXII } : {}) } });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+  const vendorPosts = async (objects: unknown[]) => expect((await api(['acme-feed', PW.vendor], '/desk/collections/intake/objects/', { method: 'POST', body: JSON.stringify({ objects }) })).status).to.equal(202);
+  const polled = async (who: [string, string], root: string) => ((await api<{ objects?: Array<{ id: string }> }>(who, `/${root}/collections/published/objects/`)).body.objects ?? []).map((o) => o.id).sort();
+  const queue = async (query: string) => (await api<{ entries: Array<{ object_id: string; state: string; reason?: string }> }>(['alice', PW.alice], `/admin/v1/curation/queue${query}`)).body.entries;
+
+  before(async function () {
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        // Playwright gives every launch a fresh temporary profile (--user-data-dir) of its own.
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        timeout: 30_000,
+      });
+    } catch (err) {
+      console.log(`    skipped: chromium cannot be started at ${CHROMIUM} (${String((err as Error).message).split('\n')[0]}); install it with: apt-get install -y chromium`);
+      this.skip();
+    }
+    await buildConsole();
+    mkdirSync(SHOTS, { recursive: true });
+    w = await world();
+    http = createServer(w.app);
+    await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+
+  after(async function () {
+    await browser?.close();
+    await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
+  });
+
+  /** A fresh page (a new context: nothing kept from another test) that fails the test on CSP violations or page errors. */
+  async function open(): Promise<Page> {
+    await context?.close();
+    context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 40[14]/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    (page as Page & { problems: string[] }).problems = problems;
+    await page.goto(`${base}/console/`);
+    return page;
+  }
+  const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems;
+
+  async function signIn(page: Page, name: string, password: string) {
+    await page.getByLabel('Account name').fill(name);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  async function shot(page: Page, name: string) {
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  }
+
+  /** axe-core on the page as it is: no serious or critical violation. */
+  async function accessible(page: Page, what: string) {
+    await page.evaluate(axe.source); // through the DevTools protocol, so the page's CSP does not block it
+    const { passes, violations } = await page.evaluate(async () => {
+      const r = await (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+      return {
+        passes: r.passes.length,
+        violations: r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`),
+      };
+    });
+    expect(passes, `${what}: axe ran no check`).to.be.greaterThan(10);
+    expect(violations, `${what}: ${violations.join('\n')}`).to.deep.equal([]);
+  }
+
+  const row = (page: Page, objectId: string) => page.locator(`tr[data-object="${objectId}"]`);
+
+  it('lets a curator filter the queue, open an object, approve two objects to two countries after the dry run, reject one with a reason and withdraw one', async function () {
+    const a = indicator({ name: 'C2 server' });
+    const b = indicator({ name: 'Phishing kit host' });
+    const c = indicator({ name: 'Sinkhole' });
+    const warned = { ...indicator({ name: 'Odd vocabulary' }), indicator_types: ['not-in-the-vocabulary'] };
+    await vendorPosts([a, b, c, warned]);
+
+    const page = await open();
+    await shot(page, 'sign-in');
+    await accessible(page, 'sign-in');
+    await signIn(page, 'alice', PW.alice);
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Dashboard', 'Review queue', 'Publications', 'API roots', 'Collections', 'Grants']);
+
+    // the queue, then filtered by finding code: the page and the API agree
+    await nav.getByRole('link', { name: 'Review queue' }).click();
+    await row(page, a.id).waitFor();
+    expect(await page.locator('table.queue tbody tr').count()).to.equal(4);
+    await shot(page, 'queue');
+    await accessible(page, 'queue');
+    await page.getByLabel('Finding code').fill('STIX_VOCAB_VALUE');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator('table.queue caption', { hasText: '1 entry' }).waitFor();
+    expect(await page.locator('table.queue tbody tr').getAttribute('data-object')).to.equal(warned.id);
+    expect((await queue('?state=pending&finding=STIX_VOCAB_VALUE')).map((e) => e.object_id)).to.deep.equal([warned.id]);
+
+    // the object view: properties, the finding beside its property, TLP badge, raw JSON
+    await row(page, warned.id).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'indicator: Odd vocabulary' }).waitFor();
+    const flagged = page.locator('tr[data-property="indicator_types"]');
+    expect(await flagged.textContent()).to.include('STIX_VOCAB_VALUE');
+    expect(await page.locator('tr[data-property="pattern"] .p-path').first().textContent()).to.equal('ipv4-addr:value');
+    expect(await page.locator('.meta .tlp').textContent()).to.match(/^TLP:/);
+    await shot(page, 'object');
+    await page.getByText('Raw JSON').click();
+    expect(JSON.parse((await page.locator('pre.raw').textContent())!)).to.deep.include({ id: warned.id, name: 'Odd vocabulary' });
+    await accessible(page, 'object view');
+    await page.getByRole('link', { name: '← Back to the queue' }).click();
+
+    // bulk: A and B selected, approved to fr and de after the dry run
+    await page.getByLabel('Finding code').fill('');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator('table.queue caption', { hasText: '4 entries' }).waitFor();
+    await row(page, a.id).getByRole('checkbox').check();
+    await row(page, b.id).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const panel = page.getByRole('region', { name: /Approve 2 entries/ });
+    await panel.getByLabel(/^fr\/published/).check();
+    await panel.getByLabel(/^de\/published/).check();
+    expect(await panel.getByRole('button', { name: 'Confirm approve' }).isDisabled()).to.equal(true);
+    await panel.getByRole('button', { name: 'Preview (dry run)' }).click();
+    const preview = page.getByRole('status', { name: 'Dry-run preview' });
+    await preview.waitFor();
+    for (const target of ['fr/published', 'de/published']) {
+      const cells = preview.locator(`tr[data-target="${target}"]`);
+      expect(await cells.textContent()).to.include(a.id).and.include(b.id);
+    }
+    expect(await preview.textContent()).to.include('would publish 4 object version(s)');
+    // the dry run changed nothing
+    expect(await polled(['fr-analyst', PW.fr], 'fr')).to.deep.equal([]);
+    await shot(page, 'decision-preview');
+    await accessible(page, 'decision preview');
+    await panel.getByRole('button', { name: 'Confirm approve' }).click();
+    await page.locator('.outcome', { hasText: 'Approved 2 entries; published 4.' }).waitFor();
+    expect(await polled(['fr-analyst', PW.fr], 'fr')).to.deep.equal([a.id, b.id].sort());
+    expect(await polled(['de-analyst', PW.de], 'de')).to.deep.equal([a.id, b.id].sort());
+    await row(page, a.id).waitFor({ state: 'detached' }); // the pending queue no longer lists them
+
+    // reject C with a reason the vendor reads
+    await row(page, c.id).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Reject…' }).click();
+    const reject = page.getByRole('region', { name: /Reject 1 entry/ });
+    await reject.getByLabel(/^Reason/).fill('a sinkhole, not malicious');
+    await reject.getByRole('button', { name: 'Preview (dry run)' }).click();
+    await page.getByRole('status', { name: 'Dry-run preview' }).waitFor();
+    await reject.getByRole('button', { name: 'Confirm reject' }).click();
+    await page.locator('.outcome', { hasText: 'Rejected 1 entry.' }).waitFor();
+    const rejected = (await queue('?state=rejected')).find((e) => e.object_id === c.id);
+    expect(rejected?.reason).to.equal('a sinkhole, not malicious');
+    const vendorView = await api<{ entries: Array<{ object_id: string; reason?: string }> }>(['acme-feed', PW.vendor], '/admin/v1/curation/queue?state=rejected');
+    expect(vendorView.body.entries.find((e) => e.object_id === c.id)?.reason).to.equal('a sinkhole, not malicious');
+
+    // withdraw A from Germany: the page, then what the German police and the change feed see
+    await nav.getByRole('link', { name: 'Publications' }).click();
+    await page.getByLabel('Collection').selectOption('de/published');
+    await row(page, a.id).waitFor();
+    await shot(page, 'publications');
+    await accessible(page, 'publications');
+    await page.getByRole('button', { name: `Withdraw ${a.id}` }).click();
+    const withdraw = page.getByRole('region', { name: /Withdraw/ });
+    await withdraw.getByLabel('Reason code').selectOption('false_positive');
+    await withdraw.getByLabel(/^Reason \(/).fill('a CDN address');
+    await withdraw.getByRole('button', { name: 'Preview (dry run)' }).click();
+    await page.getByRole('status', { name: 'Dry-run preview' }).waitFor();
+    expect(await polled(['de-analyst', PW.de], 'de')).to.deep.equal([a.id, b.id].sort());
+    await withdraw.getByRole('button', { name: 'Confirm withdraw' }).click();
+    await page.locator('.outcome', { hasText: 'Withdrew from de/published.' }).waitFor();
+    await row(page, a.id).waitFor({ state: 'detached' });
+    expect(await polled(['de-analyst', PW.de], 'de')).to.deep.equal([b.id]);
+    expect(await polled(['fr-analyst', PW.fr], 'fr')).to.deep.equal([a.id, b.id].sort());
+    await page.locator('ul.changes li', { hasText: 'object.withdrawn' }).waitFor();
+
+    // the dashboard, from the desk's statistics
+    await nav.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('img', { name: /Decisions per curator: alice/ }).waitFor();
+    await shot(page, 'dashboard');
+    await accessible(page, 'dashboard');
+    expect(problemsOf(page)).to.deep.equal([]);
+  });
+
+  it('walks the review queue with the keyboard alone: sign in, j/k, x, a with targets and the dry run, then o', async function () {
+    const k = [indicator({ name: 'Key one' }), indicator({ name: 'Key two' }), indicator({ name: 'Key three' })];
+    await vendorPosts(k);
+    const page = await open();
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return { tag: el?.tagName, id: el?.id, text: el?.textContent?.trim().slice(0, 60), object: el?.getAttribute('data-object') ?? undefined, label: el?.getAttribute('aria-label') ?? undefined };
+    });
+    /** Tab (at most 40 times) until the focused element matches. */
+    const tabTo = async (match: (f: Awaited<ReturnType<typeof focused>>) => boolean, what: string) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if (match(await focused())) return;
+      }
+      throw new Error(`Tab never reached ${what}`);
+    };
+    await tabTo((f) => f.id === 'username', 'the account name');
+    await page.keyboard.type('alice');
+    await page.keyboard.press('Tab');
+    expect((await focused()).id).to.equal('password');
+    await page.keyboard.type(PW.alice);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await tabTo((f) => f.tag === 'A' && f.text === 'Review queue', 'the queue link');
+    await page.keyboard.press('Enter');
+    await row(page, k[0]!.id).waitFor();
+    const order = await page.locator('table.queue tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-object')));
+    // j twice, k once: the second row is focused and highlighted
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    expect((await focused()).object).to.equal(order[1]);
+    expect(await row(page, order[1]!).getAttribute('class')).to.equal('active');
+    // x selects it, a opens the approval for the selection, focus on the panel's heading
+    await page.keyboard.press('x');
+    expect(await row(page, order[1]!).getByRole('checkbox').isChecked()).to.equal(true);
+    await page.keyboard.press('a');
+    await page.getByRole('region', { name: /Approve 1 entry/ }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'decision-title', undefined, { timeout: 2000 });
+    await tabTo((f) => f.id === 'target-fr-published', 'the fr target');
+    await page.keyboard.press('Space');
+    await tabTo((f) => f.text === 'Preview (dry run)', 'the preview button');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status', { name: 'Dry-run preview' }).waitFor();
+    await tabTo((f) => f.text === 'Confirm approve', 'the confirm button');
+    await shot(page, 'keyboard-walk');
+    await page.keyboard.press('Enter');
+    await page.locator('.outcome', { hasText: 'Approved 1 entry; published 1.' }).waitFor();
+    expect(await polled(['fr-analyst', PW.fr], 'fr')).to.include(order[1]);
+    expect((await queue(`?object=${order[1]}`))[0]?.state).to.equal('approved');
+    // back in the queue (now two rows): j moves, o opens the highlighted entry
+    await row(page, order[1]!).waitFor({ state: 'detached' });
+    await page.locator('table.queue tbody tr').first().focus();
+    await page.keyboard.press('j');
+    const opened = (await focused()).object!;
+    await page.keyboard.press('o');
+    await page.getByRole('heading', { level: 1, name: /^indicator: Key/ }).waitFor();
+    expect(await page.locator('pre.raw').textContent({ timeout: 2000 }).catch(() => '')).to.include(opened);
+    expect(problemsOf(page)).to.deep.equal([]);
+  });
+
+  it('shows a subscriber no administration at all, and the API agrees', async function () {
+    const page = await open();
+    await signIn(page, 'fr-analyst', PW.fr);
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').count()).to.equal(0);
+    await page.getByText('The console has nothing for this account').waitFor();
+    // typing an administration address gives the same page, not the grants
+    await page.goto(`${base}/console/#/admin/grants`);
+    await page.getByRole('heading', { level: 1, name: 'Signed in as fr-analyst' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Grants' }).count()).to.equal(0);
+    await shot(page, 'subscriber');
+    await accessible(page, 'subscriber');
+    expect((await api(['fr-analyst', PW.fr], '/admin/v1/grants')).status).to.equal(404);
+    expect((await api(['fr-analyst', PW.fr], '/admin/v1/curation/queue')).status).to.equal(404);
+  });
+
+  it('lets an admin create a grant with a TLP cap, and the API shows it', async function () {
+    const page = await open();
+    await signIn(page, 'root-admin', PW.admin);
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    expect(await nav.getByRole('link').allTextContents()).to.include.members(['Organisations', 'Accounts', 'Grants', 'Audit log']);
+    await nav.getByRole('link', { name: 'Grants' }).click();
+    await page.locator('table.admin caption', { hasText: '3 grants' }).waitFor();
+    const form = page.getByRole('form', { name: 'Add grant' });
+    await form.getByLabel('API root').fill('global');
+    await form.getByLabel(/^Collection/).fill('published');
+    await form.getByLabel('Organisation').fill('fr-police');
+    await form.getByLabel('Read').check();
+    await form.getByLabel('TLP cap').selectOption('amber');
+    await form.getByRole('button', { name: 'Add grant' }).click();
+    await page.locator('.outcome', { hasText: 'Created fr-police on global/published.' }).waitFor();
+    await page.locator('table.admin caption', { hasText: '4 grants' }).waitFor();
+    const grants = (await api<{ grants: Array<{ api_root: string; organisation?: string; read: boolean; write: boolean; max_tlp: string }> }>(['root-admin', PW.admin], '/admin/v1/grants?organisation=fr-police')).body.grants;
+    expect(grants.find((g) => g.api_root === 'global')).to.deep.include({ organisation: 'fr-police', read: true, write: false, max_tlp: 'amber' });
+    await shot(page, 'grants');
+    await accessible(page, 'grants');
+    // the audit log shows who did it
+    await nav.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByLabel('Action').fill('grant.set');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('table.admin tbody tr', { hasText: 'root-admin' }).first().waitFor();
+    await accessible(page, 'audit log');
+    expect(problemsOf(page)).to.deep.equal([]);
+  });
+
+  it('ends the session when the token stops working, and asks to sign in again', async function () {
+    const page = await open();
+    await signIn(page, 'alice', PW.alice);
+    // a changed password ends every token of the account at once
+    await w.admin.updateAccount('alice', { password: 'a brand new passphrase 1' });
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Review queue' }).click();
+    await page.getByText('Your session has expired. Sign in again to continue.').waitFor();
+    await page.getByLabel('Account name').waitFor();
+    await signIn(page, 'alice', 'a brand new passphrase 1');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You have signed out.').waitFor();
+    await w.admin.updateAccount('alice', { password: PW.alice });
+  });
+});
