@@ -33,7 +33,10 @@ function navFor(s: Session): NavItem[] {
   if (roles.decides(me)) items.push({ href: '#/dashboard', label: 'Dashboard' });
   if (roles.decides(me) || roles.followsQueue(me)) items.push({ href: '#/queue', label: 'Review queue' });
   if (roles.decides(me)) items.push({ href: '#/publications', label: 'Publications' });
-  if (roles.decides(me)) for (const p of ADMIN_PAGES) if (!p.adminOnly || roles.isAdmin(me)) items.push({ href: `#/admin/${p.key}`, label: p.title });
+  for (const p of ADMIN_PAGES) {
+    const sees = p.audience === 'everyone' || (p.audience === 'curator' ? roles.decides(me) : roles.isAdmin(me));
+    if (sees) items.push({ href: `#/admin/${p.key}`, label: p.title });
+  }
   return items;
 }
 
@@ -41,7 +44,8 @@ function Route({ hash, s }: { hash: string; s: Session }) {
   const [path] = hash.replace(/^#/, '').split('?');
   const parts = (path ?? '').split('/').filter(Boolean);
   const allowed = navFor(s);
-  const home = allowed[0]?.href;
+  // Own API keys are not a reason to land anywhere but the welcome page.
+  const home = allowed.find((i) => i.href !== '#/admin/api-keys')?.href;
   if (parts.length === 0) {
     if (home) {
       location.replace(home);
@@ -62,7 +66,7 @@ function Route({ hash, s }: { hash: string; s: Session }) {
       return <Publications />;
     case 'admin': {
       const page = ADMIN_PAGES.find((p) => p.key === parts[1]);
-      if (page && allowed.some((i) => i.href === `#/admin/${page.key}`)) return <AdminPage page={page} key={page.key} />;
+      if (page && allowed.some((i) => i.href === `#/admin/${page.key}`)) return <AdminPage page={page} me={s.me} key={page.key} />;
       return <Welcome s={s} />;
     }
     default:
@@ -78,7 +82,7 @@ function Welcome({ s }: { s: Session }) {
         Roles: {s.me.roles.join(', ') || 'none'}
         {s.me.organisation ? `; organisation ${s.me.organisation}` : ''}.
       </p>
-      {navFor(s).length === 0 && <p>The console has nothing for this account: its data is read with a TAXII client.</p>}
+      {!roles.decides(s.me) && !roles.followsQueue(s.me) && <p>The console has nothing for this account beyond its own API keys: its data is read with a TAXII client.</p>}
     </>
   );
 }

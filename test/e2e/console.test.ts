@@ -141,7 +141,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await accessible(page, 'sign-in');
     await signIn(page, 'alice', PW.alice);
     const nav = page.getByRole('navigation', { name: 'Console' });
-    expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Dashboard', 'Review queue', 'Publications', 'API roots', 'Collections', 'Grants']);
+    expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Dashboard', 'Review queue', 'Publications', 'API roots', 'Collections', 'Grants', 'My API keys']);
 
     // the queue, then filtered by finding code: the page and the API agree
     await nav.getByRole('link', { name: 'Review queue' }).click();
@@ -303,7 +303,8 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
   it('shows a subscriber no administration at all, and the API agrees', async function () {
     const page = await open();
     await signIn(page, 'fr-analyst', PW.fr);
-    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').count()).to.equal(0);
+    // nothing but the account's own API keys
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).to.deep.equal(['My API keys']);
     await page.getByText('The console has nothing for this account').waitFor();
     // typing an administration address gives the same page, not the grants
     await page.goto(`${base}/console/#/admin/grants`);
@@ -312,6 +313,15 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await shot(page, 'subscriber');
     await accessible(page, 'subscriber');
     expect((await api(['fr-analyst', PW.fr], '/admin/v1/grants')).status).to.equal(404);
+    // its own API key, whose secret is shown once and works at once
+    await page.getByRole('link', { name: 'My API keys' }).click();
+    await page.getByRole('form', { name: 'Add API key' }).getByLabel(/^Name/).fill('siem');
+    await page.getByRole('button', { name: 'Add API key' }).click();
+    const said = (await page.locator('.outcome', { hasText: 'Created API key siem.' }).textContent())!;
+    const secret = said.slice(said.lastIndexOf(': ') + 2).trim();
+    expect((await api(['fr-analyst', secret], '/fr/collections/')).status).to.equal(200);
+    await page.locator('table.admin tbody tr', { hasText: 'siem' }).waitFor();
+    await accessible(page, 'own API keys');
     expect((await api(['fr-analyst', PW.fr], '/admin/v1/curation/queue')).status).to.equal(404);
   });
 

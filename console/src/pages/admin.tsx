@@ -3,7 +3,7 @@
 // below. The API decides who may do what; the navigation only hides pages an account cannot use.
 import { useState } from 'preact/hooks';
 import { api, qs } from '../api.js';
-import { ROLES, TLPS } from '../types.js';
+import { type Me, ROLES, TLPS } from '../types.js';
 import { ErrorNote, type Field, FieldsForm, type FormValues, Loading, PageTitle, useLoad, when } from '../ui.js';
 
 type Row = Record<string, unknown>;
@@ -11,16 +11,19 @@ type Row = Record<string, unknown>;
 export interface AdminPageSpec {
   key: string;
   title: string;
-  adminOnly: boolean;
-  path: string;
+  /** Who sees the page: admins only, admins and curators, or every account (its own things). */
+  audience: 'admin' | 'curator' | 'everyone';
+  path: (me: Me) => string;
   listKey: string;
   columns: Array<[label: string, value: (r: Row) => string]>;
   create?: { label: string; fields: Field[]; body: (v: FormValues) => Row };
   /** Query filters (the audit log). */
   filters?: Field[];
   /** The path that removes a row, when the API allows it. */
-  remove?: (r: Row) => string;
+  remove?: (r: Row, me: Me) => string;
   describe: (r: Row) => string;
+  /** What to say once a row is created (default: "Created …"). */
+  created?: (r: Row) => string;
 }
 
 const s = (v: unknown) => (v === undefined || v === null ? '' : Array.isArray(v) ? v.join(', ') : String(v));
@@ -31,7 +34,7 @@ const defined = (v: FormValues): Row => Object.fromEntries(Object.entries(v).fil
 
 export const ADMIN_PAGES: AdminPageSpec[] = [
   {
-    key: 'organisations', title: 'Organisations', adminOnly: true, path: '/admin/v1/organisations', listKey: 'organisations',
+    key: 'organisations', title: 'Organisations', audience: 'admin', path: () => '/admin/v1/organisations', listKey: 'organisations',
     columns: [col('Name', 'name'), col('Kind', 'kind'), col('Country', 'country'), [`Disabled`, (r) => (r.disabled ? 'yes' : 'no')], at('Created', 'created')],
     create: {
       label: 'Add organisation',
@@ -41,7 +44,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     describe: (r) => s(r.name),
   },
   {
-    key: 'accounts', title: 'Accounts', adminOnly: true, path: '/admin/v1/accounts', listKey: 'accounts',
+    key: 'accounts', title: 'Accounts', audience: 'admin', path: () => '/admin/v1/accounts', listKey: 'accounts',
     columns: [col('Name', 'name'), col('Organisation', 'organisation'), col('Roles', 'roles'), col('Curator roots', 'curator_roots'), [`Disabled`, (r) => (r.disabled ? 'yes' : 'no')], at('Created', 'created')],
     create: {
       label: 'Add account',
@@ -57,7 +60,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     describe: (r) => s(r.name),
   },
   {
-    key: 'api-roots', title: 'API roots', adminOnly: false, path: '/admin/v1/api-roots', listKey: 'api_roots',
+    key: 'api-roots', title: 'API roots', audience: 'curator', path: () => '/admin/v1/api-roots', listKey: 'api_roots',
     columns: [col('Path', 'path'), col('Title', 'title'), col('Country', 'country'), col('Max content length', 'max_content_length'), [`TAXII 2.0 view`, (r) => (r.taxii20 ? 'on' : 'off')]],
     create: {
       label: 'Add API root',
@@ -67,7 +70,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     describe: (r) => s(r.path),
   },
   {
-    key: 'collections', title: 'Collections', adminOnly: false, path: '/admin/v1/collections', listKey: 'collections',
+    key: 'collections', title: 'Collections', audience: 'curator', path: () => '/admin/v1/collections', listKey: 'collections',
     columns: [col('API root', 'api_root'), col('Alias', 'alias'), col('Title', 'title'), col('Purpose', 'purpose'), col('Id', 'id')],
     create: {
       label: 'Add collection',
@@ -82,7 +85,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     describe: (r) => `${s(r.api_root)}/${s(r.alias ?? r.id)}`,
   },
   {
-    key: 'grants', title: 'Grants', adminOnly: false, path: '/admin/v1/grants', listKey: 'grants',
+    key: 'grants', title: 'Grants', audience: 'curator', path: () => '/admin/v1/grants', listKey: 'grants',
     columns: [
       ['Collection', (r) => `${s(r.api_root)}/${s(r.collection_alias ?? r.collection)}`],
       ['Subject', (r) => (r.account ? `account ${s(r.account)}` : `organisation ${s(r.organisation)}`) + (r.role ? ` (role ${s(r.role)})` : '')],
@@ -108,7 +111,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     describe: (r) => `${s(r.account ?? r.organisation)} on ${s(r.api_root)}/${s(r.collection_alias ?? r.collection)}`,
   },
   {
-    key: 'audit', title: 'Audit log', adminOnly: true, path: '/admin/v1/audit', listKey: 'events',
+    key: 'audit', title: 'Audit log', audience: 'admin', path: () => '/admin/v1/audit', listKey: 'events',
     columns: [at('At', 'at'), col('Actor', 'actor'), col('Action', 'action'), col('Outcome', 'outcome'), col('Target', 'target'), ['Detail', (r) => (r.detail ? JSON.stringify(r.detail) : '')]],
     filters: [
       { name: 'actor', label: 'Actor' },
@@ -118,18 +121,30 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     ],
     describe: (r) => s(r.seq),
   },
+  {
+    key: 'api-keys', title: 'My API keys', audience: 'everyone', path: (me) => `/admin/v1/accounts/${encodeURIComponent(me.name)}/api-keys`, listKey: 'api_keys',
+    columns: [col('Name', 'name'), col('Prefix', 'prefix'), at('Created', 'created'), at('Expires', 'expires'), at('Last used', 'last_used'), at('Revoked', 'revoked')],
+    create: {
+      label: 'Add API key',
+      fields: [{ name: 'name', label: 'Name', required: true }, { name: 'expires', label: 'Expires', hint: 'optional, RFC 3339, e.g. 2027-01-31T00:00:00Z' }],
+      body: defined,
+    },
+    remove: (r, me) => `/admin/v1/accounts/${encodeURIComponent(me.name)}/api-keys/${encodeURIComponent(s(r.id))}`,
+    describe: (r) => `API key ${s(r.name)}`,
+    created: (r) => `Created API key ${s(r.name)}. Copy its secret now, it is not shown again: ${s(r.key)}`,
+  },
 ];
 
-export function AdminPage({ page }: { page: AdminPageSpec }) {
+export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
   const [filter, setFilter] = useState<Record<string, string>>({});
-  const list = useLoad(async () => (await api.get<Row>(`${page.path}${qs({ ...filter, ...(page.filters ? { limit: 200 } : {}) })}`))[page.listKey] as Row[], JSON.stringify(filter));
+  const list = useLoad(async () => (await api.get<Row>(`${page.path(me)}${qs({ ...filter, ...(page.filters ? { limit: 200 } : {}) })}`))[page.listKey] as Row[], JSON.stringify(filter));
   const [outcome, setOutcome] = useState<string>();
   const [error, setError] = useState<unknown>();
   const rows = list.data ?? [];
   const remove = async (r: Row) => {
     setError(undefined);
     try {
-      await api.del(page.remove!(r));
+      await api.del(page.remove!(r, me));
       setOutcome(`Removed ${page.describe(r)}.`);
       list.reload();
     } catch (err) {
@@ -176,9 +191,11 @@ export function AdminPage({ page }: { page: AdminPageSpec }) {
                 ))}
                 {page.remove && (
                   <td>
+                    {r.revoked ? null : (
                     <button type="button" aria-label={`Remove ${page.describe(r)}`} onClick={() => void remove(r)}>
                       Remove
                     </button>
+                    )}
                   </td>
                 )}
               </tr>
@@ -194,8 +211,8 @@ export function AdminPage({ page }: { page: AdminPageSpec }) {
             label={page.create.label}
             idPrefix={page.key}
             submit={async (v) => {
-              const created = await api.post<Row>(page.path, page.create!.body(v));
-              setOutcome(`Created ${page.describe(created)}.`);
+              const created = await api.post<Row>(page.path(me), page.create!.body(v));
+              setOutcome(page.created ? page.created(created) : `Created ${page.describe(created)}.`);
               list.reload();
             }}
           />

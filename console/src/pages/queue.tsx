@@ -8,6 +8,16 @@ import { ErrorNote, Loading, PageTitle, TlpBadge, useLoad, when } from '../ui.js
 import { type Action, DecisionPanel, outcomeText } from './decision.js';
 
 const AGES: Record<string, number> = { 'older than 1 hour': 3600, 'older than 1 day': 86_400, 'older than 7 days': 7 * 86_400 };
+const TLP_ORDER = ['clear', 'green', 'amber', 'amber+strict', 'red'];
+/** Orders of the rows of the page shown (the queue endpoint pages oldest first). */
+const SORTS: Record<string, (a: Entry, b: Entry) => number> = {
+  'oldest first': (a, b) => a.date_added.localeCompare(b.date_added),
+  'newest first': (a, b) => b.date_added.localeCompare(a.date_added),
+  'highest TLP first': (a, b) => TLP_ORDER.indexOf(b.tlp) - TLP_ORDER.indexOf(a.tlp) || a.date_added.localeCompare(b.date_added),
+  'most findings first': (a, b) => b.findings.length - a.findings.length || a.date_added.localeCompare(b.date_added),
+  'object type': (a, b) => a.object_type.localeCompare(b.object_type) || a.date_added.localeCompare(b.date_added),
+  vendor: (a, b) => (a.vendor ?? '').localeCompare(b.vendor ?? '') || a.date_added.localeCompare(b.date_added),
+};
 const FILTERS = ['state', 'intake', 'organisation', 'type', 'finding', 'tlp', 'submission', 'object', 'age'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
@@ -26,7 +36,8 @@ export function QueuePage({ me }: { me: Me }) {
     return qs({ ...rest, older_than: olderThan, limit: 50, next: cursor });
   };
   const page = useLoad(() => api.get<Page>(`/admin/v1/curation/queue${query()}`), JSON.stringify([filters, cursor]));
-  const entries = page.data?.entries ?? [];
+  const [sort, setSort] = useState<keyof typeof SORTS>('oldest first');
+  const entries = [...(page.data?.entries ?? [])].sort(SORTS[sort]);
   const [active, setActiveState] = useState(0);
   // Read by the key handler: keys pressed faster than a render must see the latest row.
   const activeRef = useRef(0);
@@ -136,6 +147,16 @@ export function QueuePage({ me }: { me: Me }) {
         <Select name="age" label="Age" options={Object.keys(AGES)} value={filters.age} />
         <button type="submit">Apply filters</button>
       </form>
+      <div class="field inline">
+        <label for="queue-sort">Sort this page</label>
+        <select id="queue-sort" value={sort} onChange={(e) => setSort((e.currentTarget as HTMLSelectElement).value)}>
+          {Object.keys(SORTS).map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </div>
       <p class="muted" id="queue-keys">
         Keys: j / k next and previous, x select, o open{decides ? ', a approve, r reject' : ''} (the selection, or the highlighted row).
       </p>
