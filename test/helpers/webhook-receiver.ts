@@ -43,7 +43,7 @@ export interface Receiver {
   /** Secrets the signatures are checked with (set after the subscription is made). */
   secrets: string[];
   /** The answer to the next requests: a status, with headers (default 204). */
-  respond: (r: Omit<Received, 'status'>) => { status: number; headers?: Record<string, string> };
+  respond: (r: Omit<Received, 'status'>) => { status: number; headers?: Record<string, string>; delayMs?: number };
   /** Stops answering (connections refused) and listens again on the same port. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -87,8 +87,12 @@ export async function startReceiver(ca: TestCa, port = 0): Promise<Receiver> {
           const r = { id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, payload, verified };
           const answer = receiver.respond(r);
           receiver.received.push({ ...r, status: answer.status });
-          res.writeHead(answer.status, answer.headers ?? {});
-          res.end();
+          const send = () => {
+            res.writeHead(answer.status, answer.headers ?? {});
+            res.end();
+          };
+          if (answer.delayMs) setTimeout(send, answer.delayMs);
+          else send();
         });
       });
       server.once('error', reject);
