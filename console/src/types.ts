@@ -48,8 +48,8 @@ export interface EntryDetail extends Entry {
   object: StixObject;
   submission_status?: { id: string; status: string; total_count: number; success_count: number; failure_count: number };
   other_versions: Entry[];
-  published: Array<{ collection: string; version?: string; date_added: string; decision: string; withdrawn?: string; diff?: unknown }>;
-  references: unknown;
+  published: Array<{ collection: string; version?: string; date_added: string; decision: string; withdrawn?: string; diff?: Array<{ path: string; from?: unknown; to?: unknown }> }>;
+  references: Array<{ id: string; in_intake: boolean }>;
 }
 
 export interface QueuePage {

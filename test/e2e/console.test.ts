@@ -133,7 +133,8 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const a = indicator({ name: 'C2 server' });
     const b = indicator({ name: 'Phishing kit host' });
     const c = indicator({ name: 'Sinkhole' });
-    const warned = { ...indicator({ name: 'Odd vocabulary' }), indicator_types: ['not-in-the-vocabulary'] };
+    const maker = 'identity--2f3a4b5c-6d7e-4f80-9a1b-2c3d4e5f6a7b';
+    const warned = { ...indicator({ name: 'Odd vocabulary' }), indicator_types: ['not-in-the-vocabulary'], created_by_ref: maker };
     await vendorPosts([a, b, c, warned]);
 
     const page = await open();
@@ -162,6 +163,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(await flagged.textContent()).to.include('STIX_VOCAB_VALUE');
     expect(await page.locator('tr[data-property="pattern"] .p-path').first().textContent()).to.equal('ipv4-addr:value');
     expect(await page.locator('.meta .tlp').textContent()).to.match(/^TLP:/);
+    expect(await page.getByRole('region', { name: 'References' }).textContent()).to.include(maker).and.include('not in the intake');
     await shot(page, 'object');
     await page.getByText('Raw JSON').click();
     expect(JSON.parse((await page.locator('pre.raw').textContent())!)).to.deep.include({ id: warned.id, name: 'Odd vocabulary' });
@@ -211,6 +213,19 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const vendorView = await api<{ entries: Array<{ object_id: string; reason?: string }> }>(['acme-feed', PW.vendor], '/admin/v1/curation/queue?state=rejected');
     expect(vendorView.body.entries.find((e) => e.object_id === c.id)?.reason).to.equal('a sinkhole, not malicious');
 
+    // request changes to the odd vocabulary, naming the property
+    await row(page, warned.id).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Request changes…' }).click();
+    const changes = page.getByRole('region', { name: /Request changes to 1 entry/ });
+    await changes.getByLabel(/^Reason/).fill('use a value of indicator-type-ov');
+    await changes.getByLabel(/^Properties to change/).fill('/indicator_types/0');
+    await changes.getByRole('button', { name: 'Preview (dry run)' }).click();
+    await page.getByRole('status', { name: 'Dry-run preview' }).waitFor();
+    await changes.getByRole('button', { name: 'Confirm request-changes' }).click();
+    await page.locator('.outcome', { hasText: 'Requested changes to 1 entry.' }).waitFor();
+    const asked = (await api<{ entries: Array<{ requested_changes?: Array<{ path: string; message: string }> }> }>(['alice', PW.alice], `/admin/v1/curation/queue?state=changes_requested&object=${warned.id}`)).body.entries;
+    expect(asked[0]?.requested_changes?.map((c) => c.path)).to.deep.equal(['/indicator_types/0']);
+
     // withdraw A from Germany: the page, then what the German police and the change feed see
     await nav.getByRole('link', { name: 'Publications' }).click();
     await page.getByLabel('Collection').selectOption('de/published');
@@ -230,6 +245,21 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(await polled(['de-analyst', PW.de], 'de')).to.deep.equal([b.id]);
     expect(await polled(['fr-analyst', PW.fr], 'fr')).to.deep.equal([a.id, b.id].sort());
     await page.locator('ul.changes li', { hasText: 'object.withdrawn' }).waitFor();
+
+    // a new version of B: its page lists the earlier one, compares them and shows where B is published
+    const b2 = { ...b, name: 'Phishing kit host, second site', modified: '2024-02-01T00:00:00.000Z' };
+    await vendorPosts([b2]);
+    await nav.getByRole('link', { name: 'Review queue' }).click();
+    await row(page, b.id).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'indicator: Phishing kit host, second site' }).waitFor();
+    await page.getByRole('button', { name: 'Compare with this version' }).click();
+    const diff = page.getByRole('table', { name: 'Differences from the other version' });
+    await diff.locator('tbody tr').first().waitFor();
+    expect(await diff.locator('tbody th').allTextContents()).to.deep.equal(['modified', 'name']);
+    expect(await diff.locator('tbody tr', { hasText: 'name' }).textContent()).to.include('"Phishing kit host"').and.include('"Phishing kit host, second site"');
+    expect(await page.getByRole('region', { name: 'Publications' }).locator('li').count()).to.equal(2);
+    await shot(page, 'versions');
+    await accessible(page, 'versions and diff');
 
     // the dashboard, from the desk's statistics
     await nav.getByRole('link', { name: 'Dashboard' }).click();

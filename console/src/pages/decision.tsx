@@ -6,7 +6,11 @@ import { api } from '../api.js';
 import { type Collection, type DecisionResult, WITHDRAWAL_REASONS } from '../types.js';
 import { ErrorNote, useLoad } from '../ui.js';
 
-export type Action = 'approve' | 'reject' | 'withdraw';
+export type Action = 'approve' | 'reject' | 'request-changes' | 'withdraw';
+
+const TITLES: Record<Action, string> = { approve: 'Approve', reject: 'Reject', 'request-changes': 'Request changes to', withdraw: 'Withdraw' };
+/** Decisions whose reason the vendor reads, and which need one. */
+const NEEDS_REASON = new Set<Action>(['reject', 'request-changes']);
 
 export interface DecisionSubject {
   /** Queue entries (approve, reject), with the rev the curator saw. */
@@ -32,6 +36,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
   const [reason, setReason] = useState('');
   const [reasonCode, setReasonCode] = useState<string>(WITHDRAWAL_REASONS[0]);
   const [includeRefs, setIncludeRefs] = useState(false);
+  const [paths, setPaths] = useState('');
   const [preview, setPreview] = useState<{ key: string; result: DecisionResult }>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -42,7 +47,9 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
   if (action === 'withdraw') Object.assign(body, { object_id: subject.objectId, targets, reason_code: reasonCode, reason });
   else Object.assign(body, { entries: subject.entries });
   if (action === 'approve') Object.assign(body, { targets, ...(includeRefs ? { include_refs: true } : {}), ...(reason ? { reason } : {}) });
-  if (action === 'reject') body.reason = reason;
+  if (NEEDS_REASON.has(action)) body.reason = reason;
+  const pointers = paths.split(',').map((p) => p.trim()).filter(Boolean);
+  if (action === 'request-changes' && pointers.length) body.changes = pointers.map((path) => ({ path, message: reason }));
   const key = JSON.stringify(body);
   const current = preview?.key === key ? preview.result : undefined;
   const blocked = current?.targets.some((t) => t.violations.length > 0) ?? false;
@@ -65,7 +72,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
   return (
     <section class="panel" aria-labelledby="decision-title" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
       <h2 id="decision-title" tabIndex={-1} ref={heading}>
-        {action === 'approve' ? 'Approve' : action === 'reject' ? 'Reject' : 'Withdraw'} {what}
+        {TITLES[action]} {what}
       </h2>
       <form
         onSubmit={(e) => {
@@ -73,7 +80,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
           void send(true);
         }}
       >
-        {action !== 'reject' && (
+        {!NEEDS_REASON.has(action) && (
           <fieldset>
             <legend>{action === 'approve' ? 'Publish to' : 'Withdraw from'}</legend>
             {collections.error ? <ErrorNote error={collections.error} /> : null}
@@ -119,11 +126,18 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
           </div>
         )}
         <div class="field">
-          <label for="reason">Reason{action === 'reject' ? ' (required; the vendor reads it)' : ' (optional)'}</label>
-          <textarea id="reason" rows={2} value={reason} required={action === 'reject'} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
+          <label for="reason">Reason{NEEDS_REASON.has(action) ? ' (required; the vendor reads it)' : ' (optional)'}</label>
+          <textarea id="reason" rows={2} value={reason} required={NEEDS_REASON.has(action)} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
         </div>
+        {action === 'request-changes' && (
+          <div class="field">
+            <label for="change-paths">Properties to change (optional)</label>
+            <input id="change-paths" value={paths} placeholder="/indicator_types/0, /valid_from" onInput={(e) => setPaths((e.currentTarget as HTMLInputElement).value)} />
+            <small>JSON pointers, comma-separated; each is sent with the reason</small>
+          </div>
+        )}
         <div class="actions">
-          <button type="submit" disabled={busy || (action !== 'reject' && targets.length === 0) || (action === 'reject' && !reason.trim())}>
+          <button type="submit" disabled={busy || (NEEDS_REASON.has(action) ? !reason.trim() : targets.length === 0)}>
             Preview (dry run)
           </button>
           <button type="button" class="primary" disabled={busy || !current || blocked} onClick={() => void send(false)}>
@@ -180,7 +194,7 @@ function Preview({ result }: { result: DecisionResult }) {
 }
 
 export function outcomeText(r: DecisionResult): string {
-  const verb = { approve: 'Approved', reject: 'Rejected', withdraw: 'Withdrew' }[r.action] ?? r.action;
+  const verb = ({ approve: 'Approved', reject: 'Rejected', 'request-changes': 'Requested changes to', withdraw: 'Withdrew' } as Record<string, string>)[r.action] ?? r.action;
   if (r.action === 'withdraw') return `${verb} from ${r.targets.map((t) => t.target).join(', ')}.`;
   return `${verb} ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'}${r.action === 'approve' ? `; published ${r.published}` : ''}.`;
 }

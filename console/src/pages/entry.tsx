@@ -132,6 +132,9 @@ export function EntryPage({ id, me }: { id: string; me: Me }) {
           <button type="button" onClick={() => setDeciding('reject')}>
             Reject…
           </button>
+          <button type="button" onClick={() => setDeciding('request-changes')}>
+            Request changes…
+          </button>
         </div>
       )}
       {deciding && (
@@ -226,19 +229,76 @@ export function EntryPage({ id, me }: { id: string; me: Me }) {
               <li key={p.collection + p.date_added}>
                 collection <code>{p.collection}</code>, {when(p.date_added)}
                 {p.withdrawn ? `, withdrawn ${when(p.withdrawn)}` : ''}
-                {p.diff ? <pre>{JSON.stringify(p.diff, null, 2)}</pre> : null}
+                {p.diff?.length ? (
+                  <table class="diff">
+                    <caption>Changes since the version published there</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Property</th>
+                        <th scope="col">Published</th>
+                        <th scope="col">This version</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {p.diff.map((c) => (
+                        <tr key={c.path}>
+                          <th scope="row">{c.path}</th>
+                          <td class="before">{c.from === undefined ? '—' : JSON.stringify(c.from)}</td>
+                          <td class="after">{c.to === undefined ? '—' : JSON.stringify(c.to)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                ) : null}
               </li>
             ))}
           </ul>
         )}
       </Section>
       <Section title="References">
-        <pre>{JSON.stringify(d.references, null, 2)}</pre>
+        {d.references.length === 0 ? <p class="muted">It references no other object.</p> : <References id={o.id} refs={d.references} />}
       </Section>
       <details>
         <summary>Raw JSON</summary>
         <pre class="raw">{JSON.stringify(o, null, 2)}</pre>
       </details>
+    </>
+  );
+}
+
+/** The object and what it references, as a small star graph, with the same as a list. */
+function References({ id, refs }: { id: string; refs: EntryDetail['references'] }) {
+  const width = 640;
+  const rowH = 34;
+  const height = Math.max(60, refs.length * rowH + 10);
+  return (
+    <>
+      <svg class="refs" viewBox={`0 0 ${width} ${height}`} width={width} height={height} aria-hidden="true">
+        <rect x="4" y={height / 2 - 14} width="220" height="28" rx="4" class="ref-self" />
+        <text x="12" y={height / 2 + 5} class="ref-text">
+          {id.split('--')[0]}
+        </text>
+        {refs.map((r, i) => {
+          const y = 8 + i * rowH;
+          return (
+            <g key={r.id}>
+              <line x1="224" y1={height / 2} x2="360" y2={y + 13} class="ref-edge" />
+              <rect x="360" y={y} width="270" height="26" rx="4" class={r.in_intake ? 'ref-in' : 'ref-out'} />
+              <text x="368" y={y + 17} class="ref-text">
+                {r.id.split('--')[0]}
+                {r.in_intake ? '' : ' (not at the desk)'}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      <ul>
+        {refs.map((r) => (
+          <li key={r.id}>
+            <code>{r.id}</code> {r.in_intake ? '(in the intake)' : '(not in the intake: it would dangle unless published elsewhere)'}
+          </li>
+        ))}
+      </ul>
     </>
   );
 }

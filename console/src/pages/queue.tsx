@@ -1,6 +1,6 @@
 // The review queue: filters (as the queue endpoint takes them), a table with one active row and
-// a selection, and the keyboard: j/k move, x selects, o or Enter opens, a approves, r rejects
-// (the selection, or the active row when nothing is selected).
+// a selection, and the keyboard: j/k move, x selects, o or Enter opens, a approves, r rejects,
+// c requests changes (the selection, or the active row when nothing is selected).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, qs, roles } from '../api.js';
 import { type DecisionResult, type Entry, type Me, type QueuePage as Page, QUEUE_STATES, TLPS } from '../types.js';
@@ -106,6 +106,9 @@ export function QueuePage({ me }: { me: Me }) {
         case 'r':
           decide('reject');
           break;
+        case 'c':
+          decide('request-changes');
+          break;
         default:
           return;
       }
@@ -158,7 +161,7 @@ export function QueuePage({ me }: { me: Me }) {
         </select>
       </div>
       <p class="muted" id="queue-keys">
-        Keys: j / k next and previous, x select, o open{decides ? ', a approve, r reject' : ''} (the selection, or the highlighted row).
+        Keys: j / k next and previous, x select, o open{decides ? ', a approve, r reject, c request changes' : ''} (the selection, or the highlighted row).
       </p>
       <div aria-live="polite" role="status" class="outcome">
         {outcome}
@@ -171,6 +174,9 @@ export function QueuePage({ me }: { me: Me }) {
           </button>
           <button type="button" disabled={!entries.length} onClick={() => decide('reject')}>
             Reject…
+          </button>
+          <button type="button" disabled={!entries.length} onClick={() => decide('request-changes')}>
+            Request changes…
           </button>
           <button type="button" disabled={!selected.size} onClick={() => setSelected(new Set())}>
             Clear selection
