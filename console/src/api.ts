@@ -109,6 +109,6 @@ export const roles = {
   isAdmin: (me: Me) => me.roles.includes('admin'),
   /** Admins and curators of at least one root: the queue's decisions, the dashboard, publications. */
   decides: (me: Me) => me.roles.includes('admin') || (me.roles.includes('curator') && (me.curator_roots ?? []).length > 0),
-  /** Vendors (publishers) follow their own entries in the queue, read-only. */
-  followsQueue: (me: Me) => me.roles.includes('publisher'),
+  /** Vendors (publishers of an organisation) follow their own entries in the queue, read-only. */
+  followsQueue: (me: Me) => me.roles.includes('publisher') && me.organisation !== undefined,
 };

@@ -355,6 +355,24 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect((await api(['fr-analyst', PW.fr], '/admin/v1/curation/queue')).status).to.equal(404);
   });
 
+  it("shows a vendor its own entries, states and reasons, read-only", async function () {
+    const v = indicator({ name: 'Vendor follows this' });
+    await vendorPosts([v]);
+    const [entry] = await api<{ entries: Array<{ id: string; rev: number }> }>(['alice', PW.alice], `/admin/v1/curation/queue?object=${v.id}`).then((r) => r.body.entries);
+    const rejected = await api(['alice', PW.alice], '/admin/v1/curation/decisions', { method: 'POST', body: JSON.stringify({ action: 'reject', entries: [{ id: entry!.id, rev: entry!.rev }], reason: 'duplicate of an earlier report' }) });
+    expect(rejected.status).to.equal(201);
+    const page = await open();
+    await signIn(page, 'acme-feed', PW.vendor);
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Review queue', 'My API keys']);
+    await page.getByLabel('State').selectOption('rejected');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    expect(await row(page, v.id).textContent()).to.include('rejected: duplicate of an earlier report');
+    expect(await page.getByRole('button', { name: /Approve/ }).count()).to.equal(0);
+    expect(await page.locator('table.queue input[type="checkbox"]').count()).to.equal(0);
+    await accessible(page, "vendor's queue");
+  });
+
   it('lets an admin create a grant with a TLP cap, and the API shows it', async function () {
     const page = await open();
     await signIn(page, 'root-admin', PW.admin);

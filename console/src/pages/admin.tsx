@@ -19,6 +19,8 @@ export interface AdminPageSpec {
   create?: { label: string; fields: Field[]; body: (v: FormValues) => Row };
   /** Query filters (the audit log). */
   filters?: Field[];
+  /** The query of the next page, when the answer says there is one. */
+  next?: (answer: Row) => Record<string, string> | undefined;
   /** The path that removes a row, when the API allows it. */
   remove?: (r: Row, me: Me) => string;
   describe: (r: Row) => string;
@@ -119,6 +121,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       { name: 'outcome', label: 'Outcome', kind: 'select', options: ['success', 'failure'] },
       { name: 'since', label: 'Since', hint: 'RFC 3339, e.g. 2026-01-31T00:00:00Z' },
     ],
+    next: (a) => (a.more && a.next_after !== undefined ? { after: s(a.next_after) } : undefined),
     describe: (r) => s(r.seq),
   },
   {
@@ -137,10 +140,12 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
 
 export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
   const [filter, setFilter] = useState<Record<string, string>>({});
-  const list = useLoad(async () => (await api.get<Row>(`${page.path(me)}${qs({ ...filter, ...(page.filters ? { limit: 200 } : {}) })}`))[page.listKey] as Row[], JSON.stringify(filter));
+  const [after, setAfter] = useState<Record<string, string>>({});
+  const list = useLoad(() => api.get<Row>(`${page.path(me)}${qs({ ...filter, ...after, ...(page.filters ? { limit: 100 } : {}) })}`), JSON.stringify([filter, after]));
   const [outcome, setOutcome] = useState<string>();
   const [error, setError] = useState<unknown>();
-  const rows = list.data ?? [];
+  const rows = (list.data?.[page.listKey] as Row[] | undefined) ?? [];
+  const next = list.data && page.next ? page.next(list.data) : undefined;
   const remove = async (r: Row) => {
     setError(undefined);
     try {
@@ -159,7 +164,10 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
           fields={page.filters}
           label="Filter"
           idPrefix={`${page.key}-filter`}
-          submit={async (v) => setFilter(Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string' && x !== '')) as Record<string, string>)}
+          submit={async (v) => {
+            setAfter({});
+            setFilter(Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string' && x !== '')) as Record<string, string>);
+          }}
         />
       )}
       <div aria-live="polite" role="status" class="outcome">
@@ -202,6 +210,20 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
             ))}
           </tbody>
         </table>
+      )}
+      {(next || Object.keys(after).length > 0) && (
+        <div class="toolbar">
+          {Object.keys(after).length > 0 && (
+            <button type="button" onClick={() => setAfter({})}>
+              First page
+            </button>
+          )}
+          {next && (
+            <button type="button" onClick={() => setAfter(next)}>
+              Next page
+            </button>
+          )}
+        </div>
       )}
       {page.create && (
         <section aria-labelledby={`${page.key}-create`}>

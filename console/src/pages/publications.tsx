@@ -3,7 +3,9 @@
 // collection's recent changes from its change feed.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import type { DecisionResult, StixObject } from '../types.js';
+// TAXII's shapes are the client library's (client/types.ts), so the two read the server alike.
+import type { ChangeEntry, StixObject } from '../../../client/types.js';
+import type { DecisionResult } from '../types.js';
 import { ErrorNote, Loading, PageTitle, useLoad, when } from '../ui.js';
 import { DecisionPanel, outcomeText, targetRef, usePublishedCollections } from './decision.js';
 
@@ -14,7 +16,7 @@ interface Envelope {
 
 interface ChangesPage {
   more?: boolean;
-  changes?: Array<{ id: string; date_added: string; type: string; object: { id: string; version?: string }; actor?: string; reason?: string }>;
+  changes?: ChangeEntry[];
 }
 
 export function Publications() {
