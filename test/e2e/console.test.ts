@@ -399,6 +399,16 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.locator('table.admin tbody tr', { hasText: 'root-admin' }).first().waitFor();
     await accessible(page, 'audit log');
+    // an account disabled and enabled again: its credentials stop and start working
+    await nav.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('button', { name: 'Disable de-analyst' }).click();
+    await page.locator('.outcome', { hasText: 'Disabled de-analyst.' }).waitFor();
+    expect((await api(['root-admin', PW.admin], '/admin/v1/accounts/de-analyst')).body).to.deep.include({ disabled: true });
+    expect((await api(['de-analyst', PW.de], '/de/collections/')).status).to.equal(401);
+    await page.getByRole('button', { name: 'Enable de-analyst' }).click();
+    await page.locator('.outcome', { hasText: 'Enabled de-analyst.' }).waitFor();
+    expect((await api(['de-analyst', PW.de], '/de/collections/')).status).to.equal(200);
+    await accessible(page, 'accounts');
     expect(problemsOf(page)).to.deep.equal([]);
   });
 

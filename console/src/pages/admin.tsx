@@ -24,6 +24,8 @@ export interface AdminPageSpec {
   /** The path that removes a row, when the API allows it. */
   remove?: (r: Row, me: Me) => string;
   describe: (r: Row) => string;
+  /** A PATCH that flips the row's `disabled` (organisations, accounts). */
+  disable?: (r: Row) => string;
   /** What to say once a row is created (default: "Created …"). */
   created?: (r: Row) => string;
 }
@@ -43,6 +45,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       fields: [{ name: 'name', label: 'Name', required: true }, { name: 'kind', label: 'Kind', kind: 'select', options: ['member-agency', 'vendor', 'desk'], required: true }, { name: 'country', label: 'Country (ISO code)' }],
       body: defined,
     },
+    disable: (r) => `/admin/v1/organisations/${encodeURIComponent(s(r.name))}`,
     describe: (r) => s(r.name),
   },
   {
@@ -59,6 +62,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       ],
       body: defined,
     },
+    disable: (r) => `/admin/v1/accounts/${encodeURIComponent(s(r.name))}`,
     describe: (r) => s(r.name),
   },
   {
@@ -146,16 +150,19 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
   const [error, setError] = useState<unknown>();
   const rows = (list.data?.[page.listKey] as Row[] | undefined) ?? [];
   const next = list.data && page.next ? page.next(list.data) : undefined;
-  const remove = async (r: Row) => {
+  const act = async (r: Row, run: () => Promise<unknown>, done: string) => {
     setError(undefined);
     try {
-      await api.del(page.remove!(r, me));
-      setOutcome(`Removed ${page.describe(r)}.`);
+      await run();
+      setOutcome(`${done} ${page.describe(r)}.`);
       list.reload();
     } catch (err) {
       setError(err);
     }
   };
+  const remove = (r: Row) => act(r, () => api.del(page.remove!(r, me)), 'Removed');
+  const flip = (r: Row) => act(r, () => api.patch(page.disable!(r), { disabled: !r.disabled }), r.disabled ? 'Enabled' : 'Disabled');
+  const actions = Boolean(page.remove || page.disable);
   return (
     <>
       <PageTitle>{page.title}</PageTitle>
@@ -188,7 +195,7 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
                   {label}
                 </th>
               ))}
-              {page.remove && <th scope="col">Action</th>}
+              {actions && <th scope="col">Action</th>}
             </tr>
           </thead>
           <tbody>
@@ -197,12 +204,17 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
                 {page.columns.map(([label, value]) => (
                   <td key={label}>{value(r)}</td>
                 ))}
-                {page.remove && (
+                {actions && (
                   <td>
-                    {r.revoked ? null : (
-                    <button type="button" aria-label={`Remove ${page.describe(r)}`} onClick={() => void remove(r)}>
-                      Remove
-                    </button>
+                    {page.disable && (
+                      <button type="button" aria-label={`${r.disabled ? 'Enable' : 'Disable'} ${page.describe(r)}`} onClick={() => void flip(r)}>
+                        {r.disabled ? 'Enable' : 'Disable'}
+                      </button>
+                    )}
+                    {page.remove && !r.revoked && (
+                      <button type="button" aria-label={`Remove ${page.describe(r)}`} onClick={() => void remove(r)}>
+                        Remove
+                      </button>
                     )}
                   </td>
                 )}
