@@ -43,6 +43,11 @@ export default tseslint.config(
     rules: { 'no-console': 'error', 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'taxii', 'collections', 'stix-schemas', 'desk', 'changes', 'webhooks'])] }] },
   },
   {
+    // The console runs in the browser and reaches the server only through its public APIs.
+    files: ['console/src/**/*.ts', 'console/src/**/*.tsx'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'taxii', 'desk', 'changes', 'webhooks', 'collections', 'stix-schemas'])] }] },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
