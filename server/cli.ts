@@ -15,6 +15,7 @@ import { openStore } from './compose.js';
 import { type MigrateReport, migrate } from './commands/migrate.js';
 import { runValidate } from './commands/validate.js';
 import { curationCommands } from './commands/curation.js';
+import { subscriptionCommands } from './commands/subscriptions.js';
 import { runPoll } from './commands/poll.js';
 import { runPublish } from './commands/publish.js';
 import { RemoteUsageError, remoteOptions } from './commands/taxii-remote.js';
@@ -160,15 +161,19 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
   };
   let code = 0;
   /** Runs an admin action on the local store as the operator (audited as cli:<user>). */
-  const withAdmin = (action: (admin: Admin, store: Store, ...args: any[]) => Promise<void>) =>
+  /** Runs an action on the local store (and the configuration it was opened with). */
+  const withStore = (action: (store: Store, config: Readonly<Config>, ...args: any[]) => Promise<void>) =>
     async function (this: Command, ...args: any[]) {
-      const store = openStore(config(this));
+      const c = config(this);
+      const store = openStore(c);
       try {
-        await action(new Admin(store, { name: `cli:${userInfo().username}` }), store, ...args);
+        await action(store, c, ...args);
       } finally {
         await store.close();
       }
     };
+  const withAdmin = (action: (admin: Admin, store: Store, ...args: any[]) => Promise<void>) =>
+    withStore((store, _config, ...args) => action(new Admin(store, { name: `cli:${userInfo().username}` }), store, ...args));
 
   program
     .command('serve')
@@ -499,7 +504,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       }
     }));
 
-  curationCommands(program, (action) => withAdmin((_admin, store, ...args) => action(store, ...args)), io);
+  curationCommands(program, (action) => withStore((store, _config, ...args) => action(store, ...args)), io);
+  subscriptionCommands(program, withStore, io);
   maintenanceCommands(program, (cmd) => config(cmd), io, (c) => (code = c));
 
   program
