@@ -264,6 +264,8 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     // the dashboard, from the desk's statistics
     await nav.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('img', { name: /Decisions per curator: alice/ }).waitFor();
+    const perCollection = await page.getByRole('img', { name: /^Objects published per collection/ }).getAttribute('aria-label');
+    expect(perCollection).to.include('fr/published 2 objects').and.include('de/published 1 objects').and.include('global/published 0 objects');
     await shot(page, 'dashboard');
     await accessible(page, 'dashboard');
     expect(problemsOf(page)).to.deep.equal([]);

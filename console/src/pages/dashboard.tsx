@@ -1,22 +1,38 @@
 // The desk at a glance, from GET /admin/v1/curation/stats: queue depth and age per intake,
-// decisions per curator and time to publish per vendor, as charts with their numbers.
+// decisions per curator and time to publish per vendor, as charts with their numbers; and what
+// each published collection (each country) holds, from its manifest.
 import { api } from '../api.js';
-import type { Stats } from '../types.js';
+import type { Collection, Stats } from '../types.js';
 import { BarChart, ErrorNote, Loading, PageTitle, useLoad } from '../ui.js';
+import { targetRef } from './decision.js';
+
+/** Objects (latest versions) per published collection, from each collection's TAXII manifest: one page, counted. */
+async function publishedCounts(): Promise<Array<{ label: string; value: number }>> {
+  const collections = (await api.get<{ collections: Collection[] }>('/admin/v1/collections')).collections.filter((c) => c.purpose === 'published');
+  const query = new URLSearchParams({ limit: '1000', 'match[version]': 'last' }).toString();
+  return Promise.all(
+    collections.map(async (c) => {
+      const page = await api.taxii<{ more?: boolean; objects?: unknown[] }>(`/${encodeURIComponent(c.api_root)}/collections/${encodeURIComponent(c.id)}/manifest/?${query}`);
+      return { label: `${targetRef(c)}${page.more ? ' (1000+)' : ''}`, value: page.objects?.length ?? 0 };
+    }),
+  );
+}
 
 export function Dashboard() {
   const stats = useLoad(() => api.get<Stats>('/admin/v1/curation/stats'), 'stats');
+  const published = useLoad(publishedCounts, 'published');
   const d = stats.data;
   return (
     <>
       <PageTitle>Dashboard</PageTitle>
-      <ErrorNote error={stats.error} />
+      <ErrorNote error={stats.error ?? published.error} />
       {!d ? (
         !stats.error && <Loading what="statistics" />
       ) : (
         <div class="charts">
           <BarChart title="Queue depth per intake" unit="entries" rows={d.queues.map((q) => ({ label: `${q.api_root}/${q.alias ?? q.intake}`, value: q.depth }))} />
           <BarChart title="Decisions per curator" unit="decisions" rows={d.decisions_per_curator.map((c) => ({ label: c.curator, value: c.decisions }))} />
+          {published.data && <BarChart title="Objects published per collection" unit="objects" rows={published.data} />}
           <BarChart title="Publications per vendor" unit="publications" rows={d.time_to_publish.map((t) => ({ label: t.vendor ?? '(none)', value: t.publications }))} />
           <table>
             <caption>Queue age per intake</caption>
