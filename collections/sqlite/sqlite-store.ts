@@ -70,6 +70,20 @@ const BACKGROUND_CHECKPOINT_MS = 250;
 /** Publications per transaction of a large decision: a poll waits for at most one chunk (tens of ms); fewer, larger commits write each touched index page once. */
 const DECISION_CHUNK = 1000;
 
+// Change ids in date_added order (the UUIDv7 layout: ms, the µs within it, then this process's salt
+// and a counter), so each lands at the end of changes_by_id: random ids cost ingest a fifth of its
+// speed in index pages written per batch. date_added is unique per collection, the counter per process.
+const CHANGE_ID_SALT = randomBytes(4).readUInt32BE(0) & 0x3fffffff;
+let changeIdCounter = 0;
+
+function changeId(dateAdded: number): string {
+  const ms = Math.floor(dateAdded / 1000);
+  const hex = ms.toString(16).padStart(12, '0');
+  changeIdCounter = (changeIdCounter + 1) >>> 0;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${(dateAdded - ms * 1000).toString(16).padStart(3, '0')}-${(0x8000 | (CHANGE_ID_SALT & 0x3fff)).toString(16)}-`
+    + `${(CHANGE_ID_SALT >>> 14).toString(16).padStart(4, '0')}${changeIdCounter.toString(16).padStart(8, '0')}`;
+}
+
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
 }
@@ -1046,7 +1060,7 @@ export class SqliteStore implements Store {
   private appendChange(pk: number, dateAdded: number, c: Omit<ChangeRecord, 'id' | 'collectionId' | 'dateAdded'>): void {
     this.stmt(`INSERT INTO changes (coll, date_added, id, type, object_type, object_id, version, actor_kind, reason, last_version, tlp)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(pk, dateAdded, randomUUID(), c.type, c.objectType, c.objectId, c.version ?? null, c.actorKind, c.reason ?? null, c.lastVersion ?? null, c.tlp);
+      .run(pk, dateAdded, changeId(dateAdded), c.type, c.objectType, c.objectId, c.version ?? null, c.actorKind, c.reason ?? null, c.lastVersion ?? null, c.tlp);
   }
 
   async resumeDecisions(): Promise<number> {
