@@ -15,7 +15,7 @@ import { openStore } from './compose.js';
 import { type MigrateReport, migrate } from './commands/migrate.js';
 import { runValidate } from './commands/validate.js';
 import { curationCommands } from './commands/curation.js';
-import { subscriptionCommands } from './commands/subscriptions.js';
+import { subscriptionCommands, subscriptionService } from './commands/subscriptions.js';
 import { runPoll } from './commands/poll.js';
 import { runPublish } from './commands/publish.js';
 import { RemoteUsageError, remoteOptions } from './commands/taxii-remote.js';
@@ -535,7 +535,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
         if (c.store === 'sqlite' && !existsSync(path.join(c.dataDir, 'meridian.sqlite'))) {
           const scratch = openStore({ store: 'sqlite', dataDir: ':memory:' });
           try {
-            const report = await applyLayoutText(scratch, new Admin(scratch, actor), text, io.env, source);
+            const report = await applyLayoutText(scratch, new Admin(scratch, actor), text, io.env, source, subscriptionService(scratch, c));
             for (const x of report.created) io.stdout(`would create ${x}\n`);
             io.stdout(`${source}: valid; no store in ${c.dataDir} yet: applying would create it and ${report.created.length} items\n`);
           } finally {
@@ -554,7 +554,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       }
       const store = openStore(c);
       try {
-        const report = await applyLayoutText(store, new Admin(store, actor), text, io.env, source);
+        const report = await applyLayoutText(store, new Admin(store, actor), text, io.env, source, subscriptionService(store, c));
         for (const x of report.created) io.stdout(`created ${x}\n`);
         for (const u of report.updated) io.stdout(`updated ${u}\n`);
         io.stdout(report.created.length || report.updated.length ? `${report.created.length} created, ${report.updated.length} updated, ${report.unchanged} unchanged\n` : `nothing to change (${report.unchanged} unchanged)\n`);

@@ -118,6 +118,11 @@ export class Admin {
     private readonly actor: Actor,
   ) {}
 
+  /** The name changes are audited under (an account, or cli:<user> for the operator). */
+  get actorName(): string {
+    return this.actor.name;
+  }
+
   // ---- who may do what ----------------------------------------------------------------------
 
   private get isAdmin(): boolean {

@@ -11,7 +11,9 @@ import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { DeskService } from '../../desk/service.js';
 import { RULES_SCHEMA, type RulesWire, parseRules } from '../../desk/wire.js';
+import type { Caller } from '../../taxii/access.js';
 import { TaxiiError } from '../../taxii/errors.js';
+import type { SubscriptionService } from '../../webhooks/service.js';
 import type { AccountRecord, CollectionPurpose, GrantRecord, OrganisationKind, Role, Store, TlpLevel } from '../../collections/store.js';
 import { verifySecret } from '../auth/passwords.js';
 import { Admin, AdminError, DEFAULT_GRANT_TLP, collectionIdProblem, DEFAULT_MAX_CONTENT_LENGTH, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
@@ -62,12 +64,25 @@ export interface LayoutGrant {
   write?: boolean;
   max_tlp?: TlpLevel;
 }
+/** A webhook subscription of an organisation; matched to a stored one by organisation and URL. */
+export interface LayoutSubscription {
+  organisation: string;
+  url: string;
+  collections?: string[];
+  event_types?: string[];
+  object_types?: string[];
+  max_tlp?: TlpLevel;
+  description?: string;
+  /** The environment variable holding its whsec_ secret (used when the subscription is created). */
+  secret_env: string;
+}
 export interface Layout {
   organisations?: LayoutOrganisation[];
   api_roots?: LayoutApiRoot[];
   collections?: LayoutCollection[];
   accounts?: LayoutAccount[];
   grants?: LayoutGrant[];
+  subscriptions?: LayoutSubscription[];
 }
 
 const str = { type: 'string', minLength: 1 } as const;
@@ -142,6 +157,24 @@ export const LAYOUT_SCHEMA = {
         },
       },
     },
+    subscriptions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['organisation', 'url', 'secret_env'],
+        properties: {
+          organisation: str,
+          url: str,
+          collections: { type: 'array', items: str },
+          event_types: { type: 'array', items: str },
+          object_types: { type: 'array', items: str },
+          max_tlp: { enum: TLP_LEVELS },
+          description: { type: 'string' },
+          secret_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -206,6 +239,10 @@ export function validateLayout(value: unknown, env: NodeJS.ProcessEnv): Layout {
   unique(layout.collections, 'collections', (c) => `${c.api_root}\0${c.title}`, 'api_root and title');
   unique(layout.collections?.filter((c) => c.alias), 'collections (with alias)', (c) => `${c.api_root}\0${c.alias}`, 'api_root and alias');
   unique(layout.accounts, 'accounts', (a) => a.name, 'name');
+  unique(layout.subscriptions, 'subscriptions', (x) => `${x.organisation}\0${x.url}`, 'organisation and url');
+  (layout.subscriptions ?? []).forEach((x, i) => {
+    if (!env[x.secret_env]) problems.push(`subscriptions[${i}].secret_env: the environment variable ${x.secret_env} is not set`);
+  });
   unique(layout.grants, 'grants', (g) => `${g.api_root}\0${g.collection}\0${g.account ?? ''}\0${g.organisation ?? ''}\0${g.role ?? ''}`, 'collection and subject');
 
   (layout.organisations ?? []).forEach((o, i) => {
@@ -291,7 +328,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.l
  * updates what differs, leaves the rest alone. Problems the store reveals (an alias that names a
  * collection in no API root, a grant the tenancy rules refuse) stop the run with the item's path.
  */
-export async function applyLayout(store: Store, admin: Admin, layout: Layout, env: NodeJS.ProcessEnv): Promise<ApplyReport> {
+export async function applyLayout(store: Store, admin: Admin, layout: Layout, env: NodeJS.ProcessEnv, subscriptions?: SubscriptionService): Promise<ApplyReport> {
   const report: ApplyReport = { created: [], updated: [], unchanged: 0 };
   const step = async (where: string, fn: () => Promise<void>) => {
     try {
@@ -430,6 +467,44 @@ export async function applyLayout(store: Store, admin: Admin, layout: Layout, en
       (current ? report.updated : report.created).push(`grant ${g.api_root}/${g.collection} → ${subject}`);
     });
   }
+
+  // Subscriptions last: which collections an organisation may follow depends on its grants.
+  if (layout.subscriptions?.length && !subscriptions) throw new LayoutError(['subscriptions: this command cannot apply webhook subscriptions (use meridian apply)']);
+  for (const [i, x] of (layout.subscriptions ?? []).entries()) {
+    await step(`subscriptions[${i}] (${x.organisation} → ${x.url})`, async () => {
+      const operator: Caller = { account: { id: admin.actorName, name: admin.actorName, passwordHash: '', roles: ['admin'], curatorRoots: [], disabled: false, credentialVersion: 0, createdAt: 0 } };
+      const organisation = await admin.organisation(x.organisation);
+      const input = {
+        ...(x.collections ? { collections: x.collections } : {}), ...(x.event_types ? { event_types: x.event_types } : {}),
+        ...(x.object_types ? { object_types: x.object_types } : {}), ...(x.max_tlp ? { max_tlp: x.max_tlp } : {}), ...(x.description !== undefined ? { description: x.description } : {}),
+      };
+      try {
+        const existing = (await store.webhooks.listSubscriptions({ organisationId: organisation.id })).find((s) => s.url === x.url);
+        if (!existing) {
+          await subscriptions!.create(operator, { ...input, organisation: x.organisation, url: x.url, secret: env[x.secret_env]! });
+          report.created.push(`subscription ${x.organisation} → ${x.url}`);
+          return;
+        }
+        const ids = await Promise.all((x.collections ?? []).map(async (ref) => {
+          const slash = ref.indexOf('/');
+          return (slash > 0 ? await store.getCollection(ref.slice(0, slash), ref.slice(slash + 1)) : undefined)?.id ?? ref;
+        }));
+        const same = JSON.stringify([...ids].sort()) === JSON.stringify([...existing.collections].sort())
+          && (x.event_types === undefined || JSON.stringify(x.event_types) === JSON.stringify(existing.eventTypes))
+          && JSON.stringify(x.object_types ?? null) === JSON.stringify(existing.objectTypes ?? null)
+          && (x.max_tlp ?? null) === (existing.maxTlp ?? null) && (x.description === undefined || x.description === (existing.description ?? ''));
+        if (same) {
+          report.unchanged++;
+          return;
+        }
+        await subscriptions!.update(operator, existing.id, { ...input, collections: x.collections ?? [], object_types: x.object_types ?? null, max_tlp: x.max_tlp ?? null });
+        report.updated.push(`subscription ${x.organisation} → ${x.url}`);
+      } catch (err) {
+        if (err instanceof TaxiiError) throw new AdminError(err.description ?? err.title);
+        throw err;
+      }
+    });
+  }
   return report;
 }
 
@@ -438,8 +513,8 @@ async function organisationName(store: Store, a: AccountRecord): Promise<string 
 }
 
 /** Parses, validates and applies a layout's text in one go (the `meridian apply` command). */
-export async function applyLayoutText(store: Store, admin: Admin, text: string, env: NodeJS.ProcessEnv, source?: string): Promise<ApplyReport> {
+export async function applyLayoutText(store: Store, admin: Admin, text: string, env: NodeJS.ProcessEnv, source?: string, subscriptions?: SubscriptionService): Promise<ApplyReport> {
   const layout = validateLayout(parseLayout(text, source), env);
   await checkReferences(store, layout);
-  return applyLayout(store, admin, layout, env);
+  return applyLayout(store, admin, layout, env, subscriptions);
 }

@@ -1,6 +1,6 @@
 // `meridian subscription …` on a data folder, as an operator runs it: the same validation, SSRF
 // policy and audit as the subscriptions API; a secret printed only when made.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -62,6 +62,30 @@ describe('end to end: meridian subscription', function () {
 
     expect((await runCli(['subscription', 'remove', sub.id], env)).code).to.equal(0);
     expect(JSON.parse((await runCli(['subscription', 'list'], env)).stdout)).to.deep.equal([]);
+  });
+
+  it('declares subscriptions in a layout file: created once, updated when they differ, unchanged otherwise', async function () {
+    const layout = (maxTlp: string) => `subscriptions:
+  - organisation: fr-police
+    url: https://127.0.0.1:8443/layout-hook
+    collections: [fr/published]
+    max_tlp: ${maxTlp}
+    secret_env: OWN_SECRET
+`;
+    const file = path.join(dir, 'subs.yaml');
+    writeFileSync(file, layout('amber'));
+    const first = await runCli(['apply', file], env);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.match(/created subscription fr-police → https:\/\/127\.0\.0\.1:8443\/layout-hook/);
+    expect(first.stdout).to.not.include('whsec_');
+    expect((await runCli(['apply', file], env)).stdout).to.match(/nothing to change/);
+    writeFileSync(file, layout('green'));
+    expect((await runCli(['apply', file], env)).stdout).to.match(/updated subscription fr-police/);
+    const listed = JSON.parse((await runCli(['subscription', 'list'], env)).stdout) as Array<{ url: string; max_tlp: string }>;
+    expect(listed.find((x) => x.url.endsWith('/layout-hook'))!.max_tlp).to.equal('green');
+    const missing = await runCli(['apply', file], { ...env, OWN_SECRET: '' });
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.match(/subscriptions\[0\]\.secret_env/);
   });
 
   it('refuses what the API refuses, in one line', async function () {
