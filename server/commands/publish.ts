@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import type { Collection, Status, StixObject } from '../../client/index.js';
 import { processObject } from '../../stix-schemas/pipeline.js';
-import { EXIT, Progress, type RemoteOptions, RemoteUsageError, clientOf, remoteFailure } from './taxii-remote.js';
+import { EXIT, Progress, RemoteRefusedError, type RemoteOptions, RemoteUsageError, clientOf, remoteFailure } from './taxii-remote.js';
 import { InputError, type InputFormat, readObjects } from './stix-stream.js';
 
 export interface PublishOptions extends RemoteOptions {
@@ -113,7 +113,7 @@ async function publish(args: string[], o: PublishOptions, io: PublishIo, share: 
   try {
     const root = await client.apiRoot();
     const collection = await root.collection(o.collection);
-    if (!collection.info.can_write) throw new RemoteUsageError(`collection ${o.collection} (${collection.id}): this account may not write to it`);
+    if (!collection.info.can_write) throw new RemoteRefusedError(`collection ${o.collection} (${collection.id}): this account may not write to it`);
     // Room for the envelope's wrapper; at least 4 KiB, so a tiny limit still makes progress.
     const maxBytes = Math.max(4096, root.info.max_content_length);
     const maxObjects = o.maxObjects ?? 1000;

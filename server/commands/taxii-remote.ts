@@ -23,6 +23,9 @@ export interface RemoteOptions {
 /** Bad arguments or configuration: one line, exit 2. */
 export class RemoteUsageError extends Error {}
 
+/** The server answered but this account may not do it: one line, exit 3. */
+export class RemoteRefusedError extends Error {}
+
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, unreachable: 3 } as const;
 
 export function remoteOptions(cmd: Command): Command {
@@ -97,6 +100,7 @@ export function clientOf(o: RemoteOptions, env: NodeJS.ProcessEnv, onRetry?: (li
 /** The exit status and one line for an error a remote command met; undefined for a bug (rethrown). */
 export function remoteFailure(err: unknown): { code: number; message: string } | undefined {
   if (err instanceof RemoteUsageError) return { code: EXIT.usage, message: err.message };
+  if (err instanceof RemoteRefusedError) return { code: EXIT.unreachable, message: `refused: ${err.message}` };
   if (err instanceof TaxiiConnectionError) return { code: EXIT.unreachable, message: `server unreachable: ${err.message}` };
   if (err instanceof TaxiiError) {
     // A collection or API root that is not there is a configuration error; anything else the server refused.
