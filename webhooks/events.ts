@@ -51,6 +51,27 @@ export function changePayload(change: ChangeRecord, collection: CollectionRecord
   };
 }
 
+/** The id of the resync event for a collection's log dropped up to `horizon` (stable across retries). */
+export function resyncEventId(collectionId: string, horizon: number): string {
+  return `resync_${collectionId}_${horizon}`;
+}
+
+/** Tells a receiver that changes were dropped before it got them: re-poll the collection's objects. */
+export function resyncPayload(collection: CollectionRecord, horizon: number, base: string): WebhookPayload {
+  const collectionUrl = `${base}/${collection.apiRoot}/collections/${collection.id}`;
+  return {
+    type: 'collection.resync',
+    timestamp: formatMicros(horizon),
+    data: {
+      api_root: collection.apiRoot,
+      collection: collection.id,
+      horizon: formatMicros(horizon),
+      reason: 'changes older than the change log keeps were dropped before this subscription received them; re-poll the objects, then follow the changes after the poll',
+      links: { objects: `${collectionUrl}/objects/`, changes: `${collectionUrl}/changes/?added_after=${encodeURIComponent(formatMicros(horizon))}` },
+    },
+  };
+}
+
 /**
  * The vendor organisations a curation audit event concerns, each with its own objects (never
  * another vendor's). Decisions on entries say so in their audit detail (`vendors`); a withdrawal

@@ -8,7 +8,7 @@ import { TLP_RANK } from '../collections/store.js';
 import { CURATION_SOURCE, type DeliveryRecord, type SubscriptionRecord } from '../collections/webhook-store.js';
 import { nowMicros } from '../taxii/time.js';
 import { AccessCache } from './access.js';
-import { CURATION_ACTIONS, type WebhookPayload, changePayload, curationAudience, curationEventId, curationPayload, passesFilters } from './events.js';
+import { CURATION_ACTIONS, type WebhookPayload, changePayload, curationAudience, curationEventId, curationPayload, passesFilters, resyncEventId, resyncPayload } from './events.js';
 import { retryAfterMs, retryDelayMs, scheduleExhausted } from './retry.js';
 import { unseal } from './secrets.js';
 import type { AttemptResult, Sender } from './sender.js';
@@ -199,6 +199,13 @@ export class DeliveryWorker {
     } else {
       const collection = await this.collection(source);
       if (!collection) return { items: [], more: false };
+      // Behind the change log's retention (a subscription disabled for longer): what was dropped
+      // cannot be sent, so the receiver is told to resync, once, and delivery goes on from there.
+      const horizon = await this.store.changeHorizon(source);
+      if (position < horizon) {
+        const event = { id: resyncEventId(source, horizon), payload: resyncPayload(collection, horizon, this.options.publicBase()), collection, tlp: 0 };
+        return { items: [{ source, position: horizon, at: horizon, event }], more: true };
+      }
       const page = await this.store.readChanges(source, position, PAGE);
       more = page.more;
       for (const c of page.items) {

@@ -94,6 +94,8 @@ export async function testServer(overrides: Partial<Config> = {}, given?: Store)
     app,
     store,
     service,
+    /** The webhook worker and subscriptions (the worker runs only when a test starts it). */
+    webhooks: composed.webhooks,
     config,
     admin,
     /** Every line the server logged, for assertions that nothing secret is logged. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { type Receiver, type TestCa, makeCa, startReceiver } from '../helpers/webhook-receiver.js';
-import { type TestAccount, testServer } from '../helpers/server.js';
+import { type TestAccount, TAXII, indicator, testServer } from '../helpers/server.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -193,5 +193,29 @@ describe('webhook subscriptions API', function () {
     await request(s.app).post(`/admin/v1/subscriptions/${created.body.id}/test`).set('Authorization', fr.auth);
     expect(receiver.received.slice(1).map((r) => r.verified)).to.deep.equal([true, true]);
     expect(receiver.received[1]!.signature.split(' ')).to.have.length(2);
+  });
+
+  it('tells a subscription behind the change log\'s retention to resync, once, then delivers what follows', async function () {
+    const created = await create(fr, { url: receiver.url, collections: [frPub] });
+    expect(created.status, created.text).to.equal(201);
+    receiver.secrets = [created.body.secret];
+    receiver.received.length = 0;
+    const post = (o: unknown) => request(s.app).post('/fr/collections/published/objects/').set('Authorization', admin.auth).set('Accept', TAXII).set('Content-Type', TAXII).send(JSON.stringify({ objects: [o] }));
+    const dropped = indicator({ name: 'dropped before delivery' });
+    const kept = indicator({ name: 'after the purge' });
+    expect((await post(dropped)).body.success_count).to.equal(1);
+    await s.store.purgeChanges(Date.now() * 1000 + 1000);
+    expect((await post(kept)).body.success_count).to.equal(1);
+    s.webhooks.worker.start();
+    try {
+      const deadline = Date.now() + 10_000;
+      while (receiver.received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await s.webhooks.worker.stop();
+    }
+    expect(receiver.received.map((r) => r.payload.type)).to.deep.equal(['collection.resync', 'object.published']);
+    expect(receiver.received.every((r) => r.verified)).to.equal(true);
+    expect(receiver.received[0]!.id).to.match(/^resync_/);
+    expect((receiver.received[1]!.payload.data as { object: { id: string } }).object.id).to.equal(kept.id);
   });
 });
