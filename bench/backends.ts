@@ -17,7 +17,7 @@ import { type Summary, summarise } from './client.js';
 import type { Obj } from './dataset.js';
 
 /** The GETs whose raw query is timed: objects/ and manifest/ with added_after, match[type], match[id]. */
-export type RawShape = 'poll' | 'manifest' | 'matchType' | 'matchId';
+export type RawShape = 'poll' | 'manifest' | 'matchType' | 'matchId' | 'changes';
 export interface RawParams {
   after?: number;
   type?: string;
@@ -164,6 +164,8 @@ const SQLITE_QUERIES: Record<RawShape, string> = {
   manifest: `SELECT ${COLUMNS} FROM objects WHERE coll = ? AND date_added > ? AND is_latest_spec = 1 AND is_last = 1 ORDER BY date_added LIMIT ?`,
   matchType: `SELECT ${COLUMNS}, json FROM objects WHERE coll = ? AND date_added > ? AND type = ? AND is_latest_spec = 1 AND is_last = 1 ORDER BY date_added LIMIT ?`,
   matchId: `SELECT ${COLUMNS}, json FROM objects INDEXED BY objects_by_id WHERE coll = ? AND id IN (SELECT value FROM json_each(?)) AND is_latest_spec = 1 AND is_last = 1 ORDER BY date_added LIMIT ?`,
+  // The change feed (GET …/changes/): SqliteStore.readChanges; `run` answers change ids.
+  changes: 'SELECT id, date_added, type, object_type, object_id, version, actor_kind, reason, last_version, tlp FROM changes WHERE coll = ? AND date_added > ? ORDER BY date_added LIMIT ?',
 };
 
 /** The SQL of SqliteStore.queryQueue for the filters the bench lists by (intakes, states, vendor, TLP cap, cursor). */
@@ -406,6 +408,8 @@ export function mongoBackend(uri: string): Backend {
       const roots = new Map<string, string>();
       const objectsOf = (collectionId: string) => db.collection(objectsCollectionName(roots.get(collectionId)!));
       const query = (shape: RawShape, c: CollectionInfo, p: RawParams) => {
+        // MongoStore.readChanges, without mongoose (changes_page).
+        if (shape === 'changes') return db.collection('changes').find({ collectionId: c.id, dateAdded: { $gt: p.after! } }, { projection: { _id: 0 } }).sort({ dateAdded: 1 }).limit(PAGE_ROWS);
         // The filter, projection, order and limit of MongoStore.page, without mongoose.
         const versions = { all: false, first: false, last: true, keys: [] };
         const filter = objectFilter(c.id, shape === 'matchId' ? { ids: [p.id!], versions } : { addedAfter: p.after!, versions, ...(shape === 'matchType' ? { types: [p.type!] } : {}) })!;

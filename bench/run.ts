@@ -343,6 +343,13 @@ async function main(): Promise<void> {
     figures.matchId = { ...matchId, raw: rawId };
     const at = `${num(big.count)}`;
     loadRow(`poll objects/?added_after&limit=100, ${CLIENTS} clients, ${at} objects`, pollBig, rawPoll, `≥ 1,500 req/s, p50 ≤ 5 ms, p99 ≤ 25 ms${big.count < 1_000_000 ? ' (at 1M)' : ''}`, pollBig.requestsPerSecond >= 1500 && pollBig.median <= 5 && pollBig.p99 <= 25 && pollBig.errors === 0);
+    // The change feed of the big collection: one entry per stored version, paged like objects.
+    log(`change feed: ${CLIENTS} clients paging changes/?added_after&limit=100 over ${num(big.count)} entries for ${SECONDS} s`);
+    const changeFeed = await load(client, { clients: CLIENTS, seconds: SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big', '', 'changes') });
+    const rawChanges = await reader2.time('changes', big, 2000, rawParams);
+    log(`  ${num(changeFeed.requestsPerSecond)} req/s, ${lat(changeFeed)}; raw ${lat(rawChanges)}`);
+    figures.changeFeed = { ...changeFeed, raw: rawChanges, entries: big.count };
+    loadRow(`change feed changes/?added_after&limit=100, ${CLIENTS} clients, ${at} entries`, changeFeed, rawChanges, `p99 ≤ 25 ms${big.count < 1_000_000 ? ' (at 1M)' : ''}`, changeFeed.p99 <= 25 && changeFeed.errors === 0);
     loadRow(`manifest/?added_after&limit=100, ${at} objects`, manifest, rawManifest, 'p99 ≤ 25 ms', manifest.p99 <= 25 && manifest.errors === 0);
     loadRow(`objects/?match[type]=…&added_after&limit=100, ${at}`, matchType, rawType, 'p99 ≤ 25 ms', matchType.p99 <= 25 && matchType.errors === 0);
     loadRow(`objects/?match[id]=…, ${at} objects`, matchId, rawId, 'p99 ≤ 25 ms', matchId.p99 <= 25 && matchId.errors === 0);

@@ -15,6 +15,13 @@ export function cli(dataDir: string, args: string[], o: { input?: string; env?: 
   return r.stdout.trim();
 }
 
+const NO_RATE_LIMITS = {
+  MERIDIAN_RATE_LIMIT_ADDRESS_PER_MINUTE: '0',
+  MERIDIAN_RATE_LIMIT_READS_PER_MINUTE: '0',
+  MERIDIAN_RATE_LIMIT_WRITES_PER_MINUTE: '0',
+  MERIDIAN_RATE_LIMIT_LOGINS_PER_MINUTE: '0',
+};
+
 export interface ServerOptions {
   dataDir: string;
   logLevel: string;
@@ -37,7 +44,9 @@ export class ServerProcess {
   static async start(o: ServerOptions): Promise<ServerProcess> {
     const t0 = performance.now();
     const child = spawn(process.execPath, [...(o.nodeFlags ?? []), BIN, '--data', o.dataDir, 'serve', '--host', '127.0.0.1', '--port', '0'], {
-      env: { ...process.env, MERIDIAN_LOG_LEVEL: o.logLevel, ...o.env },
+      // The bench measures capacity: the per-address and per-account rate limits (a policy, tested on
+      // their own) are off here, or 8 clients of one account would be throttled within seconds.
+      env: { ...process.env, MERIDIAN_LOG_LEVEL: o.logLevel, ...NO_RATE_LIMITS, ...o.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const server = new ServerProcess(child);

@@ -43,7 +43,7 @@ for (const [name, backend] of backends) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('runs the query the store runs for objects/, manifest/, match[type] and match[id]', async function () {
+    it('runs the query the store runs for objects/, manifest/, match[type], match[id] and changes/', async function () {
       const reader = await backend.reader(dir);
       try {
         const c = await reader.collection('bench', 'c');
@@ -58,6 +58,8 @@ for (const [name, backend] of backends) {
           cases.push(['poll', { after }, async () => (await store.queryObjects('c1', { addedAfter: after, versions: LAST, limit: 100 })).items.map((o) => o.id)]);
           cases.push(['manifest', { after }, async () => (await store.queryManifest('c1', { addedAfter: after, versions: LAST, limit: 100 })).items.map((o) => o.id)]);
           cases.push(['matchType', { after, type: 'indicator' }, async () => (await store.queryObjects('c1', { addedAfter: after, types: ['indicator'], versions: LAST, limit: 100 })).items.map((o) => o.id)]);
+          // the change feed: every stored version wrote one change (its ids are the change ids)
+          cases.push(['changes', { after }, async () => (await store.readChanges('c1', after, 100)).items.map((x) => x.id)]);
         }
         for (const id of ids.slice(0, 5)) cases.push(['matchId', { id }, async () => (await store.queryObjects('c1', { ids: [id], versions: LAST, limit: 100 })).items.map((o) => o.id)]);
         for (const [shape, params, page] of cases) {
