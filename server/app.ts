@@ -21,6 +21,7 @@ import { CONSOLE_PATH, consoleAssets } from './console.js';
 import { adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { TOKEN_PATH, mountTokenEndpoint } from './auth/token-endpoint.js';
+import { mountOpenApi } from './openapi.js';
 import { readBody } from './http/body.js';
 import { RequestBudgets, cors, securityHeaders } from './http/limits.js';
 import { canonicalPaths } from './http/paths.js';
@@ -151,6 +152,9 @@ export function createApp(parts: AppParts): express.Express {
   app.use(CONSOLE_PATH, consoleAssets());
 
   app.get(METRICS_PATH, metrics.endpoint(config.metricsToken));
+
+  // The API's description is public, like the probes.
+  mountOpenApi(app);
 
   // Credentials → Bearer token (answers JSON, needs no TAXII Accept).
   app.use(TOKEN_PATH, budgets.logins());
