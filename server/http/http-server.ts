@@ -80,12 +80,32 @@ export function clientErrorHandler(logger: Logger): (err: Error & { code?: strin
   };
 }
 
+/** The certificate and key files of the configuration, read now. */
+function tlsFiles(config: Readonly<Pick<Config, 'tlsCert' | 'tlsKey'>>): { cert: Buffer; key: Buffer } {
+  return { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) };
+}
+
 /** The server `meridian serve` listens with: HTTPS when the config has a certificate. */
 export function createHttpServer(config: Readonly<Config>, app: http.RequestListener, logger: Logger): http.Server {
   const options = serverOptions(config);
-  const server = config.tlsCert
-    ? https.createServer({ ...options, cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey!), minVersion: 'TLSv1.2' }, app)
-    : http.createServer(options, app);
+  const server = config.tlsCert ? https.createServer({ ...options, ...tlsFiles(config), minVersion: 'TLSv1.2' }, app) : http.createServer(options, app);
   server.on('clientError', clientErrorHandler(logger));
   return server;
+}
+
+/**
+ * Reads the certificate and key files again and uses them for new TLS connections (SIGHUP, after a
+ * renewal); open connections keep the session they have. A pair that cannot be read or does not
+ * match is refused and the current one kept, so a half-written renewal never takes the server down.
+ */
+export function reloadTls(server: http.Server, config: Readonly<Config>, logger: Logger): boolean {
+  if (!config.tlsCert || !(server instanceof https.Server)) return false;
+  try {
+    server.setSecureContext({ ...tlsFiles(config), minVersion: 'TLSv1.2' });
+  } catch (err) {
+    logger.error({ event: 'tls reload', err: { message: (err as Error).message } }, 'the certificate and key could not be loaded; the current ones stay in use');
+    return false;
+  }
+  logger.info({ event: 'tls reload', cert: config.tlsCert }, 'certificate and key reloaded');
+  return true;
 }

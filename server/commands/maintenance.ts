@@ -1,0 +1,300 @@
+// `meridian backup`, `meridian restore` and `meridian check` on the embedded (SQLite) store
+// (docs/operations.md "Backup and restore"). The MongoDB store is backed up with MongoDB's tools.
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Command } from 'commander';
+import { versionFlags } from '../../collections/store.js';
+import type { Config } from '../config.js';
+
+export const DB_FILE = 'meridian.sqlite';
+
+export class MaintenanceError extends Error {}
+
+function dbPath(dataDir: string): string {
+  return path.join(dataDir, DB_FILE);
+}
+
+/** Tables whose rows a backup, a restore and a check report, in this order. */
+const COUNTED = ['organisations', 'accounts', 'api_keys', 'grants', 'api_roots', 'collections', 'objects', 'submissions', 'queue', 'publications', 'changes', 'audit'];
+
+function counts(db: Database.Database): Record<string, number> {
+  const present = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
+  const out: Record<string, number> = {};
+  for (const table of COUNTED) if (present.has(table)) out[table] = (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  return out;
+}
+
+/** "ok", or the first problems SQLite's quick check finds (structure, not the flags: see check). */
+function quickCheck(db: Database.Database): string[] {
+  const rows = db.pragma('quick_check(20)') as Array<{ quick_check: string }>;
+  return rows.map((r) => r.quick_check);
+}
+
+/**
+ * Opens a store file for reading. Not SQLite's read-only mode: a read-only connection cannot remove
+ * the WAL when it closes, and a WAL left behind looks like a running server to restore.
+ */
+function openExisting(file: string): Database.Database {
+  if (!existsSync(file)) throw new MaintenanceError(`no embedded store at ${file}`);
+  try {
+    const db = new Database(file, { fileMustExist: true });
+    db.pragma('busy_timeout = 10000');
+    db.pragma('query_only = ON');
+    return db;
+  } catch (err) {
+    throw new MaintenanceError(`cannot open ${file}: ${(err as Error).message}`);
+  }
+}
+
+export interface BackupReport {
+  file: string;
+  bytes: number;
+  counts: Record<string, number>;
+}
+
+/**
+ * SQLite's online backup of the store into `to`: consistent at one point in time while the server
+ * keeps serving (WAL content included). Written next to `to` and renamed when complete and checked,
+ * so a failed backup never leaves a file that looks like one.
+ */
+export async function backup(dataDir: string, to: string, options: { force?: boolean } = {}): Promise<BackupReport> {
+  if (existsSync(to) && !options.force) throw new MaintenanceError(`${to} exists; give --force to replace it`);
+  const source = openExisting(dbPath(dataDir));
+  const partial = `${to}.partial`;
+  try {
+    rmSync(partial, { force: true });
+    await source.backup(partial);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw new MaintenanceError(`backup failed: ${(err as Error).message}`);
+  } finally {
+    source.close();
+  }
+  const copy = openExisting(partial);
+  let report: Record<string, number>;
+  try {
+    const problems = quickCheck(copy);
+    if (problems.join() !== 'ok') throw new MaintenanceError(`the copy fails SQLite's check: ${problems.join('; ')}`);
+    report = counts(copy);
+  } finally {
+    copy.close();
+  }
+  renameSync(partial, to);
+  return { file: to, bytes: statSync(to).size, counts: report };
+}
+
+/**
+ * Puts a backup in place as the store of `dataDir` (the server stopped). The backup is checked
+ * first; a store already there is kept beside it as meridian.sqlite.before-restore-<time> (and
+ * replaced only with `force`).
+ */
+export function restore(from: string, dataDir: string, options: { force?: boolean; now?: Date } = {}): { kept?: string; counts: Record<string, number> } {
+  const backupDb = openExisting(from);
+  let found: Record<string, number>;
+  try {
+    let problems: string[];
+    try {
+      problems = quickCheck(backupDb);
+    } catch (err) {
+      throw new MaintenanceError(`${from} cannot be read as a store: ${(err as Error).message}`);
+    }
+    if (problems.join() !== 'ok') throw new MaintenanceError(`${from} fails SQLite's check: ${problems.join('; ')}`);
+    const isMeridian = backupDb.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'objects', 'collections')").all().length === 3;
+    if (!isMeridian) throw new MaintenanceError(`${from} is not a Meridian store (no meta, collections and objects tables)`);
+    found = counts(backupDb);
+  } finally {
+    backupDb.close();
+  }
+  const target = dbPath(dataDir);
+  // A clean stop removes the WAL; its presence means a server is running (or crashed: start and stop it once).
+  if (existsSync(`${target}-wal`) && !options.force) throw new MaintenanceError(`${target}-wal exists: stop the server first (after a crash, start and stop it once), or give --force`);
+  let kept: string | undefined;
+  if (existsSync(target)) {
+    if (!options.force) throw new MaintenanceError(`${target} exists; give --force to replace it (the current store is kept beside it)`);
+    kept = `${target}.before-restore-${(options.now ?? new Date()).toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(target, kept);
+  }
+  for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true });
+  const partial = `${target}.partial`;
+  mkdirSync(dataDir, { recursive: true });
+  copyFileSync(from, partial);
+  renameSync(partial, target);
+  return { ...(kept ? { kept } : {}), counts: found };
+}
+
+export interface CheckFinding {
+  check: string;
+  ok: boolean;
+  /** What is wrong, with a count. */
+  problem?: string;
+  /** What a repair would do; nothing is changed by `check`. */
+  repair?: string;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  counts: Record<string, number>;
+  findings: CheckFinding[];
+}
+
+/** Rows of `table` whose reference has no target: [label, SQL counting them, what a repair would do]. */
+const ORPHANS: Array<[string, string, string]> = [
+  ['objects without their collection', 'SELECT count(*) AS n FROM objects o WHERE NOT EXISTS (SELECT 1 FROM collections c WHERE c.pk = o.coll)', 'delete those object rows'],
+  ['collections without their API root', 'SELECT count(*) AS n FROM collections c WHERE NOT EXISTS (SELECT 1 FROM api_roots r WHERE r.path = c.api_root)', 're-create the API root or delete the collections (and their objects)'],
+  ['grants without their collection', 'SELECT count(*) AS n FROM grants g WHERE NOT EXISTS (SELECT 1 FROM collections c WHERE c.id = g.collection_id)', 'delete those grants'],
+  ['grants without their account', 'SELECT count(*) AS n FROM grants g WHERE g.account_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = g.account_id)', 'delete those grants'],
+  ['API keys without their account', 'SELECT count(*) AS n FROM api_keys k WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = k.account_id)', 'delete those keys'],
+  ['submission items without their submission', 'SELECT count(*) AS n FROM submission_items i WHERE NOT EXISTS (SELECT 1 FROM submissions s WHERE s.id = i.submission_id)', 'delete those items'],
+  ['submission bodies without their submission', 'SELECT count(*) AS n FROM submission_bodies b WHERE NOT EXISTS (SELECT 1 FROM submissions s WHERE s.id = b.submission_id)', 'delete those bodies'],
+  ['pending submissions without their body', "SELECT count(*) AS n FROM submissions s WHERE s.status = 'pending' AND NOT EXISTS (SELECT 1 FROM submission_bodies b WHERE b.submission_id = s.id)", 'none needed: the next start fails their pending objects with "send it again" (they were never acknowledged)'],
+  ['complete submissions whose counts do not add up', 'SELECT count(*) AS n FROM submissions WHERE status = \'complete\' AND (pending_count <> 0 OR success_count + failure_count <> total_count)', 'recount them from their items'],
+  ['change-log entries without their collection', 'SELECT count(*) AS n FROM changes ch WHERE NOT EXISTS (SELECT 1 FROM collections c WHERE c.pk = ch.coll)', 'delete those entries'],
+];
+
+interface FlagRow {
+  coll: number;
+  id: string;
+  version_key: string;
+  tlp: number;
+  spec_version: string;
+  is_first: number;
+  is_last: number;
+  is_latest_spec: number;
+  first_mask: number;
+  last_mask: number;
+}
+
+/** Objects (collection, id) whose stored first/last flags differ from what versionFlags computes. */
+function wrongFlags(db: Database.Database): { objects: number; rows: number } {
+  const rows = db.prepare('SELECT coll, id, version_key, tlp, spec_version, is_first, is_last, is_latest_spec, first_mask, last_mask FROM objects ORDER BY coll, id').iterate() as IterableIterator<FlagRow>;
+  let objects = 0;
+  let wrongRows = 0;
+  let group: FlagRow[] = [];
+  const settle = () => {
+    if (group.length === 0) return;
+    const flags = versionFlags(group.map((r) => ({ versionKey: r.version_key, tlp: r.tlp, specVersion: r.spec_version })));
+    const bad = group.filter((r, i) => {
+      const f = flags[i]!;
+      return r.is_first !== (f.isFirst ? 1 : 0) || r.is_last !== (f.isLast ? 1 : 0) || r.is_latest_spec !== (f.isLatestSpec ? 1 : 0) || r.first_mask !== f.firstMask || r.last_mask !== f.lastMask;
+    }).length;
+    if (bad > 0) {
+      objects++;
+      wrongRows += bad;
+    }
+    group = [];
+  };
+  for (const row of rows) {
+    if (group.length > 0 && (group[0]!.coll !== row.coll || group[0]!.id !== row.id)) settle();
+    group.push(row);
+  }
+  settle();
+  return { objects, rows: wrongRows };
+}
+
+/**
+ * Verifies a store without changing it: SQLite's integrity check, foreign keys, orphaned rows,
+ * submission counts, and every object's first/last version flags. Safe while the server runs (it
+ * reads one snapshot).
+ */
+export function check(dataDir: string): CheckReport {
+  const db = openExisting(dbPath(dataDir));
+  try {
+    const findings: CheckFinding[] = [];
+    const integrity = (db.pragma('integrity_check(20)') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
+    findings.push(integrity.join() === 'ok' ? { check: 'SQLite integrity (pages, indexes)', ok: true } : { check: 'SQLite integrity (pages, indexes)', ok: false, problem: integrity.join('; '), repair: 'restore the latest good backup; REINDEX fixes index-only damage' });
+    const fk = (db.pragma('foreign_key_check') as unknown[]).length;
+    findings.push(fk === 0 ? { check: 'foreign keys', ok: true } : { check: 'foreign keys', ok: false, problem: `${fk} rows reference a missing row`, repair: 'delete the rows PRAGMA foreign_key_check lists' });
+    db.exec('BEGIN'); // one snapshot for the counts below
+    try {
+      for (const [label, sql, repair] of ORPHANS) {
+        const n = (db.prepare(sql).get() as { n: number }).n;
+        findings.push(n === 0 ? { check: label, ok: true } : { check: label, ok: false, problem: `${n} found`, repair });
+      }
+      const flags = wrongFlags(db);
+      findings.push(
+        flags.objects === 0
+          ? { check: 'first/last version flags', ok: true }
+          : { check: 'first/last version flags', ok: false, problem: `${flags.rows} versions of ${flags.objects} objects have wrong flags`, repair: 'recompute the flags of those objects (as every write does)' },
+      );
+      const found = counts(db);
+      return { ok: findings.every((f) => f.ok || f.repair?.startsWith('none needed') === true), counts: found, findings };
+    } finally {
+      db.exec('COMMIT');
+    }
+  } finally {
+    db.close();
+  }
+}
+
+interface Out {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+/**
+ * The commands at the CLI: `backup --to FILE`, `restore --from FILE`, `check [--json]`. Exit codes:
+ * 0 done (check: nothing wrong), 1 a refusal or a finding, 2 not possible on this store.
+ */
+export function maintenanceCommands(program: Command, configOf: (cmd: Command) => Readonly<Pick<Config, 'dataDir' | 'store'>>, io: Out, exit: (code: number) => void): void {
+  /** Runs a command on the embedded store; a MongoDB store gets the procedure to follow instead. */
+  const embedded = (action: (dataDir: string, ...args: any[]) => Promise<void> | void) =>
+    async function (this: Command, ...args: any[]) {
+      const c = configOf(this);
+      if (c.store !== 'sqlite') {
+        io.stderr('meridian: this command works on the embedded store; for MongoDB use mongodump/mongorestore (docs/operations.md)\n');
+        exit(2);
+        return;
+      }
+      try {
+        await action(c.dataDir, ...args);
+      } catch (err) {
+        if (!(err instanceof MaintenanceError)) throw err;
+        io.stderr(`meridian: ${err.message}\n`);
+        exit(1);
+      }
+    };
+  const countLine = (n: Record<string, number>) => Object.entries(n).map(([k, v]) => `${k} ${v}`).join(', ');
+
+  program
+    .command('backup')
+    .description('copy the embedded store to a file while the server keeps serving (SQLite online backup, consistent, checked)')
+    .requiredOption('--to <file>', 'the backup file to write')
+    .option('--force', 'replace the file if it exists')
+    .action(
+      embedded(async (dataDir: string, o: { to: string; force?: boolean }) => {
+        const r = await backup(dataDir, o.to, { force: o.force === true });
+        io.stdout(`backed up to ${r.file} (${r.bytes} bytes): ${countLine(r.counts)}\n`);
+      }),
+    );
+
+  program
+    .command('restore')
+    .description('put a backup in place as the embedded store (stop the server first); the current store is kept beside it')
+    .requiredOption('--from <file>', 'the backup file')
+    .option('--force', 'replace an existing store (it is renamed, not deleted)')
+    .action(
+      embedded((dataDir: string, o: { from: string; force?: boolean }) => {
+        const r = restore(o.from, dataDir, { force: o.force === true });
+        if (r.kept) io.stderr(`the previous store is kept as ${r.kept}\n`);
+        io.stdout(`restored ${o.from} into ${dataDir}: ${countLine(r.counts)}\n`);
+      }),
+    );
+
+  program
+    .command('check')
+    .description('verify the embedded store (integrity, orphaned rows, submission counts, version flags) and say what a repair would do; changes nothing')
+    .option('--json', 'print one machine-readable report')
+    .action(
+      embedded((dataDir: string, o: { json?: boolean }) => {
+        const r = check(dataDir);
+        if (o.json) io.stdout(`${JSON.stringify(r, null, 2)}\n`);
+        else {
+          io.stdout(`counts: ${countLine(r.counts)}\n`);
+          for (const f of r.findings) io.stdout(f.ok ? `ok       ${f.check}\n` : `PROBLEM  ${f.check}: ${f.problem}\n         would repair: ${f.repair}\n`);
+          io.stdout(r.ok ? 'the store is consistent\n' : 'problems found (nothing was changed)\n');
+        }
+        if (!r.ok) exit(1);
+      }),
+    );
+}

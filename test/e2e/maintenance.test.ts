@@ -1,0 +1,129 @@
+// `meridian backup` while the server ingests, `meridian restore`, `meridian check`: a backup taken
+// under load is consistent, restores into a store that serves, and check names what it finds.
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { MaintenanceError, backup, check, restore } from '../../server/commands/maintenance.js';
+import { type ServerProcess, runCli, startServer, stopServer } from '../helpers/process.js';
+import { indicator } from '../helpers/server.js';
+
+const TAXII = 'application/taxii+json;version=2.1';
+const PASSWORD = 'maintenance password, long enough';
+
+describe('end to end: backup, restore and check of the embedded store', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let server: ServerProcess | undefined;
+  let collectionId: string;
+  const auth = `Basic ${Buffer.from(`vendor:${PASSWORD}`).toString('base64')}`;
+
+  before(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), 'meridian-backup-'));
+    env = { MERIDIAN_DATA_DIR: path.join(dir, 'data'), MERIDIAN_LOG_LEVEL: 'info' };
+    expect((await runCli(['account', 'add', 'vendor', '--password-stdin'], env, `${PASSWORD}\n`)).code).to.equal(0);
+    expect((await runCli(['root', 'add', 'fr', '--title', 'France'], env)).code).to.equal(0);
+    collectionId = (await runCli(['collection', 'add', '--root', 'fr', '--title', 'Published'], env)).stdout.trim();
+    expect((await runCli(['grant', 'vendor', '--collection', collectionId, '--read', '--write'], env)).code).to.equal(0);
+    server = await startServer(env);
+  });
+  after(async function () {
+    if (server) await stopServer(server.child);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (n: number) =>
+    fetch(`${server!.base}/fr/collections/${collectionId}/objects/`, {
+      method: 'POST',
+      headers: { Authorization: auth, Accept: TAXII, 'Content-Type': TAXII },
+      body: JSON.stringify({ objects: Array.from({ length: n }, () => indicator()) }),
+    });
+
+  it('backs up while the server ingests: the copy is consistent, restores, checks clean and serves', async function () {
+    const during = path.join(dir, 'during.sqlite');
+    const posts = Array.from({ length: 12 }, () => post(50));
+    const [cli] = await Promise.all([runCli(['backup', '--to', during], env), ...posts]);
+    expect(cli.code, cli.stderr).to.equal(0);
+    expect(cli.stdout).to.match(/^backed up to .*during\.sqlite \(\d+ bytes\): .*objects \d+/);
+    for (const res of await Promise.all(posts)) expect(res.status).to.equal(202);
+    // Taken mid-ingest, the copy is one committed state: whole batches, flags and counts consistent.
+    const midway = path.join(dir, 'midway');
+    restore(during, midway);
+    const midCheck = check(midway);
+    expect(midCheck.findings.filter((f) => !f.ok)).to.deep.equal([]);
+
+    const after = path.join(dir, 'after.sqlite');
+    expect((await runCli(['backup', '--to', after], env)).code).to.equal(0);
+    const restored = path.join(dir, 'restored');
+    const r = await runCli(['restore', '--from', after, '--data', restored], env);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('objects 600');
+    const c = await runCli(['check', '--data', restored], env);
+    expect(c.code, c.stdout).to.equal(0);
+    expect(c.stdout).to.include('the store is consistent');
+
+    const second = await startServer({ ...env, MERIDIAN_DATA_DIR: restored });
+    try {
+      const page = await fetch(`${second.base}/fr/collections/${collectionId}/manifest/?limit=1000`, { headers: { Authorization: auth, Accept: TAXII } });
+      expect(page.status).to.equal(200);
+      expect(((await page.json()) as { objects: unknown[] }).objects).to.have.length(600);
+    } finally {
+      await stopServer(second.child);
+    }
+  });
+
+  it('refuses to overwrite: an existing backup file, an existing store (kept beside it with --force), a file that is not a store', async function () {
+    const file = path.join(dir, 'twice.sqlite');
+    await backup(env.MERIDIAN_DATA_DIR!, file);
+    try {
+      await backup(env.MERIDIAN_DATA_DIR!, file);
+      expect.fail('a second backup to the same file must be refused');
+    } catch (err) {
+      expect(err).to.be.instanceOf(MaintenanceError);
+    }
+    const target = path.join(dir, 'target');
+    restore(file, target);
+    expect(() => restore(file, target)).to.throw(MaintenanceError, /--force/);
+    const done = restore(file, target, { force: true });
+    expect(done.kept).to.match(/meridian\.sqlite\.before-restore-/);
+    expect(existsSync(done.kept!)).to.equal(true);
+    const junk = path.join(dir, 'junk.sqlite');
+    writeFileSync(junk, 'not a database');
+    expect(() => restore(junk, path.join(dir, 'junk-target'))).to.throw(MaintenanceError);
+    expect(existsSync(path.join(dir, 'junk-target', 'meridian.sqlite'))).to.equal(false);
+    const cli = await runCli(['backup', '--to', file], env);
+    expect([cli.code, cli.stderr]).to.deep.equal([1, `meridian: ${file} exists; give --force to replace it\n`]);
+  });
+
+  it('check names wrong version flags, orphaned rows and bad submission counts, says what it would repair, and changes nothing', async function () {
+    const file = path.join(dir, 'to-break.sqlite');
+    await backup(env.MERIDIAN_DATA_DIR!, file);
+    const broken = path.join(dir, 'broken');
+    restore(file, broken);
+    const db = new Database(path.join(broken, 'meridian.sqlite'));
+    db.exec('UPDATE objects SET is_last = 0 WHERE pk IN (SELECT pk FROM objects LIMIT 3)');
+    db.exec("UPDATE submissions SET success_count = success_count + 1 WHERE id = (SELECT id FROM submissions LIMIT 1)");
+    db.pragma('foreign_keys = OFF');
+    db.exec("INSERT INTO api_keys (id, account_id, name, prefix, hash, created_at) VALUES ('k1', 'no-such-account', 'x', 'pfx', 'h', 0)");
+    db.close();
+    const report = check(broken);
+    expect(report.ok).to.equal(false);
+    const problems = Object.fromEntries(report.findings.filter((f) => !f.ok).map((f) => [f.check, f.problem]));
+    expect(problems).to.include({ 'first/last version flags': '3 versions of 3 objects have wrong flags', 'API keys without their account': '1 found', 'complete submissions whose counts do not add up': '1 found' });
+    const cli = await runCli(['check', '--data', broken], env);
+    expect(cli.code).to.equal(1);
+    expect(cli.stdout).to.match(/PROBLEM {2}first\/last version flags: 3 versions of 3 objects have wrong flags\n {9}would repair: recompute the flags/);
+    expect(cli.stdout).to.include('problems found (nothing was changed)');
+    // Still broken: check repaired nothing.
+    expect(check(broken).findings.find((f) => f.check === 'first/last version flags')!.ok).to.equal(false);
+    expect(readdirSync(broken).filter((f) => f.endsWith('-wal'))).to.deep.equal([]);
+  });
+
+  it('on a MongoDB store, points to mongodump (exit 2)', async function () {
+    const r = await runCli(['check'], { ...env, MERIDIAN_STORE: 'mongodb://127.0.0.1:1/x' });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('mongodump');
+  });
+});
