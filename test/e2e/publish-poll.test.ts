@@ -118,6 +118,28 @@ describe('meridian publish and poll, end to end', function () {
     client.close();
   });
 
+  it('publishes JSON Lines from standard input, listing objects that fail (exit 1), and follows until interrupted', async function () {
+    const good = { ...objects.find((o) => o.type === 'attack-pattern')!, id: 'attack-pattern--0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b', name: 'from stdin' };
+    const bad = { type: 'indicator', spec_version: '2.1', id: 'indicator--not-a-uuid' };
+    const r = await runCli(['publish', '-', ...auth()], env, `${JSON.stringify(good)}\n${JSON.stringify(bad)}\n`);
+    expect(r.code, r.stderr).to.equal(1);
+    expect(r.stdout).to.match(/FAILED indicator--not-a-uuid \[local\]: STIX_/);
+    expect(r.stdout).to.match(/2 read, 1 sent, 1 accepted, 1 failed/);
+    const out = path.join(dir, 'follow.jsonl');
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'poll', ...auth(), '--out', out, '--follow', '--interval', '1', '--type', 'attack-pattern'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    while (!existsSync(`${out}.poll-state.json`) && Date.now() - started < 30_000) await new Promise((res) => setTimeout(res, 50));
+    child.kill('SIGINT');
+    expect(await exited).to.equal(0);
+    expect(stdout).to.match(/objects written to .*follow\.jsonl \(jsonl\)/);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(lines.length).to.be.above(0);
+    expect(lines.every((o) => o.type === 'attack-pattern')).to.equal(true);
+  });
+
   it('exits 2 on bad input and usage, 3 when the server is unreachable, with one line and no stack trace', async function () {
     const missing = await runCli(['publish', path.join(dir, 'nope.json'), ...auth()], env);
     expect(missing.code).to.equal(2);
