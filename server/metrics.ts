@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store, SubmissionRecord } from '../collections/store.js';
+import type { DeliveryRecord, WebhookStore } from '../collections/webhook-store.js';
 import { TaxiiError } from '../taxii/errors.js';
 import { nowMicros } from '../taxii/time.js';
 
@@ -22,8 +23,6 @@ const DESK_SCRAPE_TIMEOUT_MS = 2000;
 
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 export type LimitBudget = 'address' | 'read' | 'write' | 'login';
-/** How a webhook delivery attempt ended; the webhooks module reports through recordWebhookDelivery. */
-export type WebhookOutcome = 'delivered' | 'failed' | 'retrying' | 'gave_up';
 
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event loop lag, handles): on in `meridian serve`. */
@@ -41,7 +40,7 @@ export class Metrics {
   private readonly storeLatency: Histogram<'operation' | 'outcome'>;
   private readonly logins: Counter<'outcome'>;
   private readonly limited: Counter<'budget'>;
-  private readonly webhookDeliveries: Counter<'outcome'>;
+  private readonly webhookDeliveries: Counter<'outcome' | 'kind'>;
   private openStreams: () => number = () => 0;
 
   constructor(options: MetricsOptions = {}) {
@@ -56,7 +55,7 @@ export class Metrics {
     this.storeLatency = new Histogram({ name: 'meridian_store_operation_duration_seconds', help: 'Store operations by method and outcome', labelNames: ['operation', 'outcome'], buckets: STORE_BUCKETS, registers });
     this.logins = new Counter({ name: 'meridian_logins_total', help: 'Credential verifications by outcome (cached ones not counted; throttled = refused before checking)', labelNames: ['outcome'], registers });
     this.limited = new Counter({ name: 'meridian_rate_limited_total', help: 'Requests refused with 429 by a rate-limit budget', labelNames: ['budget'], registers });
-    this.webhookDeliveries = new Counter({ name: 'meridian_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers });
+    this.webhookDeliveries = new Counter({ name: 'meridian_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome (success, failure) and kind (event, test, redelivery), as logged', labelNames: ['outcome', 'kind'], registers });
     // Read at scrape time from whoever owns the figure (live streams, …).
     const openStreams = () => this.openStreams();
     new Gauge({
@@ -111,8 +110,19 @@ export class Metrics {
     this.limited.inc({ budget });
   }
 
-  recordWebhookDelivery(outcome: WebhookOutcome): void {
-    this.webhookDeliveries.inc({ outcome });
+  /** Every logged delivery attempt is counted as the store records it (the delivery log is the source). */
+  private webhookStore(webhooks: WebhookStore): WebhookStore {
+    const deliveries = this.webhookDeliveries;
+    return new Proxy(webhooks, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'logDelivery' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return async (d: DeliveryRecord) => {
+          await (value as (d: DeliveryRecord) => Promise<void>).call(target, d);
+          deliveries.inc({ outcome: d.outcome, kind: d.kind });
+        };
+      },
+    });
   }
 
   /**
@@ -122,8 +132,10 @@ export class Metrics {
   observeStore<S extends Store>(store: S): S {
     const histogram = this.storeLatency;
     const wrapped = new Map<PropertyKey, unknown>();
+    const webhooks = store.webhooks ? this.webhookStore(store.webhooks) : undefined;
     return new Proxy(store, {
       get(target, key, receiver) {
+        if (key === 'webhooks' && webhooks) return webhooks;
         const value: unknown = Reflect.get(target, key, receiver);
         if (typeof value !== 'function' || typeof key !== 'string' || key === 'constructor') return value;
         let fn = wrapped.get(key);

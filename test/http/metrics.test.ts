@@ -2,6 +2,7 @@
 // with the requests, ingests, logins and refusals that make them.
 import { expect } from 'chai';
 import request from 'supertest';
+import { Metrics } from '../../server/metrics.js';
 import { TAXII_MEDIA_TYPE, indicator, world } from './support.js';
 
 const TOKEN = 'scrape-token-0123456789';
@@ -79,5 +80,21 @@ describe('HTTP /metrics', () => {
     const text = (await request(w.app).get('/metrics')).text;
     expect(value(text, 'meridian_rate_limited_total{budget="read"}')).to.equal(1);
     expect(value(text, 'meridian_logins_total{outcome="throttled"}')).to.equal(1);
+  });
+
+  it('counts webhook delivery attempts by outcome and kind as the delivery log records them; timed store calls answer as before', async () => {
+    const w = await world();
+    const metrics = new Metrics();
+    const store = metrics.observeStore(w.store);
+    const attempt = { subscriptionId: 'sub-1', eventId: 'e1', eventType: 'object.published', attempt: 1, at: 1, durationMs: 3 };
+    await store.webhooks.logDelivery({ ...attempt, id: 'd1', kind: 'event', outcome: 'success' });
+    await store.webhooks.logDelivery({ ...attempt, id: 'd2', kind: 'event', outcome: 'failure' });
+    await store.webhooks.logDelivery({ ...attempt, id: 'd3', kind: 'test', outcome: 'success' });
+    expect((await store.listApiRoots()).map((r) => r.path)).to.deep.equal(['api1']);
+    const text = await metrics.registry.metrics();
+    expect(value(text, 'meridian_webhook_deliveries_total{outcome="success",kind="event"}')).to.equal(1);
+    expect(value(text, 'meridian_webhook_deliveries_total{outcome="failure",kind="event"}')).to.equal(1);
+    expect(value(text, 'meridian_webhook_deliveries_total{outcome="success",kind="test"}')).to.equal(1);
+    expect(value(text, 'meridian_store_operation_duration_seconds_count{operation="listApiRoots",outcome="ok"}')).to.equal(1);
   });
 });
