@@ -955,7 +955,15 @@ export class SqliteStore implements Store {
       const tick = this.ticker(marks);
       const updateEntry = this.stmt(`UPDATE queue SET state = coalesce(@state, state), reason = coalesce(@reason, reason), requested_changes = coalesce(@requested, requested_changes),
                                        approvals = @approvals, rev = rev + 1, updated_at = @at WHERE id = @id AND rev = @rev`);
+      // Most entries record no approval (their targets publish at once): those need no read first.
+      const updateState = this.stmt(`UPDATE queue SET state = coalesce(@state, state), reason = coalesce(@reason, reason), requested_changes = coalesce(@requested, requested_changes),
+                                       rev = rev + 1, updated_at = @at WHERE id = @id AND rev = @rev`);
       for (const e of plan.entries) {
+        if (!e.approvals?.length) {
+          const changed = updateState.run({ id: e.entryId, rev: e.rev, at: plan.at, state: e.state ?? null, reason: e.reason ?? null, requested: e.requestedChanges ? JSON.stringify(e.requestedChanges) : null }).changes;
+          if (changed === 0) throw new StaleDecisionError(e.entryId);
+          continue;
+        }
         const row = this.stmt('SELECT approvals, organisation_id FROM queue WHERE id = ?').get(e.entryId);
         const approvals = JSON.parse((row?.approvals as string | undefined) ?? '[]') as QueueEntry['approvals'];
         // Policy decisions have no account: they approve as their actor name, once like anyone.
