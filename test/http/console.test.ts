@@ -1,9 +1,12 @@
 // The console's assets at /console/ (strict CSP, public, no data) and GET /admin/v1/me, the one
 // call it needs to show only what applies to the signed-in account.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { buildConsole } from '../../console/build.js';
 import { CONSOLE_CSP } from '../../server/console.js';
+import { OPENAPI_DOCUMENT } from '../../server/openapi.js';
 import { testServer } from '../helpers/server.js';
 
 describe('the web console: assets and the account it is signed in as', function () {
@@ -50,5 +53,22 @@ describe('the web console: assets and the account it is signed in as', function 
     expect((await request(s.app).get('/admin/v1/me?x=1').set('Authorization', sub.auth)).status).to.equal(400);
     // the rest of the admin API still does not exist for a subscriber
     expect((await request(s.app).get('/admin/v1/accounts').set('Authorization', sub.auth)).status).to.equal(404);
+  });
+
+  it('calls only admin, curation and token endpoints that the OpenAPI description documents', function () {
+    const files = readdirSync('console/src', { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
+    const called = new Set<string>();
+    for (const f of files) {
+      const text = readFileSync(path.join('console/src', f), 'utf8');
+      for (const m of text.matchAll(/[`'](\/(?:admin\/v1|auth)\/[^`']*)[`']/g)) {
+        // a parameter is `${…}` after a slash; anything else from the first `${` or `?` is a query
+        const p = m[1]!.replace(/\/\$\{[^}]*\}/g, '/{p}').replace(/(\$\{|\?).*$/, '').replace(/\/$/, '');
+        called.add(p);
+      }
+    }
+    expect(called.size).to.be.greaterThan(10);
+    const documented = Object.keys(OPENAPI_DOCUMENT.paths).map((d) => new RegExp(`^${d.replace(/\/$/, '').replace(/\{[^}]+\}/g, '[^/]+')}$`));
+    const missing = [...called].filter((p) => !documented.some((d) => d.test(p)));
+    expect(missing, 'paths the console calls that /openapi.json does not document').to.deep.equal([]);
   });
 });
