@@ -4,7 +4,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Session, onSessionEnded, roles, session, signOut } from './api.js';
-import { AdminPage, ADMIN_PAGES } from './pages/admin.js';
+import { AdminPage, ADMIN_PAGES, Deliveries } from './pages/admin.js';
 import { Dashboard } from './pages/dashboard.js';
 import { EntryPage } from './pages/entry.js';
 import { Publications } from './pages/publications.js';
@@ -66,6 +66,7 @@ function Route({ hash, s }: { hash: string; s: Session }) {
       return <Publications />;
     case 'admin': {
       const page = ADMIN_PAGES.find((p) => p.key === parts[1]);
+      if (page?.key === 'subscriptions' && parts[2] && allowed.some((i) => i.href === '#/admin/subscriptions')) return <Deliveries id={decodeURIComponent(parts[2])} key={parts[2]} />;
       if (page && allowed.some((i) => i.href === `#/admin/${page.key}`)) return <AdminPage page={page} me={s.me} key={page.key} />;
       return <Welcome s={s} />;
     }

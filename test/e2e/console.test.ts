@@ -379,7 +379,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const page = await open();
     await signIn(page, 'root-admin', PW.admin);
     const nav = page.getByRole('navigation', { name: 'Console' });
-    expect(await nav.getByRole('link').allTextContents()).to.include.members(['Organisations', 'Accounts', 'Grants', 'Audit log']);
+    expect(await nav.getByRole('link').allTextContents()).to.include.members(['Organisations', 'Accounts', 'Grants', 'Audit log', 'Webhooks']);
     await nav.getByRole('link', { name: 'Grants' }).click();
     await page.locator('table.admin caption', { hasText: '3 grants' }).waitFor();
     const form = page.getByRole('form', { name: 'Add grant' });
@@ -411,6 +411,27 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await page.locator('.outcome', { hasText: 'Enabled de-analyst.' }).waitFor();
     expect((await api(['de-analyst', PW.de], '/de/collections/')).status).to.equal(200);
     await accessible(page, 'accounts');
+    // a webhook subscription for the French police: the signing secret shown once, the API lists it; disabled
+    await nav.getByRole('link', { name: 'Webhooks' }).click();
+    const hook = page.getByRole('form', { name: 'Add webhook subscription' });
+    await hook.getByLabel(/^Receiver URL/).fill('https://receiver.example.org/meridian');
+    await hook.getByLabel(/^Organisation/).fill('fr-police');
+    await hook.getByLabel(/^Collections/).fill('fr/published');
+    await hook.getByLabel('object.published').check();
+    await hook.getByRole('button', { name: 'Add webhook subscription' }).click();
+    const hookSaid = (await page.locator('.outcome', { hasText: 'Copy its signing secret now' }).textContent())!;
+    expect(hookSaid).to.match(/: whsec_\S+$/);
+    const subs = (await api<{ subscriptions: Array<{ id: string; url: string; organisation: string; event_types: string[]; state: string }> }>(['root-admin', PW.admin], '/admin/v1/subscriptions')).body.subscriptions;
+    expect(subs.map((x) => [x.url, x.organisation, x.event_types])).to.deep.equal([['https://receiver.example.org/meridian', 'fr-police', ['object.published']]]);
+    await page.getByRole('button', { name: 'Disable the subscription of fr-police to https://receiver.example.org/meridian' }).click();
+    await page.locator('.outcome', { hasText: 'Disabled the subscription' }).waitFor();
+    expect((await api<{ state: string }>(['root-admin', PW.admin], `/admin/v1/subscriptions/${subs[0]!.id}`)).body.state).to.equal('disabled');
+    await shot(page, 'webhooks');
+    await accessible(page, 'webhooks');
+    await page.getByRole('link', { name: 'Delivery log of https://receiver.example.org/meridian' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Deliveries to https://receiver.example.org/meridian' }).waitFor();
+    await page.locator('table.admin caption', { hasText: 'deliveries, newest first' }).waitFor();
+    await accessible(page, 'delivery log');
     expect(problemsOf(page)).to.deep.equal([]);
   });
 

@@ -1,6 +1,7 @@
 // Administration through the admin API (/admin/v1/…): every page is a list with its columns and,
 // where the API allows it, a creation form and removal; the pages differ only in their description
 // below. The API decides who may do what; the navigation only hides pages an account cannot use.
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, qs } from '../api.js';
 import { type Me, ROLES, TLPS } from '../types.js';
@@ -15,7 +16,7 @@ export interface AdminPageSpec {
   audience: 'admin' | 'curator' | 'everyone';
   path: (me: Me) => string;
   listKey: string;
-  columns: Array<[label: string, value: (r: Row) => string]>;
+  columns: Array<[label: string, value: (r: Row) => ComponentChildren]>;
   create?: { label: string; fields: Field[]; body: (v: FormValues) => Row };
   /** Query filters (the audit log). */
   filters?: Field[];
@@ -24,8 +25,8 @@ export interface AdminPageSpec {
   /** The path that removes a row, when the API allows it. */
   remove?: (r: Row, me: Me) => string;
   describe: (r: Row) => string;
-  /** A PATCH that flips the row's `disabled` (organisations, accounts). */
-  disable?: (r: Row) => string;
+  /** Disables or enables the row again: the request, and whether the row is disabled now. */
+  disable?: { disabled: (r: Row) => boolean; request: (r: Row, disable: boolean) => { method: 'PATCH' | 'POST'; path: string; body: Row } };
   /** What to say once a row is created (default: "Created …"). */
   created?: (r: Row) => string;
 }
@@ -36,6 +37,10 @@ const at = (label: string, key: string): [string, (r: Row) => string] => [label,
 /** The defined, non-empty values of a form (empty lists and false flags left out). */
 const defined = (v: FormValues): Row => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== '' && !(Array.isArray(x) && x.length === 0)));
 
+/** Disabling by PATCH {disabled} (organisations, accounts). */
+const flag = (path: (r: Row) => string): AdminPageSpec['disable'] => ({ disabled: (r) => r.disabled === true, request: (r, disabled) => ({ method: 'PATCH', path: path(r), body: { disabled } }) });
+const EVENT_TYPES = ['object.published', 'object.updated', 'object.revoked', 'object.withdrawn', 'curation.approved', 'curation.rejected', 'curation.changes_requested', 'curation.withdrawn'];
+
 export const ADMIN_PAGES: AdminPageSpec[] = [
   {
     key: 'organisations', title: 'Organisations', audience: 'admin', path: () => '/admin/v1/organisations', listKey: 'organisations',
@@ -45,7 +50,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       fields: [{ name: 'name', label: 'Name', required: true }, { name: 'kind', label: 'Kind', kind: 'select', options: ['member-agency', 'vendor', 'desk'], required: true }, { name: 'country', label: 'Country (ISO code)' }],
       body: defined,
     },
-    disable: (r) => `/admin/v1/organisations/${encodeURIComponent(s(r.name))}`,
+    disable: flag((r) => `/admin/v1/organisations/${encodeURIComponent(s(r.name))}`),
     describe: (r) => s(r.name),
   },
   {
@@ -62,7 +67,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       ],
       body: defined,
     },
-    disable: (r) => `/admin/v1/accounts/${encodeURIComponent(s(r.name))}`,
+    disable: flag((r) => `/admin/v1/accounts/${encodeURIComponent(s(r.name))}`),
     describe: (r) => s(r.name),
   },
   {
@@ -129,6 +134,37 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     describe: (r) => s(r.seq),
   },
   {
+    key: 'subscriptions', title: 'Webhooks', audience: 'admin', path: () => '/admin/v1/subscriptions', listKey: 'subscriptions',
+    columns: [
+      col('Organisation', 'organisation'),
+      col('URL', 'url'),
+      ['State', (r) => `${s(r.state)}${r.disabled_reason ? `: ${s(r.disabled_reason)}` : ''}`],
+      col('Collections', 'collections'),
+      col('Events', 'event_types'),
+      col('Failed attempts', 'failed_attempts'),
+      at('Last success', 'last_success'),
+      ['Deliveries', (r) => <a href={`#/admin/subscriptions/${encodeURIComponent(s(r.id))}`} aria-label={`Delivery log of ${s(r.url)}`}>log</a>],
+    ],
+    create: {
+      label: 'Add webhook subscription',
+      fields: [
+        { name: 'url', label: 'Receiver URL', required: true, hint: 'https://…' },
+        { name: 'organisation', label: 'Organisation', required: true },
+        { name: 'collections', label: 'Collections', kind: 'list', hint: 'root/alias, comma-separated' },
+        { name: 'event_types', label: 'Events', kind: 'checkboxes', options: EVENT_TYPES },
+        { name: 'max_tlp', label: 'TLP cap', kind: 'select', options: TLPS },
+      ],
+      body: defined,
+    },
+    disable: {
+      disabled: (r) => r.state === 'disabled',
+      request: (r, disable) => ({ method: 'POST', path: `/admin/v1/subscriptions/${encodeURIComponent(s(r.id))}/${disable ? 'disable' : 'enable'}`, body: {} }),
+    },
+    remove: (r) => `/admin/v1/subscriptions/${encodeURIComponent(s(r.id))}`,
+    describe: (r) => `the subscription of ${s(r.organisation)} to ${s(r.url)}`,
+    created: (r) => `Created the subscription of ${s(r.organisation)} to ${s(r.url)}. Copy its signing secret now, it is not shown again: ${s(r.secret)}`,
+  },
+  {
     key: 'api-keys', title: 'My API keys', audience: 'everyone', path: (me) => `/admin/v1/accounts/${encodeURIComponent(me.name)}/api-keys`, listKey: 'api_keys',
     columns: [col('Name', 'name'), col('Prefix', 'prefix'), at('Created', 'created'), at('Expires', 'expires'), at('Last used', 'last_used'), at('Revoked', 'revoked')],
     create: {
@@ -161,7 +197,11 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
     }
   };
   const remove = (r: Row) => act(r, () => api.del(page.remove!(r, me)), 'Removed');
-  const flip = (r: Row) => act(r, () => api.patch(page.disable!(r), { disabled: !r.disabled }), r.disabled ? 'Enabled' : 'Disabled');
+  const flip = (r: Row) => {
+    const now = page.disable!.disabled(r);
+    const { method, path, body } = page.disable!.request(r, !now);
+    return act(r, () => (method === 'PATCH' ? api.patch(path, body) : api.post(path, body)), now ? 'Enabled' : 'Disabled');
+  };
   const actions = Boolean(page.remove || page.disable);
   return (
     <>
@@ -207,8 +247,8 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
                 {actions && (
                   <td>
                     {page.disable && (
-                      <button type="button" aria-label={`${r.disabled ? 'Enable' : 'Disable'} ${page.describe(r)}`} onClick={() => void flip(r)}>
-                        {r.disabled ? 'Enable' : 'Disable'}
+                      <button type="button" aria-label={`${page.disable.disabled(r) ? 'Enable' : 'Disable'} ${page.describe(r)}`} onClick={() => void flip(r)}>
+                        {page.disable.disabled(r) ? 'Enable' : 'Disable'}
                       </button>
                     )}
                     {page.remove && !r.revoked && (
@@ -251,6 +291,100 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
             }}
           />
         </section>
+      )}
+    </>
+  );
+}
+
+interface Delivery {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  kind: string;
+  attempt: number;
+  at: string;
+  outcome: string;
+  status_code?: number;
+  duration_ms: number;
+  error?: string;
+  next_attempt?: string;
+}
+
+/** One subscription's delivery log, newest first, with a test delivery and redelivery of one event. */
+export function Deliveries({ id }: { id: string }) {
+  const base = `/admin/v1/subscriptions/${encodeURIComponent(id)}`;
+  const sub = useLoad(() => api.get<Row>(base), base);
+  const log = useLoad(() => api.get<{ deliveries: Delivery[] }>(`${base}/deliveries?limit=100`), `${base}-log`);
+  const [outcome, setOutcome] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const run = async (path: string, body: Row, said: string) => {
+    setError(undefined);
+    try {
+      await api.post(path, body);
+      setOutcome(said);
+      log.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <>
+      <p>
+        <a href="#/admin/subscriptions">← Webhooks</a>
+      </p>
+      <PageTitle>Deliveries to {s(sub.data?.url ?? id)}</PageTitle>
+      <p class="meta">
+        {sub.data ? `${s(sub.data.organisation)} · ${s(sub.data.state)} · ${s(sub.data.failed_attempts)} failed attempts · last success ${when(sub.data.last_success as string | undefined) || 'never'}` : ''}
+      </p>
+      <div class="toolbar">
+        <button type="button" onClick={() => void run(`${base}/test`, {}, 'Sent a test delivery.')}>
+          Send a test delivery
+        </button>
+      </div>
+      <div aria-live="polite" role="status" class="outcome">
+        {outcome}
+      </div>
+      <ErrorNote error={sub.error ?? log.error ?? error} />
+      {log.data ? (
+        <table class="admin">
+          <caption>{log.data.deliveries.length} deliveries, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">At</th>
+              <th scope="col">Event</th>
+              <th scope="col">Attempt</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Status</th>
+              <th scope="col">Time</th>
+              <th scope="col">Action</th>
+            </tr>
+          </thead>
+          <tbody>
+            {log.data.deliveries.map((d) => (
+              <tr key={d.id}>
+                <td>{when(d.at)}</td>
+                <td>
+                  {d.event_type} <code>{d.webhook_id}</code>
+                </td>
+                <td>{d.attempt}</td>
+                <td>
+                  {d.outcome}
+                  {d.error ? `: ${d.error}` : ''}
+                  {d.next_attempt ? ` (next ${when(d.next_attempt)})` : ''}
+                </td>
+                <td>{d.status_code ?? '—'}</td>
+                <td>{d.duration_ms} ms</td>
+                <td>
+                  <button type="button" aria-label={`Redeliver ${d.webhook_id}`} onClick={() => void run(`${base}/redeliver`, { delivery: d.id }, `Redelivery of ${d.webhook_id} queued.`)}>
+                    Redeliver
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        !log.error && <Loading what="deliveries" />
       )}
     </>
   );

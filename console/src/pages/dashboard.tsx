@@ -21,6 +21,8 @@ async function publishedCounts(): Promise<Array<{ label: string; value: number }
 export function Dashboard() {
   const stats = useLoad(() => api.get<Stats>('/admin/v1/curation/stats'), 'stats');
   const published = useLoad(publishedCounts, 'published');
+  // Webhook health: the subscriptions the account may see (all of them for admins), by state.
+  const hooks = useLoad(() => api.get<{ subscriptions: Array<{ state: string }> }>('/admin/v1/subscriptions').then((r) => r.subscriptions, () => undefined), 'hooks');
   const d = stats.data;
   return (
     <>
@@ -33,6 +35,9 @@ export function Dashboard() {
           <BarChart title="Queue depth per intake" unit="entries" rows={d.queues.map((q) => ({ label: `${q.api_root}/${q.alias ?? q.intake}`, value: q.depth }))} />
           <BarChart title="Decisions per curator" unit="decisions" rows={d.decisions_per_curator.map((c) => ({ label: c.curator, value: c.decisions }))} />
           {published.data && <BarChart title="Objects published per collection" unit="objects" rows={published.data} />}
+          {hooks.data && hooks.data.length > 0 && (
+            <BarChart title="Webhook subscriptions by state" unit="subscriptions" rows={[...new Set(hooks.data.map((h) => h.state))].sort().map((state) => ({ label: state, value: hooks.data!.filter((h) => h.state === state).length }))} />
+          )}
           <BarChart title="Publications per vendor" unit="publications" rows={d.time_to_publish.map((t) => ({ label: t.vendor ?? '(none)', value: t.publications }))} />
           <table>
             <caption>Queue age per intake</caption>
