@@ -599,7 +599,7 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('--json', 'print one machine-readable report')
     .option('--strict', 'treat warnings as errors')
     .action(async (files: string[], o: { json?: boolean; strict?: boolean }) => {
-      code = await runValidate(files, o, io);
+      code = await runValidate(files, { ...o, command: 'meridian validate' }, io);
     });
 
   // Clients of any TAXII 2.1 server (built on client/): exit 0 all good, 1 some objects failed, 2 usage, 3 unreachable or refused.
