@@ -34,6 +34,8 @@ export interface StreamOptions extends CallOptions {
   type?: string | string[];
   /** Reconnect (with Last-Event-ID) when the server ends the stream (default true). */
   reconnect?: boolean;
+  /** No byte (not even a heartbeat) for this long: the connection is taken as dead and reopened (default 60 000 ms). */
+  idleTimeoutMs?: number;
 }
 
 /** An event of the live stream: the change entry and its id (the cursor to resume from). */
@@ -359,9 +361,15 @@ export class Collection {
         throw new TaxiiProtocolError(`${this.url.href}changes/: the server does not offer a live stream (Content-Type ${String(res.headers['content-type'] ?? 'none')})`);
       }
       const parser = new SseParser(lastEventId);
+      const body = res.stream;
+      // A proxy may keep a dead connection open; the server's heartbeats make silence a reliable sign.
+      const idleMs = opts.idleTimeoutMs ?? 60_000;
+      let idle = setTimeout(() => body.destroy(new Error('stream idle')), idleMs);
       try {
-        res.stream.setEncoding('utf8');
-        for await (const chunk of res.stream as AsyncIterable<string>) {
+        body.setEncoding('utf8');
+        for await (const chunk of body as AsyncIterable<string>) {
+          clearTimeout(idle);
+          idle = setTimeout(() => body.destroy(new Error('stream idle')), idleMs);
           for (const e of parser.push(chunk)) {
             let entry: ChangeEntry;
             try {
@@ -377,9 +385,10 @@ export class Collection {
         if (opts.signal?.aborted) return;
         if (err instanceof TaxiiProtocolError) throw err;
         // A dropped connection is what reconnecting is for.
-        if (!(err instanceof Error) || !/ECONNRESET|aborted|terminated|premature/i.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`)) throw err;
+        if (!(err instanceof Error) || !/ECONNRESET|aborted|terminated|premature|stream idle/i.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`)) throw err;
       } finally {
-        res.stream.destroy();
+        clearTimeout(idle);
+        body.destroy();
       }
       if (opts.reconnect === false || opts.signal?.aborted) return;
       retryMs = parser.retryMs ?? retryMs;

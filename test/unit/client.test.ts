@@ -184,3 +184,37 @@ describe('client library: backoff and the event-stream parser', () => {
 });
 
 export type { StixObject };
+
+describe('client library: the live stream', () => {
+  it('reopens a silent stream with Last-Event-ID and goes on from there', async function () {
+    const http = await import('node:http');
+    const seen: Array<string | undefined> = [];
+    const server = http.createServer((req, res) => {
+      if (!req.url!.includes('/changes/')) {
+        res.writeHead(200, { 'Content-Type': 'application/taxii+json;version=2.1' });
+        res.end(JSON.stringify(req.url!.endsWith('/collections/') ? { collections: [{ id: 'c', title: 'c', can_read: true, can_write: false }] } : { title: 'r', versions: ['x'], max_content_length: 1 }));
+        return;
+      }
+      seen.push(req.headers['last-event-id'] as string | undefined);
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const n = seen.length;
+      // The first connection sends one event and then goes silent; the second sends the next one.
+      res.write(`retry: 10\nid: e${n}\nevent: object.published\ndata: {"id":"e${n}","date_added":"x","type":"object.published","object":{"type":"indicator","id":"indicator--${n}"}}\n\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const client = new TaxiiClient(`${base}/r/`);
+    const col = await (await client.apiRoot()).collection('c');
+    const ac = new AbortController();
+    const ids: string[] = [];
+    for await (const e of col.stream({ signal: ac.signal, idleTimeoutMs: 150 })) {
+      ids.push(e.entry.id);
+      if (ids.length === 2) ac.abort();
+    }
+    expect(ids).to.deep.equal(['e1', 'e2']);
+    expect(seen).to.deep.equal([undefined, 'e1']);
+    client.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+});
