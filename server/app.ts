@@ -27,7 +27,7 @@ import { RequestBudgets, cors, securityHeaders } from './http/limits.js';
 import { canonicalPaths } from './http/paths.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { METRICS_PATH, Metrics } from './metrics.js';
+import { METRICS_PATH, Metrics, routeTemplate } from './metrics.js';
 import { ROUTES } from './routes.js';
 import { markTaxii20, taxii20Routes } from './taxii20-routes.js';
 import { Taxii20Service } from '../taxii/taxii20/service.js';
@@ -117,7 +117,7 @@ export function createApp(parts: AppParts): express.Express {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info(
-        { req: { id, method: req.method, url: req.originalUrl, remote: req.ip }, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, account: (res.locals.caller as Caller | undefined)?.account.name },
+        { req: { id, method: req.method, url: req.originalUrl, route: routeTemplate(req), remote: req.ip }, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, account: (res.locals.caller as Caller | undefined)?.account.name, bytes: Number(res.getHeader('content-length')) || undefined },
         'request',
       );
     });

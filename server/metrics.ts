@@ -83,7 +83,7 @@ export class Metrics {
         if (done) return;
         done = true;
         this.inFlight.dec();
-        end({ method: methodLabel(req.method), route: routeLabel(req), status: String(res.statusCode) });
+        end({ method: methodLabel(req.method), route: routeTemplate(req), status: String(res.statusCode) });
       };
       res.on('finish', finish);
       res.on('close', finish);
@@ -257,7 +257,8 @@ function methodLabel(method: string): string {
   return METHODS.has(method) ? method : 'other';
 }
 
-function routeLabel(req: Request): string {
+/** The matched route's template (`/:apiRoot/collections/:collectionId/objects`), or "unmatched". */
+export function routeTemplate(req: Request): string {
   const route = (req as Request & { route?: { path?: unknown } }).route;
   if (route && typeof route.path === 'string') return `${req.baseUrl}${route.path}`;
   return req.path === METRICS_PATH ? METRICS_PATH : 'unmatched';

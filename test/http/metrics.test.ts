@@ -42,6 +42,9 @@ describe('HTTP /metrics', () => {
     // Route labels are templates: no collection id, no object id, no account name in any label.
     expect(text).not.to.include(w.main.id);
     expect(text).not.to.include('wrong-password');
+    // The request's log line names the same template.
+    const line = w.logs.map((l) => JSON.parse(l) as { msg?: string; status?: number; req?: { route?: string; url?: string } }).find((l) => l.msg === 'request' && l.status === 200 && l.req?.url?.endsWith('/objects/'));
+    expect(line?.req?.route).to.equal('/:apiRoot/collections/:collectionId/objects');
   });
 
   it('labels requests no route matched "unmatched", whatever their path', async () => {
