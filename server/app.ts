@@ -248,11 +248,13 @@ export function createApp(parts: AppParts): express.Express {
   app.use((_req, _res, next) => next(new TaxiiError('TAXII_ERR_NOT_FOUND', 'No TAXII endpoint at this path.')));
 
   // The one error middleware: everything becomes a TAXII error resource.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const requestId = res.locals.requestId as string | undefined;
     const error = toTaxiiError(err);
     if (error.status >= 500) logger.error({ err, requestId }, 'request failed');
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    // Refused before its body was read (401, 429, 413 …): close rather than wait for a body that may never come.
+    if (!req.complete) res.setHeader('Connection', 'close');
     res.status(error.status).setHeader('Content-Type', res.locals.taxii20 === true ? TAXII20_MEDIA_TYPE : TAXII_MEDIA_TYPE);
     res.end(JSON.stringify(error.toJSON(requestId)));
   });

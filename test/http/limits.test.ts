@@ -1,6 +1,10 @@
 // Request budgets (429 + Retry-After + TAXII error), security headers and CORS.
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
+import { createHttpServer } from '../../server/http/http-server.js';
+import { createLogger } from '../../server/logger.js';
 import { TAXII_MEDIA_TYPE, indicator, world } from './support.js';
 
 function expectRateLimited(res: request.Response): void {
@@ -46,6 +50,28 @@ describe('HTTP rate limits', () => {
     expectRateLimited(await token());
     // The TAXII API is not a login: still answered.
     await w.get('/taxii2/').expect(200);
+  });
+
+  it('a POST refused before its body is read is answered and its connection closed, not held for the body', async () => {
+    const w = await world({ rateLimitWritesPerMinute: 1 });
+    await w.post(`${w.base()}/objects/`, { objects: [indicator()] }).expect(202);
+    const server = createHttpServer(w.config, w.app, createLogger('silent'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const text = await new Promise<string>((resolve) => {
+        const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+        let t = '';
+        socket.on('data', (d) => (t += d));
+        socket.on('close', () => resolve(t));
+        // Declares 100 kB and sends two bytes: the 429 must not wait for the rest.
+        socket.write(`POST ${w.base()}/objects/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${w.rw.auth}\r\nAccept: ${TAXII_MEDIA_TYPE}\r\nContent-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: 100000\r\n\r\n{"`);
+      });
+      expect(text).to.match(/^HTTP\/1\.1 429/);
+      expect(text).to.match(/Connection: close/i);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('0 turns a budget off', async () => {
