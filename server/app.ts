@@ -253,8 +253,10 @@ export function createApp(parts: AppParts): express.Express {
     const error = toTaxiiError(err);
     if (error.status >= 500) logger.error({ err, requestId }, 'request failed');
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-    // Refused before its body was read (401, 429, 413 …): close rather than wait for a body that may never come.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // Refused before anything read its body (401, 429 …): close rather than wait for a body that may
+    // never come. A body being drained (server/http/body.ts after a 413) keeps its connection so the
+    // client reads the answer.
+    if (!req.complete && req.readableFlowing === null) res.setHeader('Connection', 'close');
     res.status(error.status).setHeader('Content-Type', res.locals.taxii20 === true ? TAXII20_MEDIA_TYPE : TAXII_MEDIA_TYPE);
     res.end(JSON.stringify(error.toJSON(requestId)));
   });
