@@ -3,7 +3,7 @@
 // One schema per input, compiled once; the same conversion serves every interface.
 import { Ajv } from 'ajv';
 import type { CollectionRecord, DeskRules, IntakePolicy, OrganisationRecord, QueueEntry, ReleaseRules, Store, TlpLevel } from '../collections/store.js';
-import { TaxiiError } from '../taxii/errors.js';
+import { TaxiiError, schemaProblems } from '../taxii/errors.js';
 import { formatMicros } from '../taxii/time.js';
 import { TLP_NAMES, tlpName } from './rules.js';
 import type { DeskService } from './service.js';
@@ -78,18 +78,6 @@ export interface RulesWire {
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateRules = ajv.compile(RULES_SCHEMA);
-
-/** Problems of a value against a compiled schema, each with its path. */
-export function schemaProblems(errors: typeof validateRules.errors): string {
-  return (errors ?? [])
-    .map((e) => {
-      const where = e.instancePath || '(body)';
-      if (e.keyword === 'additionalProperties') return `${where}: unknown property "${String(e.params.additionalProperty)}"`;
-      if (e.keyword === 'enum') return `${where}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-      return `${where}: ${e.message ?? 'invalid'}`;
-    })
-    .join('; ');
-}
 
 /** Checks and converts rules as written (targets by reference, organisations by name) to stored rules. */
 export async function parseRules(store: Store, desk: DeskService, collection: CollectionRecord, value: unknown): Promise<DeskRules> {

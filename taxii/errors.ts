@@ -78,3 +78,23 @@ export function notFound(what = 'The requested resource was not found, or you do
 export function badFilter(description: string): TaxiiError {
   return new TaxiiError('TAXII_ERR_BAD_FILTER', description);
 }
+
+/** One JSON Schema (ajv) error, as a caller reads it. */
+export interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** The problems a JSON Schema found in a request body, each with its path, once each: one description. */
+export function schemaProblems(errors: readonly SchemaError[] | null | undefined): string {
+  const problems = (errors ?? []).map((e) => {
+    const where = e.instancePath || '(body)';
+    if (e.keyword === 'additionalProperties') return `${where}: unknown property "${String(e.params.additionalProperty)}"`;
+    if (e.keyword === 'enum') return `${where}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    if (e.keyword === 'minProperties') return `${where}: nothing to change`;
+    return `${where}: ${e.message ?? 'invalid'}`;
+  });
+  return [...new Set(problems)].join('; ');
+}

@@ -8,12 +8,12 @@ import type { QueueState, Store, TlpLevel, WithdrawalReason } from '../../collec
 import { TLP_RANK } from '../../collections/store.js';
 import { TLP_NAMES } from '../../desk/rules.js';
 import { type DecisionRequest, DeskService, QUEUE_STATES, type QueueFilter, WITHDRAWAL_REASONS } from '../../desk/service.js';
-import { entryDetailView, entryView, parseRules, rulesView, schemaProblems } from '../../desk/wire.js';
+import { entryDetailView, entryView, parseRules, rulesView } from '../../desk/wire.js';
 import type { Caller } from '../../taxii/access.js';
-import { TaxiiError, notFound } from '../../taxii/errors.js';
+import { TaxiiError, notFound, schemaProblems } from '../../taxii/errors.js';
 import { parseMicros } from '../../taxii/time.js';
 import type { Logger } from '../logger.js';
-import { ADMIN_MEDIA_TYPE, adminError } from './routes.js';
+import { ADMIN_MEDIA_TYPE, adminError, requireJson } from './routes.js';
 
 export const QUEUE_DEFAULT_LIMIT = 100;
 export const QUEUE_MAX_LIMIT = 1000;
@@ -162,12 +162,7 @@ export function curationRoutes(parts: { store: Store; desk: DeskService; logger:
     if (!DeskService.mayUse(caller)) return next(notFound());
     next();
   });
-  router.use((req, _res, next) => {
-    if (req.method !== 'POST' && req.method !== 'PUT') return next();
-    const type = req.headers['content-type'];
-    if (!type || !/^application\/json\s*(;|$)/i.test(type)) return next(new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', 'The Content-Type must be application/json.'));
-    next();
-  });
+  router.use(requireJson(['POST', 'PUT']));
   router.use(express.json({ limit: MAX_BODY, strict: false, type: () => true }));
 
   router.get('/queue', async (req, res) => {

@@ -27,7 +27,7 @@ import type {
 } from '../../collections/store.js';
 import { StoreConflictError, StoreUnavailableError } from '../../collections/store.js';
 import type { Caller } from '../../taxii/access.js';
-import { TaxiiError, notFound } from '../../taxii/errors.js';
+import { TaxiiError, notFound, schemaProblems } from '../../taxii/errors.js';
 import { formatMicros, nowMicros, parseMicros } from '../../taxii/time.js';
 import type { Logger } from '../logger.js';
 import { Admin, AdminError, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
@@ -104,14 +104,7 @@ function body<T>(req: Request, which: BodyName): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AdminError('the request body must be a JSON object');
   const validate = validators.get(which)!;
   if (!validate(value)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const where = e.instancePath || '(body)';
-      if (e.keyword === 'additionalProperties') return `${where}: unknown property "${String(e.params.additionalProperty)}"`;
-      if (e.keyword === 'enum') return `${where}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-      if (e.keyword === 'minProperties') return `${where}: nothing to change`;
-      return `${where}: ${e.message ?? 'invalid'}`;
-    });
-    throw new AdminError(problems.join('; '));
+    throw new AdminError(schemaProblems(validate.errors));
   }
   return value as T;
 }
@@ -257,6 +250,16 @@ export function adminError(err: unknown): TaxiiError {
 
 // ---- the router --------------------------------------------------------------------------------
 
+/** Requests of these methods must say their body is JSON (415 otherwise). */
+export function requireJson(methods: string[]): express.RequestHandler {
+  return (req, _res, next) => {
+    if (!methods.includes(req.method)) return next();
+    const type = req.headers['content-type'];
+    if (!type || !/^application\/json\s*(;|$)/i.test(type)) return next(new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', 'The Content-Type must be application/json.'));
+    next();
+  };
+}
+
 function query(req: Request): URLSearchParams {
   const i = req.originalUrl.indexOf('?');
   try {
@@ -327,12 +330,7 @@ export function adminRoutes(parts: { store: Store; logger: Logger }): Router {
     if (own && safeDecode(own[1]!) === caller.account.name) return next();
     next(notFound());
   });
-  router.use((req, _res, next) => {
-    if (req.method !== 'POST' && req.method !== 'PATCH') return next();
-    const type = req.headers['content-type'];
-    if (!type || !/^application\/json\s*(;|$)/i.test(type)) return next(new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', 'The Content-Type must be application/json.'));
-    next();
-  });
+  router.use(requireJson(['POST', 'PATCH']));
   router.use(express.json({ limit: MAX_BODY, strict: false, type: () => true }));
 
   const orgName = async (a: AccountRecord) => (a.organisationId ? store.getOrganisation(a.organisationId) : undefined);

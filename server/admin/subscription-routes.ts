@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import type { Store } from '../../collections/store.js';
 import { TLP_RANK } from '../../collections/store.js';
 import type { Caller } from '../../taxii/access.js';
-import { TaxiiError } from '../../taxii/errors.js';
+import { TaxiiError, schemaProblems } from '../../taxii/errors.js';
 import { parseMicros } from '../../taxii/time.js';
 import { EVENT_TYPES } from '../../webhooks/events.js';
 import type { SubscriptionInput, SubscriptionService } from '../../webhooks/service.js';
@@ -43,16 +43,7 @@ function body<T>(req: Request, which: keyof typeof SCHEMAS): T {
   const value: unknown = req.body === undefined || (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && which !== 'update') ? {} : req.body;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TaxiiError('TAXII_ERR_INVALID', 'the request body must be a JSON object');
   const validate = validators[which];
-  if (!validate(value)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const where = e.instancePath || '(body)';
-      if (e.keyword === 'additionalProperties') return `${where}: unknown property "${String(e.params.additionalProperty)}"`;
-      if (e.keyword === 'enum') return `${where}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-      if (e.keyword === 'minProperties') return `${where}: nothing to change`;
-      return `${where}: ${e.message ?? 'invalid'}`;
-    });
-    throw new TaxiiError('TAXII_ERR_INVALID', [...new Set(problems)].join('; '));
-  }
+  if (!validate(value)) throw new TaxiiError('TAXII_ERR_INVALID', schemaProblems(validate.errors));
   return value as T;
 }
 
