@@ -9,7 +9,6 @@ import { StoreUnavailableError } from '../collections/store.js';
 import type { Caller } from '../taxii/access.js';
 import { TaxiiError } from '../taxii/errors.js';
 import { TAXII20_MEDIA_TYPE, TAXII_MEDIA_TYPE, acceptsTaxii, isTaxiiContentType } from '../taxii/media-types.js';
-import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
 import type { TaxiiResponse, TaxiiService } from '../taxii/service.js';
 import type { ChangeFeed } from '../changes/feed.js';
 import type { ChangeStreams } from '../changes/stream.js';
@@ -24,7 +23,7 @@ import { TOKEN_PATH, mountTokenEndpoint } from './auth/token-endpoint.js';
 import { mountOpenApi } from './openapi.js';
 import { readBody } from './http/body.js';
 import { RequestBudgets, cors, securityHeaders } from './http/limits.js';
-import { canonicalPaths } from './http/paths.js';
+import { canonicalPaths, searchParams, taxiiQuery } from './http/paths.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { METRICS_PATH, Metrics, routeTemplate } from './metrics.js';
@@ -77,17 +76,6 @@ function caller(res: Response): Caller {
   return res.locals.caller as Caller;
 }
 
-/** Decoded query pairs in request order, so repeats can be told apart (§3.4). */
-function queryOf(req: Request, endpoint: FilteredEndpoint) {
-  const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-  let params: URLSearchParams;
-  try {
-    params = new URLSearchParams(search);
-  } catch {
-    throw new TaxiiError('TAXII_ERR_BAD_FILTER', 'The query string cannot be decoded.');
-  }
-  return parseQuery(endpoint, params.entries());
-}
 
 function param(req: Request, name: string): string {
   const value = req.params[name];
@@ -171,10 +159,9 @@ export function createApp(parts: AppParts): express.Express {
   // The live stream: the change feed's URL asked for as text/event-stream (before TAXII negotiation).
   app.get(ROUTES.changes, async (req, res, next) => {
     if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(req.headers.accept ?? '')) return next();
-    const params = new URLSearchParams(req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '');
+    const q = taxiiQuery(req, 'changes');
     const header = req.headers['last-event-id'];
-    const lastEventId = (typeof header === 'string' && header !== '' ? header : undefined) ?? params.get('last_event_id') ?? undefined;
-    const q = queryOf(req, 'changes');
+    const lastEventId = (typeof header === 'string' && header !== '' ? header : undefined) ?? searchParams(req)?.get('last_event_id') ?? undefined;
     if (q.next !== undefined) throw new TaxiiError('TAXII_ERR_BAD_FILTER', 'A live stream resumes with Last-Event-ID (or last_event_id), not next.');
     // Kept out of response compression, which would hold events back (Cache-Control: no-transform).
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -198,11 +185,11 @@ export function createApp(parts: AppParts): express.Express {
     [ROUTES.status, { get: async (req, res) => send(res, await service.status(caller(res), param(req, 'apiRoot'), param(req, 'statusId'))) }],
     [ROUTES.collections, { get: async (req, res) => send(res, await service.collections(caller(res), param(req, 'apiRoot'))) }],
     [ROUTES.collection, { get: async (req, res) => send(res, await service.collection(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'))) }],
-    [ROUTES.manifest, { get: async (req, res) => send(res, await service.manifest(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'manifest'))) }],
+    [ROUTES.manifest, { get: async (req, res) => send(res, await service.manifest(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), taxiiQuery(req, 'manifest'))) }],
     [
       ROUTES.objects,
       {
-        get: async (req, res) => send(res, await service.objects(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'objects'))),
+        get: async (req, res) => send(res, await service.objects(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), taxiiQuery(req, 'objects'))),
         post: async (req, res) => {
           const apiRoot = param(req, 'apiRoot');
           const collectionId = param(req, 'collectionId');
@@ -224,12 +211,12 @@ export function createApp(parts: AppParts): express.Express {
     [
       ROUTES.object,
       {
-        get: async (req, res) => send(res, await service.objects(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'object'), param(req, 'objectId'))),
-        delete: async (req, res) => send(res, await service.deleteObject(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), queryOf(req, 'delete'))),
+        get: async (req, res) => send(res, await service.objects(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), taxiiQuery(req, 'object'), param(req, 'objectId'))),
+        delete: async (req, res) => send(res, await service.deleteObject(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), taxiiQuery(req, 'delete'))),
       },
     ],
-    [ROUTES.changes, { get: async (req, res) => send(res, await parts.changes.feed.page(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), queryOf(req, 'changes'))) }],
-    [ROUTES.versions, { get: async (req, res) => send(res, await service.versions(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), queryOf(req, 'versions'))) }],
+    [ROUTES.changes, { get: async (req, res) => send(res, await parts.changes.feed.page(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), taxiiQuery(req, 'changes'))) }],
+    [ROUTES.versions, { get: async (req, res) => send(res, await service.versions(caller(res), param(req, 'apiRoot'), param(req, 'collectionId'), param(req, 'objectId'), taxiiQuery(req, 'versions'))) }],
   ];
 
   function publicBase(req: Request): string {

@@ -5,7 +5,8 @@ import express, { type Request, type Response } from 'express';
 import type { Caller } from '../taxii/access.js';
 import { TaxiiError } from '../taxii/errors.js';
 import { wantsTaxii20 } from '../taxii/media-types.js';
-import { type FilteredEndpoint, parseQuery } from '../taxii/query.js';
+import type { FilteredEndpoint } from '../taxii/query.js';
+import { taxiiQuery } from './http/paths.js';
 import type { TaxiiResponse } from '../taxii/service.js';
 import { type Taxii20Service, parseItemRange } from '../taxii/taxii20/service.js';
 import { ROUTES } from './routes.js';
@@ -14,14 +15,7 @@ import { ROUTES } from './routes.js';
 const NOT_TAXII20 = new Set(['limit', 'next', 'match[spec_version]']);
 
 function queryOf(req: Request, endpoint: FilteredEndpoint) {
-  const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-  let params: URLSearchParams;
-  try {
-    params = new URLSearchParams(search);
-  } catch {
-    throw new TaxiiError('TAXII_ERR_BAD_FILTER', 'The query string cannot be decoded.');
-  }
-  return parseQuery(endpoint, [...params.entries()].filter(([name]) => !NOT_TAXII20.has(name)));
+  return taxiiQuery(req, endpoint, NOT_TAXII20);
 }
 
 function send(res: Response, r: TaxiiResponse): void {

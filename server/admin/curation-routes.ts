@@ -13,7 +13,7 @@ import type { Caller } from '../../taxii/access.js';
 import { TaxiiError, notFound, schemaProblems } from '../../taxii/errors.js';
 import { parseMicros } from '../../taxii/time.js';
 import type { Logger } from '../logger.js';
-import { ADMIN_MEDIA_TYPE, adminError, requireJson } from './routes.js';
+import { ADMIN_MEDIA_TYPE, adminError, query, requireJson } from './routes.js';
 
 export const QUEUE_DEFAULT_LIMIT = 100;
 export const QUEUE_MAX_LIMIT = 1000;
@@ -125,14 +125,6 @@ async function intakeId(store: Store, ref: string): Promise<string> {
   return ref;
 }
 
-function query(req: Request): URLSearchParams {
-  const i = req.originalUrl.indexOf('?');
-  try {
-    return new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i));
-  } catch {
-    throw bad('the query string cannot be decoded');
-  }
-}
 
 const QUEUE_PARAMS = ['intake', 'organisation', 'submission', 'type', 'finding', 'tlp', 'older_than', 'newer_than', 'state', 'object', 'limit', 'next'];
 

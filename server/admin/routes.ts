@@ -29,6 +29,7 @@ import { StoreConflictError, StoreUnavailableError } from '../../collections/sto
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError, notFound, schemaProblems } from '../../taxii/errors.js';
 import { formatMicros, nowMicros, parseMicros } from '../../taxii/time.js';
+import { searchParams } from '../http/paths.js';
 import type { Logger } from '../logger.js';
 import { Admin, AdminError, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
 
@@ -260,13 +261,11 @@ export function requireJson(methods: string[]): express.RequestHandler {
   };
 }
 
-function query(req: Request): URLSearchParams {
-  const i = req.originalUrl.indexOf('?');
-  try {
-    return new URLSearchParams(i < 0 ? '' : req.originalUrl.slice(i));
-  } catch {
-    throw new AdminError('the query string cannot be decoded');
-  }
+/** The query pairs of an admin request; undecodable ones are a 400. */
+export function query(req: Request): URLSearchParams {
+  const params = searchParams(req);
+  if (!params) throw new AdminError('the query string cannot be decoded');
+  return params;
 }
 
 /** One optional query parameter; repeats are refused. */
