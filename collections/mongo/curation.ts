@@ -24,13 +24,11 @@ import {
   intakeFacts,
   versionKeyFromMicros,
 } from '../store.js';
-import { type CollectionDoc, type ObjectDoc, UNVERSIONED, identityId } from './schemas.js';
+import { type CollectionDoc, MAJORITY, type ObjectDoc, UNVERSIONED, identityId, isDuplicateKey, nowMicros, opt } from './schemas.js';
 
 type Doc = Record<string, any>;
 type Filter = Record<string, unknown>;
 
-const MAJORITY = { writeConcern: { w: 'majority' as const } };
-const DUPLICATE_KEY = 11000;
 /** A decision still being recorded after this long was abandoned by a crashed writer (µs). */
 const ABANDONED_US = 60_000_000;
 /** Plan chunks stay well below MongoDB's 16 MB document limit (UTF-16 units; at most 3 bytes each in UTF-8). */
@@ -76,18 +74,6 @@ type Move = {
 };
 
 type Recorded = { plan: DecisionPlan; moves: Move[] };
-
-function nowMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === DUPLICATE_KEY;
-}
-
-function opt<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
-  return (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
 
 /** The version identity of an object in a collection: no version means one version only. */
 function vidOf(o: NewObject, versionKey: string): string {

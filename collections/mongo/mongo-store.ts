@@ -58,10 +58,15 @@ import {
   decisionSchema,
   deskRulesSchema,
   grantSchema,
+  DUPLICATE_KEY,
   identityId,
+  isDuplicateKey,
+  MAJORITY,
   metaSchema,
+  nowMicros,
   objectSchema,
   objectsCollectionName,
+  opt,
   organisationSchema,
   publicationSchema,
   queueSchema,
@@ -93,10 +98,8 @@ export interface MongoStoreOptions {
 }
 
 /** Writes that a 202 or a status resource promises survive a primary failover. */
-const MAJORITY = { writeConcern: { w: 'majority' as const } };
 /** A writer holding a date_added range longer than this has crashed; readers stop waiting for it. */
 const LEASE_US = 60_000_000;
-const DUPLICATE_KEY = 11000;
 /** Submission bodies are kept in chunks below MongoDB's 16 MB document limit. */
 const BODY_CHUNK = 8 * 1024 * 1024;
 const UNAVAILABLE = new Set([
@@ -107,14 +110,6 @@ const CLASH = 'a different object with this id and version is already in the col
 
 /** A version stored in a published collection, whose change the log needs. */
 type Logged = { object: NewObject; dateAdded: number };
-
-function nowMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === DUPLICATE_KEY;
-}
 
 function isUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
@@ -131,10 +126,6 @@ function toBuffer(v: unknown): Buffer {
   if (Buffer.isBuffer(v)) return v;
   const b = v as { buffer?: Uint8Array };
   return Buffer.from(b.buffer ?? new Uint8Array());
-}
-
-function opt<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
-  return (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function toApiRoot(d: Doc): ApiRootRecord {

@@ -10,6 +10,24 @@ export function identityId(...parts: string[]): mongoose.Types.ObjectId {
   return new mongoose.Types.ObjectId(createHash('sha256').update(parts.join('\u0000')).digest().subarray(0, 12));
 }
 
+/** Writes every MongoDB document of the store waits for: acknowledged by a majority of the replica set. */
+export const MAJORITY = { writeConcern: { w: 'majority' as const } };
+export const DUPLICATE_KEY = 11000;
+
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === DUPLICATE_KEY;
+}
+
+/** Now, in microseconds since the epoch (sub-millisecond from the monotonic clock). */
+export function nowMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** `{ key: value }`, or nothing when the value is absent (optional document fields). */
+export function opt<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
+  return (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
 /** `uri` naming database `db` instead of its own (options kept). */
 export function withDatabase(uri: string, db: string): string {
   const u = new URL(uri);

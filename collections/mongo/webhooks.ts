@@ -3,7 +3,7 @@
 // and a cursor only moves forward ($max) unless the API rewinds it.
 import { Schema, type Connection, type Model } from 'mongoose';
 import { type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
-import { identityId } from './schemas.js';
+import { MAJORITY, identityId } from './schemas.js';
 
 type Doc = Record<string, any>;
 const base = { strict: false, versionKey: false, autoIndex: false, autoCreate: false } as const;
@@ -26,7 +26,6 @@ deliverySchema.index({ subscriptionId: 1, at: -1 }, { name: 'webhook_deliveries_
 // The log's retention
 deliverySchema.index({ at: 1 }, { name: 'webhook_deliveries_by_at' });
 
-const MAJORITY = { writeConcern: { w: 'majority' as const } };
 
 export class MongoWebhooks implements WebhookStore {
   private readonly subscriptions: Model<any>;
