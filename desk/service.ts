@@ -114,8 +114,6 @@ interface Visibility {
   decides: boolean;
 }
 
-export class DeskError extends TaxiiError {}
-
 function invalid(message: string, details?: Record<string, unknown>): TaxiiError {
   return new TaxiiError('TAXII_ERR_INVALID', message, details);
 }
@@ -143,7 +141,7 @@ export class DeskService {
   }
 
   /** Candidate targets of an intake: its policy's, else every published collection. */
-  private async candidateTargets(intake: CollectionRecord, all: CollectionRecord[], policy?: IntakePolicy): Promise<CollectionRecord[]> {
+  private candidateTargets(all: CollectionRecord[], policy?: IntakePolicy): CollectionRecord[] {
     const published = all.filter((c) => c.purpose === 'published');
     return policy?.targets ? published.filter((c) => policy.targets!.includes(c.id)) : published;
   }
@@ -161,7 +159,7 @@ export class DeskService {
       for (const c of all) {
         if (c.purpose !== 'intake') continue;
         const policy = (await this.store.getDeskRules(c.id)).policy;
-        const targets = await this.candidateTargets(c, all, policy);
+        const targets = this.candidateTargets(all, policy);
         if (!curates(caller, c.apiRoot) && !targets.some((t) => curates(caller, t.apiRoot))) continue;
         const access = await accessTo(this.store, caller, c);
         intakes.set(c.id, { collection: c, maxTlp: access.canRead ? TLP_RANK[access.maxTlp] : CURATOR_QUEUE_TLP });
@@ -227,7 +225,7 @@ export class DeskService {
     return { entries, more, ...(more && entries.length ? { next: entries.at(-1)!.seq } : {}) };
   }
 
-  private async entryFor(caller: Caller, v: Visibility, id: string): Promise<QueueEntry> {
+  private async entryFor(v: Visibility, id: string): Promise<QueueEntry> {
     const [entry] = await this.store.getQueueEntries([id]);
     if (!entry || !this.visible(v, entry)) throw notFound('No queue entry with this id, or you do not have access to it.');
     return entry;
@@ -265,7 +263,7 @@ export class DeskService {
   /** An entry with its object, submission, earlier published versions (with a diff) and references. */
   async entry(caller: Caller, id: string) {
     const v = await this.visibility(caller);
-    const entry = await this.entryFor(caller, v, id);
+    const entry = await this.entryFor(v, id);
     const objects = await this.objectsOf([entry]);
     const object = this.objectOf(objects, entry);
     const submission = await this.store.getSubmission(entry.submissionId);
@@ -670,12 +668,13 @@ export class DeskService {
    */
   async applyPolicy(submissionId?: string): Promise<number> {
     let published = 0;
-    const all = await this.allCollections();
-    let intakes = all.filter((c) => c.purpose === 'intake');
+    let intakes: CollectionRecord[];
     if (submissionId !== undefined) {
+      // Called after every submission: one that went to a published collection costs two lookups.
       const sub = await this.store.getSubmission(submissionId);
-      intakes = intakes.filter((c) => c.id === sub?.collectionId);
-    }
+      const collection = sub ? await this.store.getCollection(sub.apiRoot, sub.collectionId) : undefined;
+      intakes = collection?.purpose === 'intake' ? [collection] : [];
+    } else intakes = (await this.allCollections()).filter((c) => c.purpose === 'intake');
     for (const intake of intakes) {
       const policy: IntakePolicy = (await this.store.getDeskRules(intake.id)).policy ?? { mode: 'review' };
       const fastPath = policy.revocationFastPath !== false;
@@ -762,13 +761,18 @@ export class DeskService {
   // ---- rules and statistics ---------------------------------------------------------------------
 
   /** The desk rules of a collection: admins, and curators of its API root (no caller: an operator at the CLI). */
-  async rules(caller: Caller | undefined, collection: CollectionRecord): Promise<DeskRules> {
+  /** Desk rules are for admins and curators of the collection's root (no caller: the operator); others get a 404. */
+  private requireRulesAccess(caller: Caller | undefined, collection: CollectionRecord): void {
     if (caller && !isAdmin(caller) && !curates(caller, collection.apiRoot)) throw notFound();
+  }
+
+  async rules(caller: Caller | undefined, collection: CollectionRecord): Promise<DeskRules> {
+    this.requireRulesAccess(caller, collection);
     return this.store.getDeskRules(collection.id);
   }
 
   async setRules(caller: Caller | undefined, collection: CollectionRecord, rules: DeskRules): Promise<void> {
-    if (caller && !isAdmin(caller) && !curates(caller, collection.apiRoot)) throw notFound();
+    this.requireRulesAccess(caller, collection);
     await this.store.putDeskRules(collection.id, rules);
     await this.store.appendAudit({
       at: nowMicros(), actor: caller?.account.name ?? 'cli', action: 'curation.rules', outcome: 'success', target: collection.id,
