@@ -2,11 +2,12 @@
 // names in snake_case, organisations by name, collections as "root/alias" (or "root/id").
 // One schema per input, compiled once; the same conversion serves every interface.
 import { Ajv } from 'ajv';
-import type { CollectionRecord, DeskRules, IntakePolicy, OrganisationRecord, QueueEntry, ReleaseRules, Store, TlpLevel } from '../collections/store.js';
+import type { CollectionRecord, DeskRules, IntakePolicy, OrganisationRecord, QueueEntry, QueueState, ReleaseRules, Store, TlpLevel } from '../collections/store.js';
+import { TLP_RANK } from '../collections/store.js';
 import { TaxiiError, schemaProblems } from '../taxii/errors.js';
-import { formatMicros } from '../taxii/time.js';
+import { formatMicros, parseMicros } from '../taxii/time.js';
 import { TLP_NAMES, tlpName } from './rules.js';
-import type { DeskService } from './service.js';
+import type { DeskService, QueueFilter } from './service.js';
 
 const strings = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, uniqueItems: true } as const;
 const tlp = { enum: TLP_NAMES } as const;
@@ -224,4 +225,54 @@ export function entryDetailView(detail: Awaited<ReturnType<DeskService['entry']>
     })),
     references: detail.references,
   };
+}
+
+/** A queue filter as the curation API and the CLI take it: wire names, vendors by name, intakes as root/alias or id. */
+export interface FilterWire {
+  intake?: string;
+  organisation?: string;
+  submission?: string;
+  type?: string[];
+  finding?: string;
+  tlp?: TlpLevel;
+  older_than?: string;
+  newer_than?: string;
+  state?: QueueState[];
+  object?: string;
+}
+
+
+function timestamp(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const us = parseMicros(value);
+  if (us === undefined) throw new TaxiiError('TAXII_ERR_INVALID', `${what} must be an RFC 3339 timestamp, e.g. 2026-01-31T00:00:00Z`);
+  return us;
+}
+
+/** A queue filter as written (query string or decision body) → the service's, names resolved. */
+export async function toFilter(store: Store, w: FilterWire): Promise<QueueFilter> {
+  const f: QueueFilter = {};
+  if (w.intake !== undefined) f.intake = await intakeId(store, w.intake);
+  if (w.organisation !== undefined) {
+    const org = await store.getOrganisationByName(w.organisation);
+    f.organisation = org?.id ?? `unknown:${w.organisation}`; // an unknown vendor matches nothing
+  }
+  if (w.submission !== undefined) f.submission = w.submission;
+  if (w.type?.length) f.types = w.type;
+  if (w.finding !== undefined) f.findingCode = w.finding;
+  if (w.tlp !== undefined) f.tlp = TLP_RANK[w.tlp];
+  const older = timestamp(w.older_than, 'older_than');
+  const newer = timestamp(w.newer_than, 'newer_than');
+  if (older !== undefined) f.olderThan = older;
+  if (newer !== undefined) f.newerThan = newer;
+  if (w.state?.length) f.states = w.state;
+  if (w.object !== undefined) f.objectId = w.object;
+  return f;
+}
+
+/** An intake named as its id, or as root/alias. Unknown ones match nothing (no existence leak). */
+async function intakeId(store: Store, ref: string): Promise<string> {
+  const slash = ref.indexOf('/');
+  if (slash > 0) return (await store.getCollection(ref.slice(0, slash), ref.slice(slash + 1)))?.id ?? `unknown:${ref}`;
+  return ref;
 }

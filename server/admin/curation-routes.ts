@@ -5,13 +5,11 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { Ajv } from 'ajv';
 import type { QueueState, Store, TlpLevel, WithdrawalReason } from '../../collections/store.js';
-import { TLP_RANK } from '../../collections/store.js';
 import { TLP_NAMES } from '../../desk/rules.js';
-import { type DecisionRequest, DeskService, QUEUE_STATES, type QueueFilter, WITHDRAWAL_REASONS } from '../../desk/service.js';
-import { entryDetailView, entryView, parseRules, rulesView } from '../../desk/wire.js';
+import { type DecisionRequest, DeskService, QUEUE_STATES, WITHDRAWAL_REASONS } from '../../desk/service.js';
+import { type FilterWire, entryDetailView, entryView, parseRules, rulesView, toFilter } from '../../desk/wire.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError, notFound, schemaProblems } from '../../taxii/errors.js';
-import { parseMicros } from '../../taxii/time.js';
 import type { Logger } from '../logger.js';
 import { ADMIN_MEDIA_TYPE, adminError, query, requireJson } from './routes.js';
 
@@ -69,19 +67,6 @@ const DECISION_SCHEMA = {
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateDecision = ajv.compile(DECISION_SCHEMA);
 
-interface FilterWire {
-  intake?: string;
-  organisation?: string;
-  submission?: string;
-  type?: string[];
-  finding?: string;
-  tlp?: TlpLevel;
-  older_than?: string;
-  newer_than?: string;
-  state?: QueueState[];
-  object?: string;
-}
-
 function callerOf(res: Response): Caller {
   return res.locals.caller as Caller;
 }
@@ -89,42 +74,6 @@ function callerOf(res: Response): Caller {
 function bad(message: string): TaxiiError {
   return new TaxiiError('TAXII_ERR_INVALID', message);
 }
-
-function timestamp(value: string | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  const us = parseMicros(value);
-  if (us === undefined) throw bad(`${what} must be an RFC 3339 timestamp, e.g. 2026-01-31T00:00:00Z`);
-  return us;
-}
-
-/** A queue filter as written (query string or decision body) → the service's, names resolved. */
-async function toFilter(store: Store, w: FilterWire): Promise<QueueFilter> {
-  const f: QueueFilter = {};
-  if (w.intake !== undefined) f.intake = await intakeId(store, w.intake);
-  if (w.organisation !== undefined) {
-    const org = await store.getOrganisationByName(w.organisation);
-    f.organisation = org?.id ?? `unknown:${w.organisation}`; // an unknown vendor matches nothing
-  }
-  if (w.submission !== undefined) f.submission = w.submission;
-  if (w.type?.length) f.types = w.type;
-  if (w.finding !== undefined) f.findingCode = w.finding;
-  if (w.tlp !== undefined) f.tlp = TLP_RANK[w.tlp];
-  const older = timestamp(w.older_than, 'older_than');
-  const newer = timestamp(w.newer_than, 'newer_than');
-  if (older !== undefined) f.olderThan = older;
-  if (newer !== undefined) f.newerThan = newer;
-  if (w.state?.length) f.states = w.state;
-  if (w.object !== undefined) f.objectId = w.object;
-  return f;
-}
-
-/** An intake named as its id, or as root/alias. Unknown ones match nothing (no existence leak). */
-async function intakeId(store: Store, ref: string): Promise<string> {
-  const slash = ref.indexOf('/');
-  if (slash > 0) return (await store.getCollection(ref.slice(0, slash), ref.slice(slash + 1)))?.id ?? `unknown:${ref}`;
-  return ref;
-}
-
 
 const QUEUE_PARAMS = ['intake', 'organisation', 'submission', 'type', 'finding', 'tlp', 'older_than', 'newer_than', 'state', 'object', 'limit', 'next'];
 

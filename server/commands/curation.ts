@@ -5,10 +5,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { userInfo } from 'node:os';
 import type { AccountRecord, QueueState, Store, TlpLevel, WithdrawalReason } from '../../collections/store.js';
-import { TLP_RANK } from '../../collections/store.js';
 import { TLP_NAMES } from '../../desk/rules.js';
-import { type DecisionRequest, type DecisionResult, DeskService, QUEUE_STATES, type QueueFilter, WITHDRAWAL_REASONS } from '../../desk/service.js';
-import { entryDetailView, entryView } from '../../desk/wire.js';
+import { type DecisionRequest, type DecisionResult, DeskService, QUEUE_STATES, WITHDRAWAL_REASONS } from '../../desk/service.js';
+import { entryDetailView, entryView, toFilter } from '../../desk/wire.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError } from '../../taxii/errors.js';
 
@@ -93,19 +92,16 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
       const desk = new DeskService(store);
       const states = o.state?.includes('all') ? undefined : ((o.state ?? ['pending']) as QueueState[]);
       for (const s of states ?? []) if (!QUEUE_STATES.includes(s)) throw new TaxiiError('TAXII_ERR_INVALID', `--state must be among ${QUEUE_STATES.join(', ')}, or all`);
-      const filter: QueueFilter = {
-        ...(states ? { states } : {}),
+      const filter = await toFilter(store, {
+        ...(states ? { state: states } : {}),
+        ...(o.intake ? { intake: o.intake } : {}),
+        ...(o.vendor ? { organisation: o.vendor } : {}),
         ...(o.submission ? { submission: o.submission } : {}),
-        ...(o.type ? { types: o.type } : {}),
-        ...(o.finding ? { findingCode: o.finding } : {}),
-        ...(o.tlp ? { tlp: TLP_RANK[o.tlp] } : {}),
-        ...(o.object ? { objectId: o.object } : {}),
-      };
-      if (o.intake) {
-        const slash = o.intake.indexOf('/');
-        filter.intake = slash > 0 ? ((await store.getCollection(o.intake.slice(0, slash), o.intake.slice(slash + 1)))?.id ?? 'none') : o.intake;
-      }
-      if (o.vendor) filter.organisation = (await store.getOrganisationByName(o.vendor))?.id ?? 'none';
+        ...(o.type ? { type: o.type } : {}),
+        ...(o.finding ? { finding: o.finding } : {}),
+        ...(o.tlp ? { tlp: o.tlp } : {}),
+        ...(o.object ? { object: o.object } : {}),
+      });
       const page = await desk.queue(caller, filter, o.limit ?? 100, o.after !== undefined ? Number(o.after) : undefined);
       const orgs = new Map((await store.listOrganisations()).map((x) => [x.id, x]));
       if (o.json) {
