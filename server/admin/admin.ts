@@ -23,6 +23,7 @@ import type {
 } from '../../collections/store.js';
 import { TLP_RANK } from '../../collections/store.js';
 import { isCountryCode } from '../../stix-schemas/formats.js';
+import type { Caller } from '../../taxii/access.js';
 import { STIX_MEDIA_TYPE } from '../../taxii/media-types.js';
 import { nowMicros } from '../../taxii/time.js';
 import { newApiKey } from '../auth/api-keys.js';
@@ -61,6 +62,14 @@ export const MIN_PASSWORD_LENGTH = 12;
 export const DEFAULT_MAX_CONTENT_LENGTH = 100 * 1024 * 1024;
 /** A grant shows everything but TLP:RED unless it names its subject a RED recipient. */
 export const DEFAULT_GRANT_TLP: TlpLevel = 'amber+strict';
+
+/**
+ * The operator (an admin with no organisation) as a caller of the services that take one — the
+ * curation and subscription services at the CLI and in layout files; `name` is what the audit log says.
+ */
+export function operatorCaller(name: string): Caller {
+  return { account: { id: name, name, passwordHash: '', roles: ['admin'], curatorRoots: [], disabled: false, credentialVersion: 0, createdAt: nowMicros() } };
+}
 
 export interface Actor {
   /** Name written to the audit log ("cli:alice" for an operator at the CLI). */

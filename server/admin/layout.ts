@@ -11,12 +11,11 @@ import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { DeskService } from '../../desk/service.js';
 import { RULES_SCHEMA, type RulesWire, parseRules } from '../../desk/wire.js';
-import type { Caller } from '../../taxii/access.js';
 import { TaxiiError } from '../../taxii/errors.js';
 import type { SubscriptionService } from '../../webhooks/service.js';
 import type { AccountRecord, CollectionPurpose, GrantRecord, OrganisationKind, Role, Store, TlpLevel } from '../../collections/store.js';
 import { verifySecret } from '../auth/passwords.js';
-import { Admin, AdminError, DEFAULT_GRANT_TLP, collectionIdProblem, DEFAULT_MAX_CONTENT_LENGTH, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
+import { Admin, AdminError, operatorCaller, DEFAULT_GRANT_TLP, collectionIdProblem, DEFAULT_MAX_CONTENT_LENGTH, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS } from './admin.js';
 
 export interface LayoutOrganisation {
   name: string;
@@ -472,7 +471,7 @@ export async function applyLayout(store: Store, admin: Admin, layout: Layout, en
   if (layout.subscriptions?.length && !subscriptions) throw new LayoutError(['subscriptions: this command cannot apply webhook subscriptions (use meridian apply)']);
   for (const [i, x] of (layout.subscriptions ?? []).entries()) {
     await step(`subscriptions[${i}] (${x.organisation} → ${x.url})`, async () => {
-      const operator: Caller = { account: { id: admin.actorName, name: admin.actorName, passwordHash: '', roles: ['admin'], curatorRoots: [], disabled: false, credentialVersion: 0, createdAt: 0 } };
+      const operator = operatorCaller(admin.actorName);
       const organisation = await admin.organisation(x.organisation);
       const input = {
         ...(x.collections ? { collections: x.collections } : {}), ...(x.event_types ? { event_types: x.event_types } : {}),

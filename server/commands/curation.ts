@@ -4,12 +4,13 @@
 // who decides, and nobody decides as "the operator". Reading the queue without --as shows it all.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { userInfo } from 'node:os';
-import type { AccountRecord, QueueState, Store, TlpLevel, WithdrawalReason } from '../../collections/store.js';
+import type { QueueState, Store, TlpLevel, WithdrawalReason } from '../../collections/store.js';
 import { TLP_NAMES } from '../../desk/rules.js';
 import { type DecisionRequest, type DecisionResult, DeskService, QUEUE_STATES, WITHDRAWAL_REASONS } from '../../desk/service.js';
 import { entryDetailView, entryView, toFilter } from '../../desk/wire.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError } from '../../taxii/errors.js';
+import { operatorCaller } from '../admin/admin.js';
 
 export interface CurationIo {
   stdout: (s: string) => void;
@@ -17,7 +18,8 @@ export interface CurationIo {
 
 type WithStore = (action: (store: Store, ...args: any[]) => Promise<void>) => (this: Command, ...args: any[]) => Promise<void>;
 
-function list(value: string, previous: string[] = []): string[] {
+/** A comma-separated, repeatable option's values. */
+export function commaList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
@@ -25,9 +27,7 @@ function list(value: string, previous: string[] = []): string[] {
 async function callerOf(store: Store, as: string | undefined, deciding: boolean): Promise<Caller> {
   if (as === undefined) {
     if (deciding) throw new TaxiiError('TAXII_ERR_INVALID', 'a decision is made in a curator\'s name: give --as ACCOUNT');
-    const now = Date.now() * 1000;
-    const operator: AccountRecord = { id: `cli:${userInfo().username}`, name: `cli:${userInfo().username}`, passwordHash: '', roles: ['admin'], curatorRoots: [], disabled: false, credentialVersion: 0, createdAt: now };
-    return { account: operator };
+    return operatorCaller(`cli:${userInfo().username}`);
   }
   const account = await store.getAccountByName(as);
   if (!account || account.disabled) throw new TaxiiError('TAXII_ERR_INVALID', `no active account "${as}"`);
@@ -74,10 +74,10 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
     .option('--intake <ref>', 'one intake collection: ROOT/ALIAS or its id')
     .option('--vendor <organisation>', 'entries of one vendor organisation')
     .option('--submission <id>', 'entries of one submission')
-    .option('--type <types>', 'STIX types (comma-separated, repeatable)', list)
+    .option('--type <types>', 'STIX types (comma-separated, repeatable)', commaList)
     .option('--finding <code>', 'entries with this pipeline finding code')
     .addOption(new Option('--tlp <level>', 'at most this TLP').choices(TLP_NAMES))
-    .option('--state <states>', `states (${QUEUE_STATES.join(', ')}; default pending; "all" for every state)`, list)
+    .option('--state <states>', `states (${QUEUE_STATES.join(', ')}; default pending; "all" for every state)`, commaList)
     .option('--object <id>', 'versions of one STIX object')
     .option('--limit <n>', 'entries per page (default 100)', (v) => {
       const n = Number(v);
@@ -136,7 +136,7 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
   };
 
   selection(curation.command('approve [entries...]').description('publish entries to targets (--to fr,de,global or ROOT/ALIAS)'))
-    .requiredOption('--to <targets>', 'target collections: an API root path, ROOT/ALIAS, or global (comma-separated)', list)
+    .requiredOption('--to <targets>', 'target collections: an API root path, ROOT/ALIAS, or global (comma-separated)', commaList)
     .addOption(new Option('--include-refs [which]', 'publish the identities and marking definitions they reference (all: every referenced object)').choices(['all']))
     .addOption(asOption())
     .action(withStore(async (store, entries: string[], o: { to: string[]; includeRefs?: true | 'all'; as?: string; submission?: string; dryRun?: boolean; json?: boolean }) => {
@@ -162,7 +162,7 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
   curation
     .command('withdraw <objectId>')
     .description('withdraw a published object from target collections (all its versions there)')
-    .requiredOption('--from <targets>', 'target collections (comma-separated)', list)
+    .requiredOption('--from <targets>', 'target collections (comma-separated)', commaList)
     .addOption(new Option('--reason-code <code>', 'why, as a code').choices(WITHDRAWAL_REASONS).makeOptionMandatory())
     .option('--reason <text>', 'why, in words', '')
     .addOption(asOption())
@@ -174,7 +174,7 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
     }));
 
   selection(curation.command('annotate [entries...]').description("publish the desk's own note or opinion about entries' objects next to them"))
-    .requiredOption('--to <targets>', 'target collections (comma-separated)', list)
+    .requiredOption('--to <targets>', 'target collections (comma-separated)', commaList)
     .option('--note <text>', 'a note (content)')
     .addOption(new Option('--opinion <opinion>', 'an opinion').choices(['strongly-disagree', 'disagree', 'neutral', 'agree', 'strongly-agree']))
     .option('--explanation <text>', 'explanation of the opinion')

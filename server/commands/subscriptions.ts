@@ -3,7 +3,7 @@
 // operator acts as an admin: every subscription names its organisation. A secret is printed once.
 import { type Command, Option } from 'commander';
 import { userInfo } from 'node:os';
-import type { AccountRecord, Store, TlpLevel } from '../../collections/store.js';
+import type { Store, TlpLevel } from '../../collections/store.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError } from '../../taxii/errors.js';
 import { parseMicros } from '../../taxii/time.js';
@@ -12,6 +12,8 @@ import type { SubscriptionInput, SubscriptionService } from '../../webhooks/serv
 import type { Config } from '../config.js';
 import { createWebhooks } from '../webhook-setup.js';
 import { createLogger } from '../logger.js';
+import { operatorCaller } from '../admin/admin.js';
+import { commaList } from './curation.js';
 
 export interface SubscriptionIo {
   stdout: (s: string) => void;
@@ -22,15 +24,9 @@ type WithStore = (action: (store: Store, config: Readonly<Config>, ...args: any[
 
 const TLP = ['clear', 'green', 'amber', 'amber+strict', 'red'];
 
-function list(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
-}
-
 /** The operator at the CLI, as an admin of the subscription API. */
-export function operator(): Caller {
-  const name = `cli:${userInfo().username}`;
-  const account: AccountRecord = { id: name, name, passwordHash: '', roles: ['admin'], curatorRoots: [], disabled: false, credentialVersion: 0, createdAt: Date.now() * 1000 };
-  return { account };
+function operator(): Caller {
+  return operatorCaller(`cli:${userInfo().username}`);
 }
 
 /** A whsec_ secret from the named environment variable (never from the command line, which ps shows). */
@@ -51,9 +47,9 @@ export function subscriptionCommands(program: Command, withStore: WithStore, io:
   const print = (value: unknown) => io.stdout(`${JSON.stringify(value, null, 2)}\n`);
   const filters = (cmd: Command) =>
     cmd
-      .option('--collection <refs>', 'published collections to follow: ROOT/ALIAS, ROOT/ID or ID (comma-separated, repeatable)', list)
-      .option('--event-type <types>', `event types (${EVENT_TYPES.join(', ')}; comma-separated, repeatable)`, list)
-      .option('--object-type <types>', 'only objects of these STIX types (comma-separated, repeatable)', list)
+      .option('--collection <refs>', 'published collections to follow: ROOT/ALIAS, ROOT/ID or ID (comma-separated, repeatable)', commaList)
+      .option('--event-type <types>', `event types (${EVENT_TYPES.join(', ')}; comma-separated, repeatable)`, commaList)
+      .option('--object-type <types>', 'only objects of these STIX types (comma-separated, repeatable)', commaList)
       .addOption(new Option('--max-tlp <level>', 'only objects marked up to this TLP').choices(TLP))
       .option('--description <text>', 'what the subscription is for');
   const input = (o: { url?: string; collection?: string[]; eventType?: string[]; objectType?: string[]; maxTlp?: string; description?: string }): SubscriptionInput => ({
