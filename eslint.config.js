@@ -3,6 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const noExpress = { group: ['express', 'express/*', 'passport', 'passport-*'], message: 'Only server/ may use express or passport (docs/architecture.md §4).' };
+// The server consumes the validator workspace through its package name and exports, never by path.
+const viaPackage = { group: ['**/stix-schemas', '**/stix-schemas/*'], message: "Import the validator as 'stix2-validator-ts' (its package.json exports), not by path." };
 const ours = (dirs) => dirs.map((d) => ({ group: [`**/${d}/*`, `../${d}/*`, `../../${d}/*`], message: `This layer may not import ${d}/ (docs/architecture.md §4).` }));
 
 export default tseslint.config(
@@ -26,16 +28,20 @@ export default tseslint.config(
   },
   {
     files: ['collections/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'taxii'])] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, viaPackage, ...ours(['server', 'taxii'])] }] },
   },
   {
     files: ['taxii/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server', 'desk', 'changes', 'webhooks'])] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, viaPackage, ...ours(['server', 'desk', 'changes', 'webhooks'])] }] },
   },
   {
     // The desk and change delivery sit beside taxii/: they may use TAXII's access rules and errors, never the reverse.
     files: ['desk/**/*.ts', 'changes/**/*.ts', 'webhooks/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, ...ours(['server'])] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExpress, viaPackage, ...ours(['server'])] }] },
+  },
+  {
+    files: ['server/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [viaPackage] }] },
   },
   {
     // The client library ships on its own (package.json "exports"): nothing of the server, no console.

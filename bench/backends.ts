@@ -12,7 +12,7 @@ import { UNVERSIONED, identityId, objectSchema, objectsCollectionName, withDatab
 import { SCHEMA } from '../collections/sqlite/schema.js';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
 import { type IngestItem, type NewObject, type QueueState, type Store, versionFlags, versionKeyFromMicros } from '../collections/store.js';
-import { timestampKey } from '../stix-schemas/timestamp.js';
+import { timestampKey } from 'stix2-validator-ts/timestamp';
 import { type Summary, summarise } from './client.js';
 import type { Obj } from './dataset.js';
 

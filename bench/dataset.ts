@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deterministicScoUuid } from '../stix-schemas/sco-id.js';
+import { deterministicScoUuid } from 'stix2-validator-ts/sco-id';
 
 export type Obj = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 // The limit of the validation figure, measured in the same run on the same machine: JSON.parse of
 // the same bytes the pipeline validates. (The store's limits are in backends.ts.)
-import { processObjects } from '../stix-schemas/pipeline.js';
+import { processObjects } from 'stix2-validator-ts';
 
 /** JSON.parse of the envelope bytes vs the pipeline (validate + normalise) over the parsed objects. */
 export function validationVsParse(bodies: Buffer[]): { parseObjectsPerSecond: number; parseMBps: number; validateObjectsPerSecond: number; objects: number; failures: number } {

@@ -23,9 +23,9 @@ import type {
   WithdrawalReason,
 } from '../collections/store.js';
 import { StaleDecisionError, TLP_RANK, versionKeyFromMicros } from '../collections/store.js';
-import { tlpLevelOf } from '../stix-schemas/markings.js';
-import { uuidV5 } from '../stix-schemas/sco-id.js';
-import { timestampKey } from '../stix-schemas/timestamp.js';
+import { tlpLevelOf } from 'stix2-validator-ts/markings';
+import { uuidV5 } from 'stix2-validator-ts/sco-id';
+import { timestampKey } from 'stix2-validator-ts/timestamp';
 import { type Caller, accessTo, curates, isAdmin } from '../taxii/access.js';
 import { TaxiiError, notFound } from '../taxii/errors.js';
 import { STIX_MEDIA_TYPE } from '../taxii/media-types.js';

@@ -3,8 +3,8 @@
 // starts and ends; an item is parsed only when it is processed. A 50 MB envelope then costs its
 // bytes plus two numbers per object, not a parsed tree several times its size.
 import { isUtf8 } from 'node:buffer';
-import type { Finding } from '../stix-schemas/findings.js';
-import { inexactNumbers, isExactNumberText, isPlainShortNumber } from '../stix-schemas/numbers.js';
+import type { Finding } from 'stix2-validator-ts';
+import { inexactNumbers, isExactNumberText, isPlainShortNumber } from 'stix2-validator-ts/numbers';
 import { TaxiiError } from './errors.js';
 
 export interface Envelope {

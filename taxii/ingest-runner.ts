@@ -8,7 +8,7 @@
 // main thread grants a credit for each batch it takes; close abandons the job.
 import { Worker } from 'node:worker_threads';
 import type { IngestItem } from '../collections/store.js';
-import type { PipelineOptions } from '../stix-schemas/pipeline.js';
+import type { PipelineOptions } from 'stix2-validator-ts';
 import { openEnvelope } from './envelope.js';
 import { type ErrorCode, TaxiiError } from './errors.js';
 import { prepareItems } from './ingest.js';

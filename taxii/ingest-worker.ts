@@ -2,7 +2,7 @@
 // batch, off the main thread, so that readers are served while a big envelope is processed and
 // validation overlaps with storing. Protocol: see ingest-runner.ts.
 import { parentPort } from 'node:worker_threads';
-import type { PipelineOptions } from '../stix-schemas/pipeline.js';
+import type { PipelineOptions } from 'stix2-validator-ts';
 import { type Envelope, openEnvelope } from './envelope.js';
 import { TaxiiError } from './errors.js';
 import { prepareItems } from './ingest.js';

@@ -2,9 +2,9 @@
 // pipeline and shape the outcome for the store. Pure functions, run on the main
 // thread for small bodies and in the ingest worker for large ones — the same code either way.
 import { type IngestItem, type NewObject, TLP_RANK } from '../collections/store.js';
-import { tlpLevelOf } from '../stix-schemas/markings.js';
-import { type ObjectOutcome, type PipelineOptions, type StixObject, processObjects } from '../stix-schemas/pipeline.js';
-import { timestampKey } from '../stix-schemas/timestamp.js';
+import { tlpLevelOf } from 'stix2-validator-ts/markings';
+import { type ObjectOutcome, type PipelineOptions, type StixObject, processObjects } from 'stix2-validator-ts';
+import { timestampKey } from 'stix2-validator-ts/timestamp';
 import type { Envelope } from './envelope.js';
 import { STIX_MEDIA_TYPE } from './media-types.js';
 

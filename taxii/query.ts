@@ -1,6 +1,6 @@
 // TAXII 2.1 §3.4 query parameters, parsed once into a typed query. Malformed or
 // repeated parameters are 400s; match fields TAXII does not define are ignored (§3.4 "MAY ignore").
-import { timestampKey } from '../stix-schemas/timestamp.js';
+import { timestampKey } from 'stix2-validator-ts/timestamp';
 import type { VersionMatch } from '../collections/store.js';
 import { badFilter } from './errors.js';
 import { parseMicros } from './time.js';

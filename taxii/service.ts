@@ -12,7 +12,7 @@ import {
   type SubmissionRecord,
   writerKind,
 } from '../collections/store.js';
-import type { PipelineOptions } from '../stix-schemas/pipeline.js';
+import type { PipelineOptions } from 'stix2-validator-ts';
 import { type Caller, accessTo, isAdmin, requireAccess, tlpFilter } from './access.js';
 import { TaxiiError, notFound } from './errors.js';
 import type { IngestJob, IngestRunner } from './ingest-runner.js';

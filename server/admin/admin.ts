@@ -22,7 +22,7 @@ import type {
   TlpLevel,
 } from '../../collections/store.js';
 import { TLP_RANK } from '../../collections/store.js';
-import { isCountryCode } from '../../stix-schemas/formats.js';
+import { isCountryCode } from 'stix2-validator-ts/formats';
 import type { Caller } from '../../taxii/access.js';
 import { STIX_MEDIA_TYPE } from '../../taxii/media-types.js';
 import { nowMicros } from '../../taxii/time.js';

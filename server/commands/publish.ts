@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Collection, Status, StixObject } from '../../client/index.js';
-import { processObject } from '../../stix-schemas/pipeline.js';
+import { processObject } from 'stix2-validator-ts';
 import { EXIT, Progress, RemoteRefusedError, type RemoteOptions, RemoteUsageError, clientOf, remoteFailure } from './taxii-remote.js';
 import { InputError, type InputFormat, readObjects } from './stix-stream.js';
 

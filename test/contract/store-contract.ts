@@ -10,7 +10,7 @@ import {
   StoreConflictError,
   versionKeyFromMicros,
 } from '../../collections/store.js';
-import { timestampKey } from '../../stix-schemas/timestamp.js';
+import { timestampKey } from 'stix2-validator-ts/timestamp';
 
 export interface StoreHarness {
   /** A fresh, empty store. */

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { CollectionRecord } from '../../collections/store.js';
-import { TLP1_IDS, TLP2_IDS } from '../../stix-schemas/markings.js';
+import { TLP1_IDS, TLP2_IDS } from 'stix2-validator-ts/markings';
 import type { Config } from '../../server/config.js';
 import { accessTo } from '../../taxii/access.js';
 import { type TestAccount, indicator, testServer } from '../helpers/server.js';

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { EventSource } from 'eventsource';
 import request from 'supertest';
-import { TLP2_IDS } from '../../stix-schemas/markings.js';
+import { TLP2_IDS } from 'stix2-validator-ts/markings';
 import { type TestAccount, TAXII, indicator, testServer } from '../helpers/server.js';
 
 type S = Awaited<ReturnType<typeof testServer>>;

@@ -3,7 +3,7 @@
 // Runs on both stores (the MongoDB lane of `npm test` runs test/http again on MongoDB).
 import { expect } from 'chai';
 import request from 'supertest';
-import { TLP2_IDS } from '../../stix-schemas/markings.js';
+import { TLP2_IDS } from 'stix2-validator-ts/markings';
 import { type TestAccount, TAXII, indicator, testServer } from '../helpers/server.js';
 
 const JSON_TYPE = 'application/json';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ATTACK_LIKE_COUNTS, attackFileFrom, attackTargets, distinctObjects, generateAttackLike, generateObjects, loadAttackDataset } from '../../bench/dataset.js';
-import { processObjects } from '../../stix-schemas/pipeline.js';
+import { processObjects } from 'stix2-validator-ts';
 
 describe('bench dataset without the ATT&CK bundle', function () {
   this.timeout(60_000);

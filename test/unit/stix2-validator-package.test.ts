@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { FINDING_CODES, PATTERN_CODES, normalise, parsePattern, upgrade20to21, validate } from '../../stix-schemas/index.js';
+import ts from 'typescript';
+import { FINDING_CODES, PATTERN_CODES, normalise, parsePattern, upgrade20to21, validate } from 'stix2-validator-ts';
 
 const PKG = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../stix-schemas');
 
@@ -66,6 +67,18 @@ describe('stix2-validator-ts (stix-schemas/ as a package)', () => {
         expect(spec.startsWith('.'), `${file}: ${spec}`).to.equal(true);
         expect(path.resolve(path.dirname(file), spec).startsWith(`${PKG}${path.sep}`), `${file} reaches outside the package: ${spec}`).to.equal(true);
       }
+    }
+  });
+
+  it('is consumed by its package name: every export has a source file and a tsconfig "paths" entry, and nothing else', () => {
+    const pkg = JSON.parse(readFileSync(path.join(PKG, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const tsconfig = ts.parseConfigFileTextToJson('tsconfig.json', readFileSync(path.join(PKG, '../tsconfig.json'), 'utf8')).config as { compilerOptions: { paths: Record<string, string[]> } };
+    const modules = Object.keys(pkg.exports).filter((k) => k !== './package.json').map((k) => (k === '.' ? 'index' : k.slice(2)));
+    const expected = Object.fromEntries(modules.map((m) => [m === 'index' ? 'stix2-validator-ts' : `stix2-validator-ts/${m}`, [`./stix-schemas/${m}.ts`]]));
+    expect(tsconfig.compilerOptions.paths).to.deep.equal(expected);
+    for (const m of modules) {
+      expect(statSync(path.join(PKG, `${m}.ts`)).isFile(), m).to.equal(true);
+      expect(pkg.exports[m === 'index' ? '.' : `./${m}`]).to.deep.equal({ types: `./dist/${m}.d.ts`, default: `./dist/${m}.js` });
     }
   });
 

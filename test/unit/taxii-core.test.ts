@@ -1,7 +1,7 @@
 // Pure TAXII functions: timestamps, content negotiation, query parsing, paging tokens.
 import { expect } from 'chai';
 import { versionKeyFromMicros } from '../../collections/store.js';
-import { timestampKey } from '../../stix-schemas/timestamp.js';
+import { timestampKey } from 'stix2-validator-ts/timestamp';
 import { TaxiiError } from '../../taxii/errors.js';
 import { acceptsTaxii, isTaxiiContentType } from '../../taxii/media-types.js';
 import { PageTokens } from '../../taxii/paging.js';
