@@ -93,6 +93,7 @@ export const api = {
   get: <T>(path: string) => call<T>('GET', path, undefined),
   post: <T>(path: string, body: unknown) => call<T>('POST', path, body),
   patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
+  put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
   del: (path: string) => call<void>('DELETE', path, undefined),
   taxii: <T>(path: string) => call<T>('GET', path, undefined, { taxii: true }),
 };

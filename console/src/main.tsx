@@ -9,6 +9,7 @@ import { Dashboard } from './pages/dashboard.js';
 import { EntryPage } from './pages/entry.js';
 import { Publications } from './pages/publications.js';
 import { QueuePage } from './pages/queue.js';
+import { RulesPage } from './pages/rules.js';
 import { SignIn } from './pages/signin.js';
 import { PageTitle } from './ui.js';
 
@@ -32,7 +33,7 @@ function navFor(s: Session): NavItem[] {
   const items: NavItem[] = [];
   if (roles.decides(me)) items.push({ href: '#/dashboard', label: 'Dashboard' });
   if (roles.decides(me) || roles.followsQueue(me)) items.push({ href: '#/queue', label: 'Review queue' });
-  if (roles.decides(me)) items.push({ href: '#/publications', label: 'Publications' });
+  if (roles.decides(me)) items.push({ href: '#/publications', label: 'Publications' }, { href: '#/rules', label: 'Desk rules' });
   for (const p of ADMIN_PAGES) {
     const sees = p.audience === 'everyone' || (p.audience === 'curator' ? roles.decides(me) : roles.isAdmin(me));
     if (sees) items.push({ href: `#/admin/${p.key}`, label: p.title });
@@ -64,6 +65,8 @@ function Route({ hash, s }: { hash: string; s: Session }) {
       return <EntryPage id={decodeURIComponent(parts[1] ?? '')} me={s.me} />;
     case 'publications':
       return <Publications />;
+    case 'rules':
+      return <RulesPage />;
     case 'admin': {
       const page = ADMIN_PAGES.find((p) => p.key === parts[1]);
       if (page?.key === 'subscriptions' && parts[2] && allowed.some((i) => i.href === '#/admin/subscriptions')) return <Deliveries id={decodeURIComponent(parts[2])} key={parts[2]} />;

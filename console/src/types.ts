@@ -92,3 +92,22 @@ export interface Collection {
   alias?: string;
   purpose: 'intake' | 'published';
 }
+
+/** A collection's desk rules (GET/PUT /admin/v1/curation/rules/…): an intake's policy or a published collection's release rules. */
+export interface RulesWire {
+  policy?: {
+    mode: 'review' | 'auto-publish';
+    targets?: string[];
+    revocation_fast_path?: boolean;
+    rules?: Array<{ targets: string[]; when?: { organisations?: string[]; types?: string[]; max_tlp?: Tlp; no_warnings?: boolean } }>;
+  };
+  release?: {
+    allowed_markings?: string[];
+    required_markings?: string[];
+    max_tlp?: Tlp;
+    forbidden_types?: string[];
+    require_created_by_ref?: boolean;
+    blocking_findings?: string[];
+    approvals_required?: 1 | 2;
+  };
+}

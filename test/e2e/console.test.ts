@@ -11,7 +11,34 @@ import axe from 'axe-core';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { buildConsole } from '../../console/build.js';
+import type { Collection, DecisionResult, Entry, EntryDetail, Me, RulesWire, Stats } from '../../console/src/types.js';
+import type { DecisionResult as DeskDecision, DeskService } from '../../desk/service.js';
+import type { RulesWire as DeskRules, entryDetailView, entryView } from '../../desk/wire.js';
+import type { accountView, collectionView } from '../../server/admin/routes.js';
 import { TAXII, indicator, testServer } from '../helpers/server.js';
+
+// The console's API types (console/src/types.ts) against the types of what the server writes
+// (desk/wire.ts, desk/service.ts, server/admin/routes.ts), checked by `npm run typecheck`: a field
+// the console reads that the server renames, drops or retypes fails the check. The OpenAPI
+// description documents these as admin records without their fields, so the server's own types are
+// the reference; the test below checks that every path the console calls is in the description.
+/** true when whatever the server writes as S reads as the console's C. */
+type Reads<S, C> = [S] extends [C] ? true : false;
+export type ConsoleReadsTheWire = [
+  Reads<ReturnType<typeof entryView>, Entry>,
+  // the server types the object as any JSON object; every stored one has its id and type (STIX 2.1 §3.1)
+  Reads<Omit<ReturnType<typeof entryDetailView>, 'object'> & { object: Record<string, unknown> & { id: string; type: string } }, EntryDetail>,
+  Reads<DeskDecision, DecisionResult>,
+  Reads<Awaited<ReturnType<DeskService['stats']>>, Stats>,
+  Reads<ReturnType<typeof accountView>, Me>,
+  Reads<ReturnType<typeof collectionView>, Collection>,
+  // the console writes desk rules too: the same type both ways
+  Reads<DeskRules, RulesWire>,
+  Reads<RulesWire, DeskRules>,
+] extends true[]
+  ? true
+  : never;
+const _wireTypesAgree: ConsoleReadsTheWire = true;
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('docs/console');
@@ -85,11 +112,15 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
   });
 
-  /** A fresh page (a new context: nothing kept from another test) that fails the test on CSP violations or page errors. */
-  async function open(): Promise<Page> {
+  /**
+   * A fresh page (a new context: nothing kept from another test) that fails the test on CSP
+   * violations or page errors; with `clock`, the page's timers run on a clock the test moves.
+   */
+  async function open(opts: { clock?: boolean } = {}): Promise<Page> {
     await context?.close();
     context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
+    if (opts.clock) await page.clock.install();
     page.setDefaultTimeout(10_000);
     const problems: string[] = [];
     page.on('console', (m) => {
@@ -142,7 +173,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await accessible(page, 'sign-in');
     await signIn(page, 'alice', PW.alice);
     const nav = page.getByRole('navigation', { name: 'Console' });
-    expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Dashboard', 'Review queue', 'Publications', 'API roots', 'Collections', 'Grants', 'My API keys']);
+    expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Dashboard', 'Review queue', 'Publications', 'Desk rules', 'API roots', 'Collections', 'Grants', 'My API keys']);
 
     // the queue, then filtered by finding code: the page and the API agree
     await nav.getByRole('link', { name: 'Review queue' }).click();
@@ -198,6 +229,32 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(await polled(['fr-analyst', PW.fr], 'fr')).to.deep.equal([a.id, b.id].sort());
     expect(await polled(['de-analyst', PW.de], 'de')).to.deep.equal([a.id, b.id].sort());
     await row(page, a.id).waitFor({ state: 'detached' }); // the pending queue no longer lists them
+
+    // Germany's release rules block the finding STIX_VOCAB_VALUE: set on the rules page, then the dry run shows the block
+    await nav.getByRole('link', { name: 'Desk rules' }).click();
+    await page.getByLabel('Collection').selectOption('de/published');
+    const rules = page.getByRole('form', { name: 'Save the release rules' });
+    await rules.getByLabel(/^Blocking finding codes/).fill('STIX_VOCAB_VALUE');
+    await rules.getByLabel(/^Forbidden object types/).fill('malware, tool');
+    await rules.getByLabel(/^Highest TLP/).selectOption('amber');
+    await rules.getByRole('button', { name: 'Save the release rules' }).click();
+    await page.locator('.outcome', { hasText: 'Saved the release rules of de/published.' }).waitFor();
+    expect((await api(['alice', PW.alice], '/admin/v1/curation/rules/de/published')).body).to.deep.equal({ release: { blocking_findings: ['STIX_VOCAB_VALUE'], forbidden_types: ['malware', 'tool'], max_tlp: 'amber' } });
+    // the form shows what the API now holds
+    expect(await rules.getByLabel(/^Forbidden object types/).inputValue()).to.equal('malware, tool');
+    await shot(page, 'rules');
+    await accessible(page, 'desk rules');
+    await nav.getByRole('link', { name: 'Review queue' }).click();
+    await row(page, warned.id).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const blocked = page.getByRole('region', { name: /Approve 1 entry/ });
+    await blocked.getByLabel(/^de\/published/).check();
+    await blocked.getByRole('button', { name: 'Preview (dry run)' }).click();
+    expect(await page.getByRole('status', { name: 'Dry-run preview' }).locator('tr[data-target="de/published"] td.bad').textContent()).to.include('STIX_VOCAB_VALUE');
+    expect(await blocked.getByRole('button', { name: 'Confirm approve' }).isDisabled()).to.equal(true);
+    await blocked.getByRole('button', { name: 'Cancel' }).click();
+    expect(await polled(['de-analyst', PW.de], 'de')).to.deep.equal([a.id, b.id].sort());
+    await row(page, warned.id).getByRole('checkbox').uncheck();
 
     // reject C with a reason the vendor reads
     await row(page, c.id).getByRole('checkbox').check();
@@ -261,11 +318,33 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await shot(page, 'versions');
     await accessible(page, 'versions and diff');
 
+    // the desk's note on the new version, published to France next to the object
+    await page.getByRole('button', { name: 'Annotate…' }).click();
+    const annotate = page.getByRole('region', { name: /Annotate 1 entry/ });
+    await annotate.getByLabel(/^fr\/published/).check();
+    await annotate.getByLabel(/^Text of the note/).fill('seen in three cases in France');
+    await annotate.getByRole('button', { name: 'Preview (dry run)' }).click();
+    expect(await page.getByRole('status', { name: 'Dry-run preview' }).locator('tr[data-target="fr/published"]').textContent()).to.match(/note--/);
+    expect((await polled(['fr-analyst', PW.fr], 'fr')).filter((id) => id.startsWith('note--'))).to.deep.equal([]);
+    await annotate.getByRole('button', { name: 'Confirm annotate' }).click();
+    await page.locator('.outcome', { hasText: "Annotated 1 entry; published the desk's note to fr/published." }).waitFor();
+    const notes = ((await api<{ objects?: Array<{ type: string; content?: string; object_refs?: string[] }> }>(['fr-analyst', PW.fr], '/fr/collections/published/objects/?match[type]=note')).body.objects ?? []);
+    expect(notes.map((n) => [n.content, n.object_refs])).to.deep.equal([['seen in three cases in France', [b.id]]]);
+
     // the dashboard, from the desk's statistics
     await nav.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('img', { name: /Decisions per curator: alice/ }).waitFor();
     const perCollection = await page.getByRole('img', { name: /^Objects published per collection/ }).getAttribute('aria-label');
-    expect(perCollection).to.include('fr/published 2 objects').and.include('de/published 1 objects').and.include('global/published 0 objects');
+    // France: A, B, the desk's note and the desk's identity that signs it
+    expect(perCollection).to.include('fr/published 4 objects').and.include('de/published 1 objects').and.include('global/published 0 objects');
+    await page.getByRole('img', { name: /^Age of the oldest waiting entry per intake: desk\/intake \d+ s/ }).waitFor();
+    // submissions per vendor per day: today's column against the queue's distinct submissions since midnight UTC
+    const today = new Date().toISOString().slice(0, 10);
+    const sinceMidnight = (await api<{ entries: Array<{ submission: string; vendor?: string }> }>(['alice', PW.alice], `/admin/v1/curation/queue?newer_than=${today}T00:00:00Z&limit=1000`)).body.entries;
+    const submissions = new Set(sinceMidnight.filter((e) => e.vendor === 'acme-labs').map((e) => e.submission)).size;
+    expect(submissions).to.equal(2);
+    const perDay = await page.getByRole('img', { name: /^Submissions per vendor per day/ }).getAttribute('aria-label');
+    expect(perDay).to.include(`${today.slice(5)}: acme-labs ${submissions}`);
     await shot(page, 'dashboard');
     await accessible(page, 'dashboard');
     expect(problemsOf(page)).to.deep.equal([]);
@@ -395,6 +474,16 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(grants.find((g) => g.api_root === 'global')).to.deep.include({ organisation: 'fr-police', read: true, write: false, max_tlp: 'amber' });
     await shot(page, 'grants');
     await accessible(page, 'grants');
+    // the cap lowered to GREEN by editing the grant
+    await page.getByRole('button', { name: 'Edit fr-police on global/published' }).click();
+    const grantEdit = page.getByRole('form', { name: 'Save' });
+    expect(await grantEdit.getByLabel('TLP cap').inputValue()).to.equal('amber');
+    expect(await grantEdit.getByLabel('Read', { exact: true }).isChecked()).to.equal(true);
+    await grantEdit.getByLabel('TLP cap').selectOption('green');
+    await grantEdit.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.outcome', { hasText: 'Saved fr-police on global/published.' }).waitFor();
+    const lowered = (await api<{ grants: Array<{ api_root: string; read: boolean; max_tlp: string }> }>(['root-admin', PW.admin], '/admin/v1/grants?organisation=fr-police')).body.grants;
+    expect(lowered.find((g) => g.api_root === 'global')).to.deep.include({ read: true, max_tlp: 'green' });
     // the audit log shows who did it
     await nav.getByRole('link', { name: 'Audit log' }).click();
     await page.getByLabel('Action').fill('grant.set');
@@ -411,6 +500,35 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await page.locator('.outcome', { hasText: 'Enabled de-analyst.' }).waitFor();
     expect((await api(['de-analyst', PW.de], '/de/collections/')).status).to.equal(200);
     await accessible(page, 'accounts');
+    // roles and curator roots: de-analyst made a curator of de, then a subscriber again
+    const editAccount = async (check: (form: ReturnType<Page['getByRole']>) => Promise<void>) => {
+      await page.getByRole('button', { name: 'Edit de-analyst' }).click();
+      const form = page.getByRole('form', { name: 'Save' });
+      await check(form);
+      await form.getByRole('button', { name: 'Save' }).click();
+      await page.locator('.outcome', { hasText: 'Saved de-analyst.' }).waitFor();
+    };
+    await editAccount(async (form) => {
+      expect(await form.getByLabel('subscriber', { exact: true }).isChecked()).to.equal(true);
+      await form.getByLabel('curator', { exact: true }).check();
+      await form.getByLabel(/^Curator roots/).fill('de');
+    });
+    await page.locator('table.admin tbody tr', { hasText: 'de-analyst' }).filter({ hasText: /curator/ }).waitFor();
+    const made = (await api<{ roles: string[]; curator_roots?: string[] }>(['de-analyst', PW.de], '/admin/v1/me')).body;
+    expect(made.roles).to.have.members(['subscriber', 'curator']);
+    expect(made.curator_roots).to.deep.equal(['de']);
+    expect((await api(['de-analyst', PW.de], '/admin/v1/curation/queue')).status).to.equal(200);
+    await editAccount(async (form) => {
+      expect(await form.getByLabel(/^Curator roots/).inputValue()).to.equal('de');
+      await page.getByRole('heading', { level: 2, name: 'Edit de-analyst' }).waitFor();
+      await shot(page, 'accounts');
+      await accessible(page, 'account edit');
+      await form.getByLabel('curator', { exact: true }).uncheck();
+      await form.getByLabel(/^Curator roots/).fill('');
+    });
+    const me = (await api<{ roles: string[]; curator_roots?: string[] }>(['de-analyst', PW.de], '/admin/v1/me')).body;
+    expect([me.roles, me.curator_roots]).to.deep.equal([['subscriber'], undefined]);
+    expect((await api(['de-analyst', PW.de], '/admin/v1/curation/queue')).status).to.equal(404);
     // a webhook subscription for the French police: the signing secret shown once, the API lists it; disabled
     await nav.getByRole('link', { name: 'Webhooks' }).click();
     const hook = page.getByRole('form', { name: 'Add webhook subscription' });
@@ -432,6 +550,40 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await page.getByRole('heading', { level: 1, name: 'Deliveries to https://receiver.example.org/meridian' }).waitFor();
     await page.locator('table.admin caption', { hasText: 'deliveries, newest first' }).waitFor();
     await accessible(page, 'delivery log');
+    expect(problemsOf(page)).to.deep.equal([]);
+  });
+
+  it('returns to the sign-in form when the token expires, mid-decision, and nothing half-done is sent', async function () {
+    const late = indicator({ name: 'Decided after the token expired' });
+    await vendorPosts([late]);
+    const page = await open({ clock: true });
+    await signIn(page, 'alice', PW.alice);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Review queue' }).click();
+    await row(page, late.id).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Reject…' }).click();
+    const reject = page.getByRole('region', { name: /Reject 1 entry/ });
+    await reject.getByLabel(/^Reason/).fill('typed before a long lunch');
+    // the access token lives tokenTtlSeconds (900 s here): the page ends the session just before
+    expect(w.config.tokenTtlSeconds).to.equal(900);
+    await page.clock.fastForward('15:00');
+    await page.getByText('Your session has expired. Sign in again to continue.').waitFor();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Meridian console');
+    expect(await page.getByRole('region', { name: /Reject/ }).count()).to.equal(0);
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).to.equal(0);
+    await shot(page, 'session-expired');
+    await accessible(page, 'session expired');
+    // nothing was decided while the token lapsed
+    expect((await queue(`?object=${late.id}`))[0]?.state).to.equal('pending');
+    // signing in again goes on where the curator was, with a working token
+    await signIn(page, 'alice', PW.alice);
+    await row(page, late.id).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Reject…' }).click();
+    await reject.getByLabel(/^Reason/).fill('a test object');
+    await reject.getByRole('button', { name: 'Preview (dry run)' }).click();
+    await page.getByRole('status', { name: 'Dry-run preview' }).waitFor();
+    await reject.getByRole('button', { name: 'Confirm reject' }).click();
+    await page.locator('.outcome', { hasText: 'Rejected 1 entry.' }).waitFor();
+    expect((await queue(`?object=${late.id}`))[0]).to.deep.include({ state: 'rejected', reason: 'a test object' });
     expect(problemsOf(page)).to.deep.equal([]);
   });
 

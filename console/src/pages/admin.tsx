@@ -2,7 +2,7 @@
 // where the API allows it, a creation form and removal; the pages differ only in their description
 // below. The API decides who may do what; the navigation only hides pages an account cannot use.
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, qs } from '../api.js';
 import { type Me, ROLES, TLPS } from '../types.js';
 import { ErrorNote, type Field, FieldsForm, type FormValues, Loading, PageTitle, useLoad, when } from '../ui.js';
@@ -27,6 +27,8 @@ export interface AdminPageSpec {
   describe: (r: Row) => string;
   /** Disables or enables the row again: the request, and whether the row is disabled now. */
   disable?: { disabled: (r: Row) => boolean; request: (r: Row, disable: boolean) => { method: 'PATCH' | 'POST'; path: string; body: Row } };
+  /** Changes a row (PATCH): the form's fields, its values from the row, and the body sent. */
+  edit?: { fields: Field[]; values: (r: Row) => FormValues; body: (v: FormValues) => Row; path: (r: Row) => string };
   /** What to say once a row is created (default: "Created …"). */
   created?: (r: Row) => string;
 }
@@ -68,6 +70,18 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       body: defined,
     },
     disable: flag((r) => `/admin/v1/accounts/${encodeURIComponent(s(r.name))}`),
+    edit: {
+      fields: [
+        { name: 'roles', label: 'Roles', kind: 'checkboxes', options: ROLES },
+        { name: 'curator_roots', label: 'Curator roots', kind: 'list', hint: 'comma-separated API root paths; empty for none' },
+        { name: 'organisation', label: 'Organisation' },
+        { name: 'password', label: 'New password', kind: 'password', hint: 'leave empty to keep the password' },
+      ],
+      values: (r) => ({ roles: r.roles ?? [], curator_roots: r.curator_roots ?? [], organisation: r.organisation ?? '' }),
+      // Roles and curator roots are sent even when emptied: that is how they are taken away.
+      body: (v) => ({ roles: v.roles, curator_roots: v.curator_roots, ...(v.organisation ? { organisation: v.organisation } : {}), ...(v.password ? { password: v.password } : {}) }),
+      path: (r) => `/admin/v1/accounts/${encodeURIComponent(s(r.name))}`,
+    },
     describe: (r) => s(r.name),
   },
   {
@@ -119,6 +133,16 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       body: (v) => ({ ...defined(v), read: v.read === true, write: v.write === true }),
     },
     remove: (r) => `/admin/v1/grants/${encodeURIComponent(s(r.id))}`,
+    edit: {
+      fields: [
+        { name: 'read', label: 'Read', kind: 'checkbox' },
+        { name: 'write', label: 'Write', kind: 'checkbox' },
+        { name: 'max_tlp', label: 'TLP cap', kind: 'select', options: TLPS, required: true },
+      ],
+      values: (r) => ({ read: r.read === true, write: r.write === true, max_tlp: r.max_tlp }),
+      body: (v) => ({ read: v.read === true, write: v.write === true, max_tlp: v.max_tlp }),
+      path: (r) => `/admin/v1/grants/${encodeURIComponent(s(r.id))}`,
+    },
     describe: (r) => `${s(r.account ?? r.organisation)} on ${s(r.api_root)}/${s(r.collection_alias ?? r.collection)}`,
   },
   {
@@ -184,6 +208,7 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
   const list = useLoad(() => api.get<Row>(`${page.path(me)}${qs({ ...filter, ...after, ...(page.filters ? { limit: 100 } : {}) })}`), JSON.stringify([filter, after]));
   const [outcome, setOutcome] = useState<string>();
   const [error, setError] = useState<unknown>();
+  const [editing, setEditing] = useState<Row>();
   const rows = (list.data?.[page.listKey] as Row[] | undefined) ?? [];
   const next = list.data && page.next ? page.next(list.data) : undefined;
   const act = async (r: Row, run: () => Promise<unknown>, done: string) => {
@@ -202,7 +227,7 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
     const { method, path, body } = page.disable!.request(r, !now);
     return act(r, () => (method === 'PATCH' ? api.patch(path, body) : api.post(path, body)), now ? 'Enabled' : 'Disabled');
   };
-  const actions = Boolean(page.remove || page.disable);
+  const actions = Boolean(page.remove || page.disable || page.edit);
   return (
     <>
       <PageTitle>{page.title}</PageTitle>
@@ -246,6 +271,11 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
                 ))}
                 {actions && (
                   <td>
+                    {page.edit && (
+                      <button type="button" aria-label={`Edit ${page.describe(r)}`} aria-expanded={editing === r} onClick={() => setEditing(r)}>
+                        Edit
+                      </button>
+                    )}
                     {page.disable && (
                       <button type="button" aria-label={`${page.disable.disabled(r) ? 'Enable' : 'Disable'} ${page.describe(r)}`} onClick={() => void flip(r)}>
                         {page.disable.disabled(r) ? 'Enable' : 'Disable'}
@@ -262,6 +292,26 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
             ))}
           </tbody>
         </table>
+      )}
+      {page.edit && editing && (
+        <section key={page.describe(editing)} aria-labelledby={`${page.key}-edit`} class="panel" onKeyDown={(e) => e.key === 'Escape' && setEditing(undefined)}>
+          <EditTitle id={`${page.key}-edit`}>Edit {page.describe(editing)}</EditTitle>
+          <FieldsForm
+            fields={page.edit.fields}
+            initial={page.edit.values(editing)}
+            label="Save"
+            idPrefix={`${page.key}-edit`}
+            submit={async (v) => {
+              await api.patch(page.edit!.path(editing), page.edit!.body(v));
+              setOutcome(`Saved ${page.describe(editing)}.`);
+              setEditing(undefined);
+              list.reload();
+            }}
+          />
+          <button type="button" onClick={() => setEditing(undefined)}>
+            Cancel
+          </button>
+        </section>
       )}
       {(next || Object.keys(after).length > 0) && (
         <div class="toolbar">
@@ -293,6 +343,17 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
         </section>
       )}
     </>
+  );
+}
+
+/** A panel's heading, focused when the panel opens (keyboard and screen-reader users land in it). */
+function EditTitle({ id, children }: { id: string; children: ComponentChildren }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <h2 id={id} tabIndex={-1} ref={ref}>
+      {children}
+    </h2>
   );
 }
 

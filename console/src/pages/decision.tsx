@@ -6,9 +6,11 @@ import { api } from '../api.js';
 import { type Collection, type DecisionResult, WITHDRAWAL_REASONS } from '../types.js';
 import { ErrorNote, useLoad } from '../ui.js';
 
-export type Action = 'approve' | 'reject' | 'request-changes' | 'withdraw';
+export type Action = 'approve' | 'reject' | 'request-changes' | 'withdraw' | 'annotate';
 
-const TITLES: Record<Action, string> = { approve: 'Approve', reject: 'Reject', 'request-changes': 'Request changes to', withdraw: 'Withdraw' };
+const TITLES: Record<Action, string> = { approve: 'Approve', reject: 'Reject', 'request-changes': 'Request changes to', withdraw: 'Withdraw', annotate: 'Annotate' };
+/** STIX 2.1 §4.10 opinion values. */
+const OPINIONS = ['strongly-disagree', 'disagree', 'neutral', 'agree', 'strongly-agree'] as const;
 /** Decisions whose reason the vendor reads, and which need one. */
 const NEEDS_REASON = new Set<Action>(['reject', 'request-changes']);
 
@@ -37,6 +39,10 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
   const [reasonCode, setReasonCode] = useState<string>(WITHDRAWAL_REASONS[0]);
   const [includeRefs, setIncludeRefs] = useState(false);
   const [paths, setPaths] = useState('');
+  // annotate: the desk's STIX note (§4.9: content, abstract) or opinion (§4.10: opinion, explanation)
+  const [kind, setKind] = useState<'note' | 'opinion'>('note');
+  const [opinion, setOpinion] = useState<string>('agree');
+  const [abstract, setAbstract] = useState('');
   const [preview, setPreview] = useState<{ key: string; result: DecisionResult }>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -47,6 +53,12 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
   if (action === 'withdraw') Object.assign(body, { object_id: subject.objectId, targets, reason_code: reasonCode, reason });
   else Object.assign(body, { entries: subject.entries });
   if (action === 'approve') Object.assign(body, { targets, ...(includeRefs ? { include_refs: true } : {}), ...(reason ? { reason } : {}) });
+  // The note's content or the opinion's explanation is typed in the reason's text area.
+  if (action === 'annotate')
+    Object.assign(body, {
+      targets,
+      annotation: kind === 'note' ? { type: 'note', content: reason, ...(abstract ? { abstract } : {}) } : { type: 'opinion', opinion, ...(reason ? { explanation: reason } : {}) },
+    });
   if (NEEDS_REASON.has(action)) body.reason = reason;
   const pointers = paths.split(',').map((p) => p.trim()).filter(Boolean);
   if (action === 'request-changes' && pointers.length) body.changes = pointers.map((path) => ({ path, message: reason }));
@@ -82,10 +94,10 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
       >
         {!NEEDS_REASON.has(action) && (
           <fieldset>
-            <legend>{action === 'approve' ? 'Publish to' : 'Withdraw from'}</legend>
+            <legend>{action === 'withdraw' ? 'Withdraw from' : 'Publish to'}</legend>
             {collections.error ? <ErrorNote error={collections.error} /> : null}
             {(collections.data ?? [])
-              .filter((c) => action === 'approve' || targetRef(c) === subject.target)
+              .filter((c) => action !== 'withdraw' || targetRef(c) === subject.target)
               .map((c) => {
                 const ref = targetRef(c);
                 const id = `target-${ref.replace(/[^a-z0-9]/gi, '-')}`;
@@ -125,9 +137,37 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
             </select>
           </div>
         )}
+        {action === 'annotate' && (
+          <fieldset>
+            <legend>The desk's annotation</legend>
+            {(['note', 'opinion'] as const).map((k) => (
+              <span class="check" key={k}>
+                <input type="radio" id={`annotation-${k}`} name="annotation-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
+                <label for={`annotation-${k}`}>{k === 'note' ? 'Note' : 'Opinion'}</label>
+              </span>
+            ))}
+            {kind === 'note' ? (
+              <div class="field">
+                <label for="abstract">Summary (optional)</label>
+                <input id="abstract" value={abstract} onInput={(e) => setAbstract((e.currentTarget as HTMLInputElement).value)} />
+              </div>
+            ) : (
+              <div class="field">
+                <label for="opinion">Opinion</label>
+                <select id="opinion" value={opinion} onChange={(e) => setOpinion((e.currentTarget as HTMLSelectElement).value)}>
+                  {OPINIONS.map((o) => (
+                    <option key={o} value={o}>
+                      {o}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            )}
+          </fieldset>
+        )}
         <div class="field">
-          <label for="reason">Reason{NEEDS_REASON.has(action) ? ' (required; the vendor reads it)' : ' (optional)'}</label>
-          <textarea id="reason" rows={2} value={reason} required={NEEDS_REASON.has(action)} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
+          <label for="reason">{action === 'annotate' ? (kind === 'note' ? 'Text of the note (required; subscribers read it)' : 'Explanation (optional)') : `Reason${NEEDS_REASON.has(action) ? ' (required; the vendor reads it)' : ' (optional)'}`}</label>
+          <textarea id="reason" rows={2} value={reason} required={NEEDS_REASON.has(action) || (action === 'annotate' && kind === 'note')} onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)} />
         </div>
         {action === 'request-changes' && (
           <div class="field">
@@ -137,7 +177,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
           </div>
         )}
         <div class="actions">
-          <button type="submit" disabled={busy || (NEEDS_REASON.has(action) ? !reason.trim() : targets.length === 0)}>
+          <button type="submit" disabled={busy || (NEEDS_REASON.has(action) ? !reason.trim() : targets.length === 0 || (action === 'annotate' && kind === 'note' && !reason.trim()))}>
             Preview (dry run)
           </button>
           <button type="button" class="primary" disabled={busy || !current || blocked} onClick={() => void send(false)}>
@@ -194,7 +234,8 @@ function Preview({ result }: { result: DecisionResult }) {
 }
 
 export function outcomeText(r: DecisionResult): string {
-  const verb = ({ approve: 'Approved', reject: 'Rejected', 'request-changes': 'Requested changes to', withdraw: 'Withdrew' } as Record<string, string>)[r.action] ?? r.action;
+  const verb = ({ approve: 'Approved', reject: 'Rejected', 'request-changes': 'Requested changes to', withdraw: 'Withdrew', annotate: 'Annotated' } as Record<string, string>)[r.action] ?? r.action;
   if (r.action === 'withdraw') return `${verb} from ${r.targets.map((t) => t.target).join(', ')}.`;
+  if (r.action === 'annotate') return `${verb} ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'}; published the desk's ${r.targets[0]?.publish[0]?.type ?? 'annotation'} to ${r.targets.map((t) => t.target).join(', ')}.`;
   return `${verb} ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'}${r.action === 'approve' ? `; published ${r.published}` : ''}.`;
 }

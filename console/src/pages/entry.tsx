@@ -100,6 +100,8 @@ export function EntryPage({ id, me }: { id: string; me: Me }) {
   for (const f of d.findings) findings.set(propertyOf(f), [...(findings.get(propertyOf(f)) ?? []), f]);
   const title = typeof o.name === 'string' ? o.name : o.id;
   const pending = d.state === 'pending' || d.state === 'approved';
+  // The desk may annotate what is still under review or published (not what it turned down).
+  const annotatable = pending || d.state === 'changes_requested';
   const compareWith = async (entryId: string) => {
     setError(undefined);
     try {
@@ -124,21 +126,29 @@ export function EntryPage({ id, me }: { id: string; me: Me }) {
       <div aria-live="polite" role="status" class="outcome">
         {outcome}
       </div>
-      {roles.decides(me) && pending && (
+      {roles.decides(me) && annotatable && (
         <div class="toolbar">
-          <button type="button" onClick={() => setDeciding('approve')}>
-            Approve…
-          </button>
-          <button type="button" onClick={() => setDeciding('reject')}>
-            Reject…
-          </button>
-          <button type="button" onClick={() => setDeciding('request-changes')}>
-            Request changes…
+          {pending && (
+            <>
+              <button type="button" onClick={() => setDeciding('approve')}>
+                Approve…
+              </button>
+              <button type="button" onClick={() => setDeciding('reject')}>
+                Reject…
+              </button>
+              <button type="button" onClick={() => setDeciding('request-changes')}>
+                Request changes…
+              </button>
+            </>
+          )}
+          <button type="button" onClick={() => setDeciding('annotate')}>
+            Annotate…
           </button>
         </div>
       )}
       {deciding && (
         <DecisionPanel
+          key={deciding}
           action={deciding}
           subject={{ entries: [{ id: d.id, rev: d.rev }] }}
           onCancel={() => setDeciding(undefined)}

@@ -178,6 +178,9 @@ export function QueuePage({ me }: { me: Me }) {
           <button type="button" disabled={!entries.length} onClick={() => decide('request-changes')}>
             Request changes…
           </button>
+          <button type="button" disabled={!entries.length} onClick={() => decide('annotate')}>
+            Annotate…
+          </button>
           <button type="button" disabled={!selected.size} onClick={() => setSelected(new Set())}>
             Clear selection
           </button>
@@ -185,6 +188,7 @@ export function QueuePage({ me }: { me: Me }) {
       )}
       {deciding && (
         <DecisionPanel
+          key={deciding.action}
           action={deciding.action}
           subject={{ entries: deciding.entries.map((e) => ({ id: e.id, rev: e.rev })) }}
           onDone={done}
