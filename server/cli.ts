@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { AuditEvent, AuditQuery, CollectionPurpose, CollectionRecord, OrganisationKind, Role, Store, TlpLevel } from '../collections/store.js';
 import { StoreConflictError } from '../collections/store.js';
+import { SchemaTooNewError } from '../collections/migrations.js';
 import { parseMicros } from '../taxii/time.js';
 import { Admin, AdminError, ORGANISATION_KINDS, PURPOSES, ROLES, TLP_LEVELS, collectionIdProblem, hashPasswordForLayout } from './admin/admin.js';
 import { LayoutError, applyLayoutText, checkReferences, parseLayout, validateLayout } from './admin/layout.js';
@@ -642,7 +643,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof ConfigError || err instanceof UsageError || err instanceof RemoteUsageError) {
+    // A store from a newer Meridian is not touched: the operator runs that release or restores a backup.
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof RemoteUsageError || err instanceof SchemaTooNewError) {
       io.stderr(`meridian: ${err.message}\n`);
       return 2;
     }

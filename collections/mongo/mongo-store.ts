@@ -55,6 +55,7 @@ import {
   changeSchema,
   collectionSchema,
   decisionPlanSchema,
+  databaseName,
   decisionSchema,
   deskRulesSchema,
   grantSchema,
@@ -77,6 +78,8 @@ import {
 } from './schemas.js';
 import { MongoCuration, type StoredInIntake } from './curation.js';
 import { MongoWebhooks } from './webhooks.js';
+import { migrateMongo } from './schema-migrations.js';
+import type { Migration } from '../migrations.js';
 
 type Doc = Record<string, any>;
 type Filter = Record<string, unknown>;
@@ -95,6 +98,8 @@ export interface MongoStoreOptions {
   /** Driver heartbeat mode; 'poll' for servers that announce but do not implement streaming hello. */
   serverMonitoringMode?: 'auto' | 'poll' | 'stream';
   log?: MongoLog;
+  /** The schema's steps (default MONGO_MIGRATIONS); tests give their own. */
+  migrations?: ReadonlyArray<Migration<Connection, Promise<void>>>;
 }
 
 /** Writes that a 202 or a status resource promises survive a primary failover. */
@@ -309,13 +314,13 @@ export class MongoStore implements Store {
     this.ready.catch(() => undefined);
   }
 
-  /** Start-up: retries until MongoDB answers, then creates and verifies the indexes. */
+  /** Start-up: retries until MongoDB answers, then migrates the schema and creates and verifies the indexes. */
   private async connect(): Promise<void> {
     const uri = this.options.uri;
     for (let attempt = 1; !this.closed; attempt++) {
       try {
         await this.conn.openUri(uri, {
-          dbName: new URL(uri.replace(/^mongodb(\+srv)?:/, 'http:')).pathname.slice(1) || 'meridian',
+          dbName: databaseName(uri),
           serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMs ?? 2000,
           // Only when given: otherwise the URI's serverMonitoringMode (or the driver's 'auto') applies.
           ...(this.options.serverMonitoringMode ? { serverMonitoringMode: this.options.serverMonitoringMode } : {}),
@@ -324,6 +329,8 @@ export class MongoStore implements Store {
           autoCreate: false,
         });
         this.connectedOnce = true;
+        // Documents and indexes brought to the current schema first (a newer database is refused: SchemaTooNewError).
+        for (const step of await migrateMongo(this.conn, this.options.migrations)) this.log('info', `schema migration ${step.version} applied: ${step.description}`, { schemaVersion: step.version });
         await this.ensureIndexes();
         this.log('info', 'connected to MongoDB', { uri: redact(uri), attempt });
         return;

@@ -4,6 +4,7 @@
 // enforced by every MongoDB-compatible server, secondary unique indexes guard the rest on real MongoDB.
 import { createHash } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
+import type { Migration } from '../migrations.js';
 
 /** A deterministic ObjectId for an identity: a second insert of the same identity fails with 11000. */
 export function identityId(...parts: string[]): mongoose.Types.ObjectId {
@@ -26,6 +27,11 @@ export function nowMicros(): number {
 /** `{ key: value }`, or nothing when the value is absent (optional document fields). */
 export function opt<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
   return (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** The database a URI names (its path), "meridian" when it names none. */
+export function databaseName(uri: string): string {
+  return new URL(uri.replace(/^mongodb(\+srv)?:/, 'http:')).pathname.slice(1) || 'meridian';
 }
 
 /** `uri` naming database `db` instead of its own (options kept). */
@@ -452,3 +458,11 @@ export const decisionPlanSchema = new Schema({
   n: { type: Number, required: true },
   data: String,
 }, base);
+
+/**
+ * The documents' and indexes' numbered steps after the baseline (collections/migrations.ts), in
+ * order; changing existing databases is one entry here. A step runs before the indexes are ensured
+ * (so it may drop or rebuild one whose definition changed) and must be idempotent: there are no
+ * transactions to undo half a step, and several server instances may start at once.
+ */
+export const MONGO_MIGRATIONS: ReadonlyArray<Migration<mongoose.Connection, Promise<void>>> = [];

@@ -1,5 +1,7 @@
-// The embedded store's schema. Each index names the endpoint that needs it.
-export const SCHEMA_VERSION = 1;
+// The embedded store's schema. Each index names the endpoint that needs it. SCHEMA is the current
+// shape (a new store gets it whole); SQLITE_MIGRATIONS at the end bring an existing store to it.
+import type Database from 'better-sqlite3';
+import type { Migration } from '../migrations.js';
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -292,9 +294,26 @@ CREATE TABLE IF NOT EXISTS changes (
 CREATE INDEX IF NOT EXISTS changes_by_id ON changes(coll, id);
 `;
 
-/** Columns added after a table was first released: [table, column, definition], added when missing. */
-export const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
-  ['api_roots', 'taxii20', 'INTEGER NOT NULL DEFAULT 0'],
-  ['decisions', 'status', "TEXT NOT NULL DEFAULT 'applied'"],
-  ['collections', 'change_horizon', 'INTEGER NOT NULL DEFAULT 0'],
+/** Adds a column where the table lacks it; a table not there yet is created whole by SCHEMA afterwards. */
+function addColumn(db: Database.Database, table: string, column: string, definition: string): void {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+  if (columns.length > 0 && !columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+}
+
+/**
+ * The schema's numbered steps after the baseline (collections/migrations.ts), in order. Changing the
+ * schema of existing stores is one entry here (and the new shape in SCHEMA for new stores). Each
+ * step runs in its own transaction, before SCHEMA: it must be idempotent and cope with a table that
+ * is not there yet (SCHEMA creates it whole after).
+ */
+export const SQLITE_MIGRATIONS: ReadonlyArray<Migration<Database.Database, void>> = [
+  {
+    version: 2,
+    description: 'columns added after their tables were first released: api_roots.taxii20, decisions.status, collections.change_horizon',
+    up: (db) => {
+      addColumn(db, 'api_roots', 'taxii20', 'INTEGER NOT NULL DEFAULT 0');
+      addColumn(db, 'decisions', 'status', "TEXT NOT NULL DEFAULT 'applied'");
+      addColumn(db, 'collections', 'change_horizon', 'INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];

@@ -46,7 +46,8 @@ import {
 } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
 import { SqliteWebhooks } from './webhooks.js';
-import { ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import type { Migration } from '../migrations.js';
+import { migrateSqlite } from './schema-migrations.js';
 
 type Row = Record<string, any>;
 type Statement = Database.Statement<unknown[], Row>;
@@ -62,6 +63,8 @@ export interface SqliteStoreOptions {
   checkpoints?: 'background' | 'inline';
   /** Told of problems the store recovers from by itself (a failed background checkpoint). */
   log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+  /** The schema's steps (default SQLITE_MIGRATIONS); tests give their own. */
+  migrations?: ReadonlyArray<Migration<Database.Database, void>>;
 }
 
 /** WAL pages (4 KiB) past which a commit checkpoints by itself when a worker thread does it normally. */
@@ -315,16 +318,14 @@ export class SqliteStore implements Store {
     // back to this instead of keeping its largest size on disk.
     this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
-    this.webhooks = new SqliteWebhooks(this.db);
-    // A data directory from before a column existed gets it, with its default, in place.
-    for (const [table, column, definition] of ADDED_COLUMNS) {
-      const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
-      if (!columns.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    // Brought to the current schema (a file from a newer Meridian is refused: SchemaTooNewError).
+    try {
+      for (const step of migrateSqlite(this.db, options.migrations)) options.log?.('info', `schema migration ${step.version} applied: ${step.description}`, { schemaVersion: step.version });
+    } catch (err) {
+      this.db.close();
+      throw err;
     }
-    const version = this.db.prepare('PRAGMA user_version').pluck().get() as number;
-    if (version === 0) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    else if (version > SCHEMA_VERSION) throw new Error(`the data directory was written by a newer Meridian (schema ${version} > ${SCHEMA_VERSION})`);
+    this.webhooks = new SqliteWebhooks(this.db);
     if (options.checkpoints === 'background' && file !== ':memory:') {
       this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
       this.checkpointer = new Checkpointer(file, BACKGROUND_CHECKPOINT_MS, (message) =>

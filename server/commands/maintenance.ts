@@ -1,9 +1,16 @@
 // `meridian backup`, `meridian restore` and `meridian check` on the embedded (SQLite) store
-// (docs/operations.md "Backup and restore"). The MongoDB store is backed up with MongoDB's tools.
+// (docs/operations.md "Backup and restore"), the MongoDB store being backed up with MongoDB's
+// tools; `meridian migrate-schema` on both stores (docs/operations.md "Upgrade").
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
+import mongoose from 'mongoose';
+import type { SchemaState } from '../../collections/migrations.js';
+import { MongoStore } from '../../collections/mongo/mongo-store.js';
+import { migrateMongo, mongoSchemaState } from '../../collections/mongo/schema-migrations.js';
+import { databaseName } from '../../collections/mongo/schemas.js';
+import { migrateSqlite, sqliteSchemaState } from '../../collections/sqlite/schema-migrations.js';
 import { versionFlags } from '../../collections/store.js';
 import type { Config } from '../config.js';
 
@@ -227,14 +234,62 @@ export function check(dataDir: string): CheckReport {
   }
 }
 
+const isMongo = (store: string) => /^mongodb(\+srv)?:\/\//.test(store);
+
+export interface SchemaReport {
+  /** Where the store stood before. */
+  before: SchemaState;
+  /** The steps applied (none with dryRun). */
+  applied: SchemaState['pending'];
+}
+
+/**
+ * `meridian migrate-schema`: the pending schema steps of the configured store, applied unless
+ * `dryRun` (SchemaTooNewError for a store from a newer Meridian). On MongoDB the indexes are then
+ * ensured as a start would, so that their builds happen now rather than at the next start.
+ */
+export async function migrateSchema(c: Pick<Config, 'dataDir' | 'store'>, options: { dryRun: boolean }): Promise<SchemaReport> {
+  if (isMongo(c.store)) {
+    const conn = await mongoose.createConnection(c.store, { dbName: databaseName(c.store), serverSelectionTimeoutMS: 10_000, autoIndex: false, autoCreate: false }).asPromise()
+      .catch((err: Error) => { throw new MaintenanceError(`MongoDB is not reachable: ${err.message}`); });
+    let report: SchemaReport;
+    try {
+      const before = await mongoSchemaState(conn);
+      report = { before, applied: options.dryRun ? [] : await migrateMongo(conn) };
+    } finally {
+      await conn.close();
+    }
+    if (!options.dryRun) {
+      const store = new MongoStore({ uri: c.store, serverSelectionTimeoutMs: 10_000 });
+      try {
+        await store.listApiRoots(); // waits for start-up: the indexes of every collection
+      } finally {
+        await store.close();
+      }
+    }
+    return report;
+  }
+  const file = dbPath(c.dataDir);
+  if (!existsSync(file)) throw new MaintenanceError(`no embedded store at ${file}`);
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 10000');
+    const before = sqliteSchemaState(db);
+    return { before, applied: options.dryRun ? [] : migrateSqlite(db) };
+  } finally {
+    db.close();
+  }
+}
+
 interface Out {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
 
 /**
- * The commands at the CLI: `backup --to FILE`, `restore --from FILE`, `check [--json]`. Exit codes:
- * 0 done (check: nothing wrong), 1 a refusal or a finding, 2 not possible on this store.
+ * The commands at the CLI: `backup --to FILE`, `restore --from FILE`, `check [--json]`,
+ * `migrate-schema [--dry-run]`. Exit codes: 0 done (check: nothing wrong), 1 a refusal or a
+ * finding, 2 not possible on this store (or a store from a newer Meridian).
  */
 export function maintenanceCommands(program: Command, configOf: (cmd: Command) => Readonly<Pick<Config, 'dataDir' | 'store'>>, io: Out, exit: (code: number) => void): void {
   /** Runs a command on the embedded store; a MongoDB store gets the procedure to follow instead. */
@@ -255,6 +310,32 @@ export function maintenanceCommands(program: Command, configOf: (cmd: Command) =
       }
     };
   const countLine = (n: Record<string, number>) => Object.entries(n).map(([k, v]) => `${k} ${v}`).join(', ');
+
+  program
+    .command('migrate-schema')
+    .description('bring the store (embedded or MongoDB) to the schema of this release, as a start does; --dry-run lists the steps')
+    .option('--dry-run', 'list the steps that would run and change nothing')
+    .action(async function (this: Command, o: { dryRun?: boolean }) {
+      let r: SchemaReport;
+      try {
+        r = await migrateSchema(configOf(this), { dryRun: o.dryRun === true });
+      } catch (err) {
+        if (!(err instanceof MaintenanceError)) throw err;
+        io.stderr(`meridian: ${err.message}\n`);
+        exit(1);
+        return;
+      }
+      const { current, latest, pending } = r.before;
+      io.stdout(`schema version ${current}${current === 1 ? ' (the baseline)' : ''}; this release is at ${latest}\n`);
+      if (pending.length === 0) io.stdout('nothing to do: the store is at the current schema\n');
+      else if (o.dryRun) {
+        for (const step of pending) io.stdout(`would apply ${step.version}: ${step.description}\n`);
+        io.stdout('nothing was changed (--dry-run)\n');
+      } else {
+        for (const step of r.applied) io.stdout(`applied ${step.version}: ${step.description}\n`);
+        io.stdout(`schema version now ${latest}\n`);
+      }
+    });
 
   program
     .command('backup')

@@ -1,11 +1,15 @@
 // `meridian backup` while the server ingests, `meridian restore`, `meridian check`: a backup taken
 // under load is consistent, restores into a store that serves, and check names what it finds.
+// Schema migrations on real processes: a baseline store upgrades, a newer one is refused.
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { identityId } from '../../collections/mongo/schemas.js';
 import { MaintenanceError, backup, check, restore } from '../../server/commands/maintenance.js';
+import { mongoTarget } from '../helpers/mongo.js';
 import { type ServerProcess, runCli, startServer, stopServer } from '../helpers/process.js';
 import { indicator } from '../helpers/server.js';
 
@@ -126,4 +130,105 @@ describe('end to end: backup, restore and check of the embedded store', function
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include('mongodump');
   });
+});
+
+describe('end to end: schema migrations at start-up and by meridian migrate-schema', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const file = () => path.join(env.MERIDIAN_DATA_DIR!, 'meridian.sqlite');
+  const pragma = (sql: string) => {
+    const db = new Database(file());
+    try {
+      return db.pragma(sql, { simple: true });
+    } finally {
+      db.close();
+    }
+  };
+  const columns = () => {
+    const db = new Database(file());
+    try {
+      return (db.prepare('PRAGMA table_info(api_roots)').all() as Array<{ name: string }>).map((c) => c.name);
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeEach(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), 'meridian-schema-e2e-'));
+    env = { MERIDIAN_DATA_DIR: path.join(dir, 'data'), MERIDIAN_LOG_LEVEL: 'info' };
+    expect((await runCli(['root', 'add', 'fr', '--title', 'France'], env)).code).to.equal(0);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a store at the baseline: --dry-run lists the step and changes nothing; serve applies it, logs it and serves', async function () {
+    // As a store of the release before schema versions: version 1, a column it may lack.
+    const db = new Database(file());
+    db.pragma('user_version = 1');
+    db.exec('ALTER TABLE api_roots DROP COLUMN taxii20');
+    db.close();
+
+    const dry = await runCli(['migrate-schema', '--dry-run'], env);
+    expect(dry.code, dry.stderr).to.equal(0);
+    expect(dry.stdout).to.equal('schema version 1 (the baseline); this release is at 2\n'
+      + 'would apply 2: columns added after their tables were first released: api_roots.taxii20, decisions.status, collections.change_horizon\n'
+      + 'nothing was changed (--dry-run)\n');
+    expect(pragma('user_version')).to.equal(1);
+    expect(columns()).not.to.include('taxii20');
+
+    const server = await startServer(env);
+    try {
+      expect(server.log()).to.match(/"schemaVersion":2.*"msg":"schema migration 2 applied: columns added/);
+      const res = await fetch(`${server.base}/healthz`);
+      expect(res.status).to.equal(200);
+    } finally {
+      await stopServer(server.child);
+    }
+    expect(pragma('user_version')).to.equal(2);
+    expect(columns()).to.include('taxii20');
+    const update = await runCli(['root', 'update', 'fr', '--taxii20'], env);
+    expect(update.code, update.stderr).to.equal(0);
+    const again = await runCli(['migrate-schema'], env);
+    expect([again.code, again.stdout]).to.deep.equal([0, 'schema version 2; this release is at 2\nnothing to do: the store is at the current schema\n']);
+  });
+
+  it('migrate-schema applies the steps itself (before the first start of the new release)', async function () {
+    pragma('user_version = 1');
+    const r = await runCli(['migrate-schema'], env);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^schema version 1 \(the baseline\); this release is at 2\napplied 2: columns added .*\nschema version now 2\n$/);
+    expect(pragma('user_version')).to.equal(2);
+  });
+
+  it('a store marked newer than the code: serve, the admin commands and migrate-schema refuse it with one clear line, exit 2, and leave it as it was', async function () {
+    pragma('user_version = 7');
+    const line = 'meridian: the embedded (SQLite) store is at schema version 7, newer than this Meridian knows (2): it was written by a newer release; run that release (or newer), or restore a backup taken before the upgrade\n';
+    for (const args of [['serve', '--port', '0'], ['root', 'list'], ['migrate-schema', '--dry-run']]) {
+      const r = await runCli(args, env);
+      expect([r.code, r.stderr], args.join(' ')).to.deep.equal([2, line]);
+    }
+    expect(pragma('user_version')).to.equal(7);
+  });
+
+  it('a MongoDB database marked newer: serve refuses it the same way', async function () {
+    const target = await mongoTarget();
+    const uri = target.processUri();
+    const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2000 }).asPromise();
+    try {
+      await conn.collection('meta').insertOne({ _id: identityId('schema-version'), value: 5 } as never);
+      const r = await runCli(['serve', '--port', '0'], { ...env, MERIDIAN_STORE: uri, MERIDIAN_LOG_LEVEL: 'warn' });
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.match(/^meridian: the MongoDB store is at schema version 5, newer than this Meridian knows \(1\): it was written by a newer release/m);
+      expect(r.stderr).not.to.match(/\n\s+at /); // no stack trace
+      expect((await conn.db!.listCollections().toArray()).map((c) => c.name)).to.deep.equal(['meta']);
+    } finally {
+      await conn.dropDatabase();
+      await conn.close();
+    }
+  });
+});
+
+// Root-level (idempotent): the shared MongoDB stand-in must not keep the process alive.
+after(async function () {
+  await (await mongoTarget()).shutdown();
 });

@@ -1,0 +1,218 @@
+// Versioned schema migrations (collections/migrations.ts) on both stores: a store without a recorded
+// version is the baseline and is brought forward in order, each step once; a failed step leaves the
+// version before it (SQLite: and none of its changes); a store from a newer Meridian is refused untouched.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import mongoose, { type Connection } from 'mongoose';
+import { type Migration, SchemaTooNewError, pendingMigrations } from '../../collections/migrations.js';
+import { MongoStore } from '../../collections/mongo/mongo-store.js';
+import { mongoSchemaState } from '../../collections/mongo/schema-migrations.js';
+import { MONGO_MIGRATIONS, identityId } from '../../collections/mongo/schemas.js';
+import { SQLITE_MIGRATIONS } from '../../collections/sqlite/schema.js';
+import { sqliteSchemaState } from '../../collections/sqlite/schema-migrations.js';
+import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
+import { mongoTarget } from '../helpers/mongo.js';
+
+// Root-level (idempotent): the shared MongoDB stand-in must not keep the process alive.
+after(async function () {
+  await (await mongoTarget()).shutdown();
+});
+
+describe('schema migrations: the ordered list', function () {
+  const step = (version: number) => ({ version, description: `step ${version}`, up: () => undefined });
+
+  it('runs the steps after the recorded version, in order; the baseline is 1', function () {
+    const { state, steps } = pendingMigrations('test', [step(2), step(3), step(4)], 2);
+    expect(state).to.deep.equal({ current: 2, latest: 4, pending: [{ version: 3, description: 'step 3' }, { version: 4, description: 'step 4' }] });
+    expect(steps.map((s) => s.version)).to.deep.equal([3, 4]);
+    expect(pendingMigrations('test', [], 1).state).to.deep.equal({ current: 1, latest: 1, pending: [] });
+  });
+
+  it('refuses a store newer than the list, and a list with a gap or out of order', function () {
+    expect(() => pendingMigrations('test', [step(2)], 3)).to.throw(SchemaTooNewError, 'the test store is at schema version 3, newer than this Meridian knows (2)');
+    expect(() => pendingMigrations('test', [step(2), step(4)], 1)).to.throw(/numbered 2, 3, … in order; found 4 at position 2/);
+    expect(() => pendingMigrations('test', [step(3), step(2)], 1)).to.throw(/found 3 at position 1/);
+  });
+
+  it('the stores\' own lists are well numbered', function () {
+    expect(() => pendingMigrations('sqlite', SQLITE_MIGRATIONS, 1)).not.to.throw();
+    expect(() => pendingMigrations('mongodb', MONGO_MIGRATIONS, 1)).not.to.throw();
+  });
+});
+
+describe('schema migrations: the embedded (SQLite) store', function () {
+  let dir: string;
+  const file = () => path.join(dir, 'meridian.sqlite');
+  const version = () => {
+    const db = new Database(file());
+    try {
+      return db.pragma('user_version', { simple: true }) as number;
+    } finally {
+      db.close();
+    }
+  };
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'meridian-schema-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A store at the baseline: version 1 recorded, made before api_roots.taxii20 existed. */
+  function baseline(): void {
+    const db = new Database(file());
+    db.exec('CREATE TABLE api_roots (seq INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, country TEXT, title TEXT NOT NULL, description TEXT, max_content_length INTEGER NOT NULL, created_at INTEGER NOT NULL)');
+    db.prepare('INSERT INTO api_roots (path, title, max_content_length, created_at) VALUES (?, ?, ?, ?)').run('fr', 'France', 10, 1);
+    db.pragma('user_version = 1');
+    db.close();
+  }
+
+  it('a new store is created at the latest version', async function () {
+    const store = new SqliteStore({ location: dir });
+    await store.close();
+    expect(version()).to.equal(SQLITE_MIGRATIONS.at(-1)!.version);
+  });
+
+  it('a baseline store is brought to the latest version at open, its data kept, and reports it', async function () {
+    baseline();
+    const logged: string[] = [];
+    const store = new SqliteStore({ location: dir, log: (_level, message) => logged.push(message) });
+    try {
+      expect(logged).to.deep.include(`schema migration 2 applied: ${SQLITE_MIGRATIONS[0]!.description}`);
+      expect(await store.getApiRoot('fr')).to.include({ title: 'France' });
+      expect((await store.updateApiRoot('fr', { taxii20: true }))?.taxii20).to.equal(true);
+    } finally {
+      await store.close();
+    }
+    expect(version()).to.equal(2);
+    // Opened again: nothing left to apply.
+    const again: string[] = [];
+    await new SqliteStore({ location: dir, log: (_level, message) => again.push(message) }).close();
+    expect(again.filter((m) => m.startsWith('schema migration'))).to.deep.equal([]);
+  });
+
+  it('runs given steps in order, each once; a failing step is rolled back whole and retried at the next open', async function () {
+    await new SqliteStore({ location: dir }).close();
+    const ran: number[] = [];
+    let fail = true;
+    const steps: Array<Migration<Database.Database, void>> = [
+      ...SQLITE_MIGRATIONS,
+      { version: 3, description: 'a table', up: (db) => { ran.push(3); db.exec('CREATE TABLE IF NOT EXISTS extra (k TEXT PRIMARY KEY)'); } },
+      {
+        version: 4,
+        description: 'a row, then a failure',
+        up: (db) => {
+          ran.push(4);
+          db.exec("INSERT OR IGNORE INTO extra (k) VALUES ('four')");
+          if (fail) throw new Error('step 4 failed');
+        },
+      },
+    ];
+    expect(() => new SqliteStore({ location: dir, migrations: steps })).to.throw('step 4 failed');
+    expect(version()).to.equal(3);
+    const db = new Database(file());
+    expect(db.prepare('SELECT count(*) AS n FROM extra').get()).to.deep.equal({ n: 0 }); // step 4's row rolled back
+    expect(sqliteSchemaState(db, steps)).to.deep.equal({ current: 3, latest: 4, pending: [{ version: 4, description: 'a row, then a failure' }] });
+    db.close();
+    fail = false;
+    await new SqliteStore({ location: dir, migrations: steps }).close();
+    expect(ran).to.deep.equal([3, 4, 4]);
+    expect(version()).to.equal(4);
+  });
+
+  it('refuses a store from a newer Meridian and changes nothing in it', function () {
+    const db = new Database(file());
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => new SqliteStore({ location: dir })).to.throw(SchemaTooNewError, /schema version 99, newer than this Meridian knows \(2\)/);
+    const after = new Database(file());
+    expect(after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).to.deep.equal({ n: 0 });
+    expect(after.pragma('user_version', { simple: true })).to.equal(99);
+    after.close();
+  });
+});
+
+describe('schema migrations: the MongoDB store', function () {
+  this.timeout(30_000);
+  const VERSION_ID = identityId('schema-version');
+  let uri: string;
+  let conn: Connection;
+  const open = async (migrations?: ReadonlyArray<Migration<Connection, Promise<void>>>) => {
+    const target = await mongoTarget();
+    return new MongoStore({ uri, serverSelectionTimeoutMs: 500, startupTimeoutMs: 5000, retryDelayMs: 100, ...target.storeOptions, ...(migrations ? { migrations } : {}) });
+  };
+  const recorded = async () => (await conn.collection('meta').findOne({ _id: VERSION_ID } as never)) as { value: number; history?: Array<{ version: number; description: string }> } | null;
+
+  beforeEach(async function () {
+    uri = (await mongoTarget()).uri();
+    conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2000 }).asPromise();
+  });
+  afterEach(async function () {
+    await conn.dropDatabase();
+    await conn.close();
+  });
+
+  it('a database without a recorded version (the baseline) keeps its data and gets the version recorded', async function () {
+    const first = await open();
+    await first.createApiRoot({ path: 'fr', title: 'France', maxContentLength: 10 });
+    await first.close();
+    await conn.collection('meta').deleteOne({ _id: VERSION_ID } as never); // as the previous release left it
+    expect(await mongoSchemaState(conn)).to.deep.equal({ current: 1, latest: 1, pending: [] });
+    const store = await open();
+    try {
+      expect(await store.getApiRoot('fr')).to.include({ title: 'France' });
+    } finally {
+      await store.close();
+    }
+    expect((await recorded())?.value).to.equal(1);
+  });
+
+  it('runs given steps in order, records each with its history, once; a failed step is retried at the next start', async function () {
+    const ran: number[] = [];
+    let fail = true;
+    const steps: Array<Migration<Connection, Promise<void>>> = [
+      { version: 2, description: 'fill a default', up: async (c) => { ran.push(2); await c.collection('api_roots').updateMany({ note: { $exists: false } }, { $set: { note: 'none' } }); } },
+      { version: 3, description: 'fails once', up: async () => { ran.push(3); if (fail) throw new Error('step 3 failed'); } },
+    ];
+    const failing = await open(steps);
+    try {
+      await failing.listApiRoots();
+      expect.fail('the store must not start when a step fails');
+    } catch (err) {
+      expect((err as Error).message).to.equal('step 3 failed');
+    } finally {
+      await failing.close();
+    }
+    expect(await recorded()).to.deep.include({ value: 2 });
+    fail = false;
+    const store = await open(steps);
+    try {
+      expect(await store.listApiRoots()).to.deep.equal([]);
+    } finally {
+      await store.close();
+    }
+    expect(ran).to.deep.equal([2, 3, 3]);
+    const doc = await recorded();
+    expect(doc?.value).to.equal(3);
+    expect(doc?.history?.map((h) => [h.version, h.description])).to.deep.equal([[2, 'fill a default'], [3, 'fails once']]);
+    const again = await open(steps);
+    await again.listApiRoots();
+    await again.close();
+    expect(ran).to.have.length(3);
+  });
+
+  it('refuses a database from a newer Meridian: every operation fails with SchemaTooNewError and nothing is created', async function () {
+    await conn.collection('meta').insertOne({ _id: VERSION_ID, value: 99 } as never);
+    const store = await open();
+    try {
+      await store.listApiRoots();
+      expect.fail('a newer database must be refused');
+    } catch (err) {
+      expect(err).to.be.instanceOf(SchemaTooNewError);
+      expect((err as Error).message).to.match(/the MongoDB store is at schema version 99, newer than this Meridian knows \(1\)/);
+    } finally {
+      await store.close();
+    }
+    expect((await conn.db!.listCollections().toArray()).map((c) => c.name)).to.deep.equal(['meta']);
+    expect((await recorded())?.value).to.equal(99);
+  });
+});
