@@ -165,7 +165,8 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const b = indicator({ name: 'Phishing kit host' });
     const c = indicator({ name: 'Sinkhole' });
     const maker = 'identity--2f3a4b5c-6d7e-4f80-9a1b-2c3d4e5f6a7b';
-    const warned = { ...indicator({ name: 'Odd vocabulary' }), indicator_types: ['not-in-the-vocabulary'], created_by_ref: maker };
+    const tlpGreen = 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da'; // TLP 1.0 GREEN, STIX 2.1 §7.2.1.4
+    const warned = { ...indicator({ name: 'Odd vocabulary' }), indicator_types: ['not-in-the-vocabulary'], created_by_ref: maker, object_marking_refs: [tlpGreen] };
     await vendorPosts([a, b, c, warned]);
 
     const page = await open();
@@ -193,7 +194,8 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const flagged = page.locator('tr[data-property="indicator_types"]');
     expect(await flagged.textContent()).to.include('STIX_VOCAB_VALUE');
     expect(await page.locator('tr[data-property="pattern"] .p-path').first().textContent()).to.equal('ipv4-addr:value');
-    expect(await page.locator('.meta .tlp').textContent()).to.match(/^TLP:/);
+    expect(await page.locator('.meta .tlp').textContent()).to.equal('TLP:GREEN');
+    expect(await page.locator('tr[data-property="object_marking_refs"]').textContent()).to.include('TLP:GREEN').and.include(tlpGreen);
     expect(await page.getByRole('region', { name: 'References' }).textContent()).to.include(maker).and.include('not in the intake');
     await shot(page, 'object');
     await page.getByText('Raw JSON').click();
@@ -529,6 +531,20 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const me = (await api<{ roles: string[]; curator_roots?: string[] }>(['de-analyst', PW.de], '/admin/v1/me')).body;
     expect([me.roles, me.curator_roots]).to.deep.equal([['subscriber'], undefined]);
     expect((await api(['de-analyst', PW.de], '/admin/v1/curation/queue')).status).to.equal(404);
+    // an API root renamed and its size limit raised; a size of 0 is refused in the page, nothing sent
+    await nav.getByRole('link', { name: 'API roots' }).click();
+    await page.getByRole('button', { name: 'Edit global' }).click();
+    const rootEdit = page.getByRole('form', { name: 'Save' });
+    await rootEdit.getByLabel(/^Title/).fill('All member countries');
+    await rootEdit.getByLabel(/^Max content length/).fill('0');
+    await rootEdit.getByRole('button', { name: 'Save' }).click();
+    await rootEdit.getByRole('alert').filter({ hasText: 'a whole number of bytes' }).waitFor();
+    expect((await api<{ title: string }>(['root-admin', PW.admin], '/admin/v1/api-roots/global')).body.title).to.equal('global');
+    await rootEdit.getByLabel(/^Max content length/).fill('20000000');
+    await rootEdit.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.outcome', { hasText: 'Saved global.' }).waitFor();
+    expect((await api(['root-admin', PW.admin], '/admin/v1/api-roots/global')).body).to.deep.include({ title: 'All member countries', max_content_length: 20_000_000 });
+    expect((await api(['fr-analyst', PW.fr], '/global/')).body).to.deep.include({ title: 'All member countries', max_content_length: 20_000_000 });
     // a webhook subscription for the French police: the signing secret shown once, the API lists it; disabled
     await nav.getByRole('link', { name: 'Webhooks' }).click();
     const hook = page.getByRole('form', { name: 'Add webhook subscription' });

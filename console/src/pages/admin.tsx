@@ -92,6 +92,22 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
       fields: [{ name: 'path', label: 'Path', required: true }, { name: 'title', label: 'Title', required: true }, { name: 'country', label: 'Country (ISO code)' }],
       body: defined,
     },
+    edit: {
+      fields: [
+        { name: 'title', label: 'Title', required: true },
+        { name: 'description', label: 'Description' },
+        { name: 'max_content_length', label: 'Max content length (bytes)', required: true },
+        { name: 'taxii20', label: 'TAXII 2.0 view', kind: 'checkbox' },
+      ],
+      values: (r) => ({ title: r.title, description: r.description ?? '', max_content_length: r.max_content_length, taxii20: r.taxii20 === true }),
+      body: (v) => {
+        const max = Number(v.max_content_length);
+        if (!Number.isInteger(max) || max < 1) throw new Error('Max content length: a whole number of bytes, at least 1.');
+        // an emptied description is sent empty: that is how it is removed
+        return { title: v.title, description: v.description, max_content_length: max, taxii20: v.taxii20 === true };
+      },
+      path: (r) => `/admin/v1/api-roots/${encodeURIComponent(s(r.path))}`,
+    },
     describe: (r) => s(r.path),
   },
   {
@@ -106,6 +122,16 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
         { name: 'purpose', label: 'Purpose', kind: 'select', options: ['published', 'intake'] },
       ],
       body: defined,
+    },
+    edit: {
+      fields: [
+        { name: 'title', label: 'Title', required: true },
+        { name: 'description', label: 'Description' },
+        { name: 'purpose', label: 'Purpose', kind: 'select', options: ['published', 'intake'], required: true },
+      ],
+      values: (r) => ({ title: r.title, description: r.description ?? '', purpose: r.purpose }),
+      body: (v) => ({ title: v.title, description: v.description, purpose: v.purpose }),
+      path: (r) => `/admin/v1/collections/${encodeURIComponent(s(r.id))}${qs({ api_root: s(r.api_root) })}`,
     },
     describe: (r) => `${s(r.api_root)}/${s(r.alias ?? r.id)}`,
   },

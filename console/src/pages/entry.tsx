@@ -3,6 +3,7 @@
 // (each comparable with this one), where it was published, and the raw JSON.
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
+import { TLP1_LEVEL_BY_ID, TLP2_LEVEL_BY_ID } from 'stix2-validator-ts/markings';
 import { api, roles } from '../api.js';
 import type { DecisionResult, EntryDetail, Finding, Me, StixObject } from '../types.js';
 import { ErrorNote, Loading, PageTitle, TlpBadge, useLoad, when } from '../ui.js';
@@ -35,8 +36,30 @@ function Pattern({ text }: { text: string }) {
   );
 }
 
+/** A marking reference: the TLP (1.0 or 2.0, STIX 2.1 §7.2.1.4) as its badge, any other marking as its id. */
+function Marking({ id }: { id: string }) {
+  const level = TLP2_LEVEL_BY_ID.get(id) ?? TLP1_LEVEL_BY_ID.get(id);
+  return level ? (
+    <span class="marking">
+      <TlpBadge tlp={level} /> <code>{id}</code>
+    </span>
+  ) : (
+    <code>{id}</code>
+  );
+}
+
 function Value({ name, value }: { name: string; value: unknown }): preact.JSX.Element {
   if (name === 'pattern' && typeof value === 'string') return <Pattern text={value} />;
+  if (name === 'object_marking_refs' && Array.isArray(value))
+    return (
+      <ul class="plain">
+        {value.map((id, i) => (
+          <li key={i}>
+            <Marking id={String(id)} />
+          </li>
+        ))}
+      </ul>
+    );
   if (name === 'external_references' && Array.isArray(value))
     return (
       <ul class="plain">
