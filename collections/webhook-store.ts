@@ -1,5 +1,5 @@
 // What the webhook subscriptions need from a store (docs/webhooks.md): subscriptions, one durable
-// cursor per subscription and source, and the delivery log. Secrets reach the store sealed
+// cursor per subscription and source, a delivery lease per subscription, and the delivery log. Secrets reach the store sealed
 // (encrypted by webhooks/); the store never sees them in the clear.
 import type { TlpLevel } from './store.js';
 
@@ -71,6 +71,12 @@ export interface DeliveryRecord {
   nextAttemptAt?: number;
 }
 
+/** Who delivers a subscription's events now, and until when (µs) unless renewed. */
+export interface DeliveryLease {
+  owner: string;
+  until: number;
+}
+
 export interface WebhookStore {
   /** Creates the subscription with its starting cursors (source → position). */
   createSubscription(s: Omit<SubscriptionRecord, 'rev' | 'updatedAt'>, cursors: Record<string, number>): Promise<SubscriptionRecord>;
@@ -82,7 +88,7 @@ export interface WebhookStore {
    * Undefined values clear optional fields. Returns undefined when it does not exist.
    */
   updateSubscription(id: string, changes: SubscriptionChanges, bump: boolean): Promise<SubscriptionRecord | undefined>;
-  /** Deletes the subscription, its cursors and its delivery log. */
+  /** Deletes the subscription, its cursors, its lease and its delivery log. */
   deleteSubscription(id: string): Promise<boolean>;
 
   /** Positions per source (collection id or CURATION_SOURCE). */
@@ -91,6 +97,16 @@ export interface WebhookStore {
   setCursors(subscriptionId: string, cursors: Record<string, number>, replace: boolean): Promise<void>;
   /** Moves one cursor forward (never back: a late writer cannot undo a newer position). */
   advanceCursor(subscriptionId: string, source: string, position: number): Promise<void>;
+
+  /**
+   * Takes the subscription's delivery lease for `owner` until `until` (µs), or renews it: granted
+   * when nobody holds it, when the holder's ran out by `now`, or when `owner` already holds it
+   * (atomic: of concurrent takers exactly one gets it). Returns the lease as it stands afterwards,
+   * someone else's when refused. Instances sharing a store deliver each subscription one at a time.
+   */
+  acquireLease(subscriptionId: string, owner: string, until: number, now: number): Promise<DeliveryLease>;
+  /** Gives the lease up when `owner` holds it, so another instance can take over at once. */
+  releaseLease(subscriptionId: string, owner: string): Promise<void>;
 
   /** Appends one attempt to the delivery log. */
   logDelivery(d: DeliveryRecord): Promise<void>;

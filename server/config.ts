@@ -36,7 +36,8 @@ export const CONFIG_SCHEMA = {
     changeRetentionDays: { type: 'number', minimum: 3, default: 30, description: 'change-log entries are kept this long (at least the 72-hour webhook retry horizon); an older cursor must resync' },
     streamsPerAccount: { type: 'integer', minimum: 1, maximum: 10000, default: 10, description: 'live change streams (text/event-stream) one account may hold open' },
     streamHeartbeatSeconds: { type: 'number', minimum: 1, maximum: 300, default: 15, description: 'a comment line on idle live streams this often' },
-    webhookDelivery: { type: 'boolean', default: true, description: 'this instance delivers webhooks (turn off on all instances but one or a few when several share a store)' },
+    webhookDelivery: { type: 'boolean', default: true, description: 'this instance delivers webhooks (instances sharing a store take turns per subscription through leases)' },
+    webhookLeaseSeconds: { type: 'number', minimum: 2, maximum: 3600, default: 60, description: 'a subscription\'s delivery lease lasts this long unless renewed; another instance takes over once it runs out (at least 2 × webhookTimeoutSeconds)' },
     webhookTimeoutSeconds: { type: 'number', minimum: 1, maximum: 60, default: 15, description: 'a webhook attempt succeeds on a 2xx within this time' },
     webhookRetrySeconds: { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?(\\s*,\\s*\\d+(\\.\\d+)?)*\\s*$', default: '5,300,1800,7200,18000,36000,50400,72000,86400', description: 'waits (seconds) before each retry of a failed webhook; ±10 % jitter; 429/503 Retry-After wins' },
     webhookDisableAfterHours: { type: 'number', minimum: 0, default: 72, description: 'a subscription is disabled once its last retry failed and nothing succeeded for this long' },
@@ -111,6 +112,7 @@ export interface Config {
   webhookCaFile?: string;
   webhookConcurrency: number;
   webhookPollMs: number;
+  webhookLeaseSeconds: number;
   webhookLogRetentionDays: number;
   ingestBatchSize: number;
   ingestWorkerThreshold: number;
@@ -205,6 +207,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
     throw new ConfigError(`invalid configuration — ${problems.join('; ')}`);
   }
   const config = merged as unknown as Config;
+  if (config.webhookLeaseSeconds < 2 * config.webhookTimeoutSeconds) throw new ConfigError('invalid configuration — webhookLeaseSeconds must be at least 2 × webhookTimeoutSeconds (an attempt must end inside the lease)');
   if (config.defaultPageSize > config.maxPageSize) throw new ConfigError('invalid configuration — defaultPageSize must not exceed maxPageSize');
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('invalid configuration — tlsCert and tlsKey go together');
   if (config.jwtAlgorithm !== 'HS256' && !config.jwtPrivateKeyFile) throw new ConfigError(`invalid configuration — jwtAlgorithm ${config.jwtAlgorithm} needs jwtPrivateKeyFile`);

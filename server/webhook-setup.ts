@@ -38,6 +38,7 @@ export function createWebhooks(config: Readonly<Config>, store: Store, logger: L
     concurrency: config.webhookConcurrency,
     logRetentionMs: config.webhookLogRetentionDays * 86_400_000,
     publicBase: () => base,
+    leaseMs: config.webhookLeaseSeconds * 1000,
   });
   let started = false;
   return {

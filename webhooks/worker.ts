@@ -2,7 +2,11 @@
 // durable cursors (one per followed collection, one for curation events), one at a time; the cursor
 // moves only after a 2xx, so a crash at any point means at-least-once, never a gap. A failure holds
 // the subscription's queue until the next attempt is due (the retry schedule, or Retry-After).
+// Instances sharing a store take turns through a lease per subscription in the store: only its
+// holder delivers, renewing it while it works; when the holder dies the lease runs out and another
+// instance takes over from the durable cursors.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { CollectionRecord, Store } from '../collections/store.js';
 import { TLP_RANK } from '../collections/store.js';
 import { CURATION_SOURCE, type DeliveryRecord, type SubscriptionRecord } from '../collections/webhook-store.js';
@@ -34,6 +38,11 @@ export interface WorkerOptions {
   logRetentionMs: number;
   /** The public base URL of this server, for the links in payloads. */
   publicBase: () => string;
+  /**
+   * How long a subscription's delivery lease lasts unless renewed (ms); at least twice the attempt
+   * timeout, since it is renewed once half of it is left, so an attempt always ends inside the lease.
+   */
+  leaseMs: number;
 }
 
 /** One event waiting at a source: its position (date_added or audit seq), its time, what to send. */
@@ -60,6 +69,12 @@ export class DeliveryWorker {
   private readonly collections = new Map<string, CollectionRecord>();
   private key: Promise<Buffer> | undefined;
   private lastPurge = 0;
+  /** This worker in the lease table: host, process and a random part (a restarted process is another owner). */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Leases this worker holds: subscription → until (µs). */
+  private readonly held = new Map<string, number>();
+  /** Subscriptions another instance delivers: → when its lease runs out unless renewed (µs). */
+  private readonly elsewhere = new Map<string, number>();
 
   constructor(private readonly store: Store, private readonly sender: Sender, private readonly log: WorkerLog, private readonly options: WorkerOptions) {
     this.access = new AccessCache(store);
@@ -72,12 +87,17 @@ export class DeliveryWorker {
     this.nudge();
   }
 
-  /** Stops taking new work, aborts attempts in flight (their events are sent again after a restart) and waits. */
+  /**
+   * Stops taking new work, aborts attempts in flight (their events are sent again after a restart
+   * or by another instance), waits, and gives its leases up so that another instance takes over now.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
     this.abort.abort();
     await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.held.keys()].map((id) => this.store.webhooks.releaseLease(id, this.owner)));
+    this.held.clear();
     this.sender.close();
   }
 
@@ -99,6 +119,7 @@ export class DeliveryWorker {
       for (const s of await this.store.webhooks.listSubscriptions({ state: 'enabled' })) {
         if (this.running.size >= this.options.concurrency) break;
         if (this.running.has(s.id) || (s.nextAttemptAt !== undefined && s.nextAttemptAt > now)) continue;
+        if ((this.elsewhere.get(s.id) ?? 0) > now) continue; // another instance's until its lease runs out
         const run = this.run(s.id)
           .catch((err: unknown) => this.log.error({ event: 'webhook', subscription: s.id, err }, 'webhook delivery stopped on an error; it resumes at the next poll'))
           .finally(() => this.running.delete(s.id));
@@ -122,10 +143,14 @@ export class DeliveryWorker {
     const buffers = new Map<string, Pending[]>();
     const drained = new Set<string>();
     while (!this.stopping) {
+      // Held for at least half the lease from here, so the attempt below ends inside it.
+      const lease = await this.hold(id);
+      if (!lease) return;
       const s = await this.store.webhooks.getSubscription(id);
       if (!s || s.state !== 'enabled' || (s.nextAttemptAt !== undefined && s.nextAttemptAt > nowMicros())) return;
-      if (s.rev !== rev) {
-        // Changed through the API (filters, a rewind): read again from the durable cursors.
+      if (s.rev !== rev || lease === 'taken') {
+        // Changed through the API (filters, a rewind), or the lease was (re)taken and another
+        // instance may have delivered meanwhile: read again from the durable cursors.
         rev = s.rev;
         cursors = await this.store.webhooks.cursors(id);
         buffers.clear();
@@ -154,6 +179,45 @@ export class DeliveryWorker {
       if (s.attempts > 0 || s.failingSince !== undefined || s.lastSuccessAt === undefined || now - s.lastSuccessAt > SUCCESS_NOTE_US) {
         await this.store.webhooks.updateSubscription(s.id, { attempts: 0, nextAttemptAt: undefined, failingSince: undefined, lastSuccessAt: now }, false);
       }
+    }
+  }
+
+  /**
+   * Makes sure this worker holds the subscription's lease for at least half its length: 'held' when
+   * it did already, 'taken' when it has just taken it (free, or run out), false when another holds it.
+   */
+  private async hold(id: string): Promise<'held' | 'taken' | false> {
+    const now = nowMicros();
+    const leaseUs = this.options.leaseMs * 1000;
+    const until = this.held.get(id);
+    if (until !== undefined && until - now > leaseUs / 2) return 'held';
+    let lease = await this.store.webhooks.acquireLease(id, this.owner, now + leaseUs, now);
+    if (lease.owner !== this.owner && this.deadHere(lease.owner)) {
+      // A process of this host that is gone (a crash, then this restart): no need to wait for its
+      // lease to run out. Taken only if that lease is still the one read (as if it had run out).
+      lease = await this.store.webhooks.acquireLease(id, this.owner, now + leaseUs, lease.until);
+    }
+    if (lease.owner !== this.owner) {
+      this.held.delete(id);
+      // Looked at again when that lease would run out, or sooner: a holder that stopped cleanly gave it up.
+      this.elsewhere.set(id, Math.min(lease.until, now + leaseUs / 4));
+      return false;
+    }
+    this.held.set(id, lease.until);
+    if (this.elsewhere.delete(id)) this.log.info({ event: 'webhook', subscription: id, owner: this.owner }, 'webhook delivery taken over from another instance (its lease ran out or was given up)');
+    return until !== undefined && until > now ? 'held' : 'taken';
+  }
+
+  /** Whether a lease owner is a process of this host that no longer runs (or an earlier process with this pid: a restarted container). */
+  private deadHere(owner: string): boolean {
+    const [host, pid] = owner.split(':');
+    if (host !== hostname() || !pid) return false;
+    if (Number(pid) === process.pid) return true;
+    try {
+      process.kill(Number(pid), 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
     }
   }
 

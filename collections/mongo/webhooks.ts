@@ -2,8 +2,8 @@
 // in `_id` (identityId), a subscription is rewritten whole under compare-and-set on a write counter,
 // and a cursor only moves forward ($max) unless the API rewinds it.
 import { Schema, type Connection, type Model } from 'mongoose';
-import { type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
-import { MAJORITY, identityId } from './schemas.js';
+import { type DeliveryLease, type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
+import { MAJORITY, identityId, isDuplicateKey } from './schemas.js';
 
 type Doc = Record<string, any>;
 const base = { strict: false, versionKey: false, autoIndex: false, autoCreate: false } as const;
@@ -19,6 +19,9 @@ const cursorSchema = new Schema({ subscriptionId: String, source: String, positi
 // A subscription's cursors
 cursorSchema.index({ subscriptionId: 1 }, { name: 'webhook_cursors_by_sub' });
 
+/** `_id` is identityId('webhook-lease', subscription id): one lease per subscription, taken under compare-and-set. */
+const leaseSchema = new Schema({ subscriptionId: String, owner: String, until: Number }, base);
+
 /** `_id` is identityId('webhook-delivery', id). */
 const deliverySchema = new Schema({ id: String, subscriptionId: String, at: Number, doc: String }, base);
 // GET …/deliveries (newest first)
@@ -31,6 +34,7 @@ export class MongoWebhooks implements WebhookStore {
   private readonly subscriptions: Model<any>;
   private readonly cursorModel: Model<any>;
   private readonly deliveries: Model<any>;
+  private readonly leases: Model<any>;
   private indexed: Promise<void> | undefined;
 
   /** `op` is the store's wrapper (start-up wait, 503 mapping); `ensureIndexes` its named-index check. */
@@ -42,6 +46,7 @@ export class MongoWebhooks implements WebhookStore {
     this.subscriptions = conn.model('WebhookSubscription', subscriptionSchema, 'webhook_subscriptions');
     this.cursorModel = conn.model('WebhookCursor', cursorSchema, 'webhook_cursors');
     this.deliveries = conn.model('WebhookDelivery', deliverySchema, 'webhook_deliveries');
+    this.leases = conn.model('WebhookLease', leaseSchema, 'webhook_leases');
   }
 
   /** Every operation: the store's wrapper, with this module's indexes made once per process. */
@@ -104,6 +109,7 @@ export class MongoWebhooks implements WebhookStore {
       const r = await this.subscriptions.deleteOne({ _id: identityId('webhook-subscription', id) }, MAJORITY); // _id
       await this.cursorModel.deleteMany({ subscriptionId: id }, MAJORITY);
       await this.deliveries.deleteMany({ subscriptionId: id }, MAJORITY);
+      await this.leases.deleteOne({ _id: identityId('webhook-lease', id) }, MAJORITY); // _id
       return r.deletedCount > 0;
     });
   }
@@ -133,12 +139,39 @@ export class MongoWebhooks implements WebhookStore {
     });
   }
 
+  async acquireLease(subscriptionId: string, owner: string, until: number, now: number): Promise<DeliveryLease> {
+    return this.run(async () => {
+      const _id = identityId('webhook-lease', subscriptionId);
+      for (;;) {
+        // Renewed, or taken over once run out (compare-and-set on the lease document) …
+        const r = await this.leases.updateOne({ _id, $or: [{ owner }, { until: { $lte: now } }] }, { $set: { owner, until } }, MAJORITY); // _id
+        if (r.matchedCount === 1) return { owner, until };
+        // … or taken when there is none: of concurrent inserts one wins, the others clash on _id.
+        try {
+          await this.leases.create([{ _id, subscriptionId, owner, until }], MAJORITY);
+          return { owner, until };
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+        const held = await this.leases.findById(_id).lean<Doc>(); // _id
+        if (held) return { owner: held.owner as string, until: held.until as number };
+        // Released between the two: try again.
+      }
+    });
+  }
+
+  async releaseLease(subscriptionId: string, owner: string): Promise<void> {
+    return this.run(async () => {
+      await this.leases.deleteOne({ _id: identityId('webhook-lease', subscriptionId), owner }, MAJORITY); // _id
+    });
+  }
+
   async logDelivery(d: DeliveryRecord): Promise<void> {
     return this.run(async () => {
       try {
         await this.deliveries.create([{ _id: identityId('webhook-delivery', d.id), id: d.id, subscriptionId: d.subscriptionId, at: d.at, doc: JSON.stringify(d) }]);
       } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err; // logged before (a retried write)
+        if (!isDuplicateKey(err)) throw err; // logged before (a retried write)
       }
     });
   }

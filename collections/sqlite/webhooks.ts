@@ -1,7 +1,7 @@
 // Webhook subscriptions, cursors and the delivery log in the embedded store. A subscription's
 // settings are one JSON document (read whole, written whole); what is looked up has a column.
 import type Database from 'better-sqlite3';
-import { type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
+import { type DeliveryLease, type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_subscriptions (
@@ -18,6 +18,12 @@ CREATE TABLE IF NOT EXISTS webhook_cursors (
   source TEXT NOT NULL,
   position INTEGER NOT NULL,
   PRIMARY KEY (subscription_id, source)
+);
+-- Which process delivers a subscription now (processes sharing the file take turns)
+CREATE TABLE IF NOT EXISTS webhook_leases (
+  subscription_id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  until INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id TEXT PRIMARY KEY,
@@ -84,6 +90,7 @@ export class SqliteWebhooks implements WebhookStore {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM webhook_cursors WHERE subscription_id = ?').run(id);
       this.db.prepare('DELETE FROM webhook_deliveries WHERE subscription_id = ?').run(id);
+      this.db.prepare('DELETE FROM webhook_leases WHERE subscription_id = ?').run(id);
       return this.db.prepare('DELETE FROM webhook_subscriptions WHERE id = ?').run(id).changes > 0;
     }).immediate();
   }
@@ -105,6 +112,19 @@ export class SqliteWebhooks implements WebhookStore {
 
   async advanceCursor(subscriptionId: string, source: string, position: number): Promise<void> {
     this.db.prepare('UPDATE webhook_cursors SET position = max(position, ?) WHERE subscription_id = ? AND source = ?').run(position, subscriptionId, source);
+  }
+
+  async acquireLease(subscriptionId: string, owner: string, until: number, now: number): Promise<DeliveryLease> {
+    return this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO webhook_leases (subscription_id, owner, until) VALUES (?, ?, ?)
+        ON CONFLICT (subscription_id) DO UPDATE SET owner = excluded.owner, until = excluded.until
+        WHERE webhook_leases.owner = excluded.owner OR webhook_leases.until <= ?`).run(subscriptionId, owner, until, now);
+      return this.db.prepare('SELECT owner, until FROM webhook_leases WHERE subscription_id = ?').get(subscriptionId) as DeliveryLease;
+    }).immediate();
+  }
+
+  async releaseLease(subscriptionId: string, owner: string): Promise<void> {
+    this.db.prepare('DELETE FROM webhook_leases WHERE subscription_id = ? AND owner = ?').run(subscriptionId, owner);
   }
 
   async logDelivery(d: DeliveryRecord): Promise<void> {

@@ -81,6 +81,38 @@ export function webhookContract(name: string, harness: StoreHarness): void {
       expect(await store.webhooks.cursors(a.id)).to.deep.equal({ c2: 1, c3: 4 });
     });
 
+    it('a delivery lease: one holder at a time, renewed by its holder, taken over once it runs out, released only by its holder', async function () {
+      const a = await store.webhooks.createSubscription(subscription('org-a', 1000), {});
+      expect(await store.webhooks.acquireLease(a.id, 'one', 2000, 1000)).to.deep.equal({ owner: 'one', until: 2000 });
+      // Held and not run out: refused, and told who holds it until when.
+      expect(await store.webhooks.acquireLease(a.id, 'two', 2500, 1500)).to.deep.equal({ owner: 'one', until: 2000 });
+      expect(await store.webhooks.acquireLease(a.id, 'one', 3000, 1500)).to.deep.equal({ owner: 'one', until: 3000 });
+      expect(await store.webhooks.acquireLease(a.id, 'two', 3500, 2999)).to.deep.equal({ owner: 'one', until: 3000 });
+      // Run out (the holder died): another takes over, and the old holder cannot renew it.
+      expect(await store.webhooks.acquireLease(a.id, 'two', 4000, 3000)).to.deep.equal({ owner: 'two', until: 4000 });
+      expect(await store.webhooks.acquireLease(a.id, 'one', 4500, 3100)).to.deep.equal({ owner: 'two', until: 4000 });
+      await store.webhooks.releaseLease(a.id, 'one'); // not its lease: nothing happens
+      expect(await store.webhooks.acquireLease(a.id, 'one', 4500, 3100)).to.deep.equal({ owner: 'two', until: 4000 });
+      await store.webhooks.releaseLease(a.id, 'two');
+      expect(await store.webhooks.acquireLease(a.id, 'one', 4500, 3100)).to.deep.equal({ owner: 'one', until: 4500 });
+      // Leases are per subscription, and go with it.
+      const b = await store.webhooks.createSubscription(subscription('org-b', 1000), {});
+      expect(await store.webhooks.acquireLease(b.id, 'two', 5000, 3100)).to.deep.equal({ owner: 'two', until: 5000 });
+      await store.webhooks.deleteSubscription(a.id);
+      expect(await store.webhooks.acquireLease(a.id, 'two', 5000, 3100)).to.deep.equal({ owner: 'two', until: 5000 });
+    });
+
+    it('of concurrent takers of a free or run-out lease exactly one gets it', async function () {
+      const a = await store.webhooks.createSubscription(subscription('org-a', 1000), {});
+      for (const now of [1000, 5000]) { // free, then run out (the first round's lease ends at 2000)
+        const owners = Array.from({ length: 8 }, (_, i) => `owner-${now}-${i}`);
+        const results = await Promise.all(owners.map((o) => store.webhooks.acquireLease(a.id, o, now + 1000, now)));
+        const winners = owners.filter((o, i) => results[i]!.owner === o);
+        expect(winners).to.have.length(1);
+        for (const r of results) expect(r).to.deep.equal({ owner: winners[0], until: now + 1000 });
+      }
+    });
+
     it('keeps the delivery log newest first with paging, finds one entry, and purges by age', async function () {
       const a = await store.webhooks.createSubscription(subscription('org-a', 1000), {});
       const b = await store.webhooks.createSubscription(subscription('org-b', 1000), {});

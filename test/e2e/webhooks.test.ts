@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
-import { type ServerProcess, runCli, startServer, stopServer } from '../helpers/process.js';
+import { type ServerProcess, killServer, runCli, startServer, stopServer } from '../helpers/process.js';
 import { indicator } from '../helpers/server.js';
 import { type Receiver, type TestCa, makeCa, startReceiver, until } from '../helpers/webhook-receiver.js';
 
@@ -50,14 +50,6 @@ grants:
 
 const basic = (name: string, password: string) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
 const AUTH = { vendor: basic('acme-bot', PASSWORDS.VENDOR_PW), alice: basic('alice', PASSWORDS.ALICE_PW), fr: basic('fr-analyst', PASSWORDS.FR_PW), de: basic('de-analyst', PASSWORDS.DE_PW) };
-
-function kill(p: ServerProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGKILL');
-  });
-}
 
 describe('end to end: webhooks from the meridian process to a local HTTPS receiver', function () {
   this.timeout(180_000);
@@ -229,7 +221,7 @@ describe('end to end: webhooks from the meridian process to a local HTTPS receiv
     const res = await api('POST', '/desk/collections/trusted/objects/', AUTH.vendor, { objects }, TAXII);
     expect(res.status).to.equal(202);
     await until(() => hook.received.length >= 20, 60_000, 'deliveries in flight');
-    await kill(server);
+    await killServer(server.child);
     server = undefined;
     const receivedBefore = hook.received.length;
     server = await startServer(env);

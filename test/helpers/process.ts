@@ -68,3 +68,12 @@ export function stopServer(child: ChildProcess): Promise<number | null> {
     child.kill('SIGTERM');
   });
 }
+
+/** SIGKILL: no shutdown code runs (a crash); resolves once the process is gone. */
+export function killServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
