@@ -413,6 +413,35 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(problemsOf(page)).to.deep.equal([]);
   });
 
+  it('decides on every entry matching the filters, beyond the page shown', async function () {
+    // more than the 50 rows of a queue page
+    const batch = Array.from({ length: 52 }, (_, i) => indicator({ name: `Batch ${i}` }));
+    const posted = await api<{ id: string }>(['acme-feed', PW.vendor], '/desk/collections/intake/objects/', { method: 'POST', body: JSON.stringify({ objects: batch }) });
+    expect(posted.status).to.equal(202);
+    const other = indicator({ name: 'Not in the batch' });
+    await vendorPosts([other]);
+    const page = await open();
+    await signIn(page, 'alice', PW.alice);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Review queue' }).click();
+    await page.getByLabel('Submission').fill(posted.body.id);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator('table.queue caption', { hasText: '50 entries (more on the next page)' }).waitFor();
+    await page.getByLabel('Decide on every entry matching the filters (all pages)').check();
+    await page.getByRole('button', { name: 'Reject…' }).click();
+    const reject = page.getByRole('region', { name: 'Reject every entry matching the filters' });
+    await reject.getByLabel(/^Reason/).fill('a test batch');
+    await reject.getByRole('button', { name: 'Preview (dry run)' }).click();
+    expect(await page.getByRole('status', { name: 'Dry-run preview' }).textContent()).to.include('52 entries');
+    expect(await queue(`?state=pending&submission=${posted.body.id}&limit=100`)).to.have.length(52);
+    await reject.getByRole('button', { name: 'Confirm reject' }).click();
+    await page.locator('.outcome', { hasText: 'Rejected 52 entries.' }).waitFor();
+    const rejected = await queue(`?state=rejected&submission=${posted.body.id}&limit=100`);
+    expect(rejected.map((e) => e.object_id).sort()).to.deep.equal(batch.map((o) => o.id).sort());
+    expect(rejected.every((e) => e.reason === 'a test batch')).to.equal(true);
+    expect((await queue(`?object=${other.id}`))[0]?.state).to.equal('pending');
+    expect(problemsOf(page)).to.deep.equal([]);
+  });
+
   it('shows a subscriber no administration at all, and the API agrees', async function () {
     const page = await open();
     await signIn(page, 'fr-analyst', PW.fr);

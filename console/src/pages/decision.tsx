@@ -17,6 +17,8 @@ const NEEDS_REASON = new Set<Action>(['reject', 'request-changes']);
 export interface DecisionSubject {
   /** Queue entries (approve, reject), with the rev the curator saw. */
   entries?: Array<{ id: string; rev: number }>;
+  /** Every entry the queue filter matches when the decision is sent (the curation API's `filter`). */
+  filter?: Record<string, string | string[]>;
   /** A published object and the collection to withdraw it from (withdraw). */
   objectId?: string;
   target?: string;
@@ -51,7 +53,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
 
   const body: Record<string, unknown> = { action };
   if (action === 'withdraw') Object.assign(body, { object_id: subject.objectId, targets, reason_code: reasonCode, reason });
-  else Object.assign(body, { entries: subject.entries });
+  else Object.assign(body, subject.filter ? { filter: subject.filter } : { entries: subject.entries });
   if (action === 'approve') Object.assign(body, { targets, ...(includeRefs ? { include_refs: true } : {}), ...(reason ? { reason } : {}) });
   // The note's content or the opinion's explanation is typed in the reason's text area.
   if (action === 'annotate')
@@ -80,7 +82,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
     }
   };
   const count = subject.entries?.length ?? 1;
-  const what = action === 'withdraw' ? subject.objectId : `${count} entr${count === 1 ? 'y' : 'ies'}`;
+  const what = action === 'withdraw' ? subject.objectId : subject.filter ? 'every entry matching the filters' : `${count} entr${count === 1 ? 'y' : 'ies'}`;
   return (
     <section class="panel" aria-labelledby="decision-title" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
       <h2 id="decision-title" tabIndex={-1} ref={heading}>

@@ -30,11 +30,15 @@ export function QueuePage({ me }: { me: Me }) {
   const decides = roles.decides(me);
   const [filters, setFilters] = useState<Filters>({ state: 'pending' });
   const [cursor, setCursor] = useState<string>();
-  const query = () => {
+  /** The filters as the curation API takes them (the age as a time), without empty ones. */
+  const wireFilters = (): Record<string, string> => {
     const { age, ...rest } = filters;
     const olderThan = age && AGES[age] ? new Date(Date.now() - AGES[age] * 1000).toISOString() : undefined;
-    return qs({ ...rest, older_than: olderThan, limit: 50, next: cursor });
+    return Object.fromEntries(Object.entries({ ...rest, older_than: olderThan }).filter((e): e is [string, string] => Boolean(e[1])));
   };
+  const query = () => qs({ ...wireFilters(), limit: 50, next: cursor });
+  // Deciding on every entry the filters match (all pages), not on the rows selected on this one.
+  const [everyMatch, setEveryMatch] = useState(false);
   const page = useLoad(() => api.get<Page>(`/admin/v1/curation/queue${query()}`), JSON.stringify([filters, cursor]));
   const [sort, setSort] = useState<keyof typeof SORTS>('oldest first');
   const entries = [...(page.data?.entries ?? [])].sort(SORTS[sort]);
@@ -46,13 +50,13 @@ export function QueuePage({ me }: { me: Me }) {
     setActiveState(i);
   };
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [deciding, setDeciding] = useState<{ action: Action; entries: Entry[] }>();
+  const [deciding, setDeciding] = useState<{ action: Action; entries: Entry[]; filter?: Record<string, string | string[]> }>();
   const [outcome, setOutcome] = useState<string>();
   const rows = useRef<HTMLTableSectionElement>(null);
   // The key handler is re-attached after a render's effects run, later than the next key may come:
   // it reads what it needs from here, brought up to date at every render.
-  const latest = useRef({ entries, selected, deciding });
-  latest.current = { entries, selected, deciding };
+  const latest = useRef({ entries, selected, deciding, everyMatch });
+  latest.current = { entries, selected, deciding, everyMatch };
 
   useEffect(() => {
     setActive(0);
@@ -76,7 +80,12 @@ export function QueuePage({ me }: { me: Me }) {
   };
   const decide = (action: Action) => {
     const list = chosen();
-    if (decides && list.length) setDeciding({ action, entries: list });
+    if (!decides || !list.length) return;
+    if (latest.current.everyMatch) {
+      // the decision's filter takes lists for the state and the object type
+      const { state, type, ...rest } = wireFilters();
+      setDeciding({ action, entries: [], filter: { ...rest, ...(state ? { state: [state] } : {}), ...(type ? { type: [type] } : {}) } });
+    } else setDeciding({ action, entries: list });
   };
 
   useEffect(() => {
@@ -168,7 +177,7 @@ export function QueuePage({ me }: { me: Me }) {
       </div>
       {decides && (
         <div class="toolbar">
-          <span>{selected.size} selected</span>
+          <span>{everyMatch ? 'every entry matching the filters' : `${selected.size} selected`}</span>
           <button type="button" disabled={!entries.length} onClick={() => decide('approve')}>
             Approve…
           </button>
@@ -184,13 +193,17 @@ export function QueuePage({ me }: { me: Me }) {
           <button type="button" disabled={!selected.size} onClick={() => setSelected(new Set())}>
             Clear selection
           </button>
+          <span class="check">
+            <input type="checkbox" id="every-match" checked={everyMatch} onChange={(e) => setEveryMatch((e.currentTarget as HTMLInputElement).checked)} />
+            <label for="every-match">Decide on every entry matching the filters (all pages)</label>
+          </span>
         </div>
       )}
       {deciding && (
         <DecisionPanel
           key={deciding.action}
           action={deciding.action}
-          subject={{ entries: deciding.entries.map((e) => ({ id: e.id, rev: e.rev })) }}
+          subject={deciding.filter ? { filter: deciding.filter } : { entries: deciding.entries.map((e) => ({ id: e.id, rev: e.rev })) }}
           onDone={done}
           onCancel={() => {
             setDeciding(undefined);
