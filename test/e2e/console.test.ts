@@ -196,7 +196,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(await page.locator('tr[data-property="pattern"] .p-path').first().textContent()).to.equal('ipv4-addr:value');
     expect(await page.locator('.meta .tlp').textContent()).to.equal('TLP:GREEN');
     expect(await page.locator('tr[data-property="object_marking_refs"]').textContent()).to.include('TLP:GREEN').and.include(tlpGreen);
-    expect(await page.getByRole('region', { name: 'References' }).textContent()).to.include(maker).and.include('not in the intake');
+    expect(await page.getByRole('region', { name: 'References and relationships' }).locator('li[data-link="references"]', { hasText: maker }).textContent()).to.include('not at the desk');
     await shot(page, 'object');
     await page.getByText('Raw JSON').click();
     expect(JSON.parse((await page.locator('pre.raw').textContent())!)).to.deep.include({ id: warned.id, name: 'Odd vocabulary' });
@@ -442,6 +442,34 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(problemsOf(page)).to.deep.equal([]);
   });
 
+  it("draws an object's references and the relationships of its submission as a small graph", async function () {
+    const ind = indicator({ name: 'Drops the loader' });
+    const stamp = '2024-03-01T00:00:00.000Z';
+    const mal = { type: 'malware', spec_version: '2.1', id: `malware--${crypto.randomUUID()}`, created: stamp, modified: stamp, name: 'Loader', is_family: true };
+    const rel = { type: 'relationship', spec_version: '2.1', id: `relationship--${crypto.randomUUID()}`, created: stamp, modified: stamp, relationship_type: 'indicates', source_ref: ind.id, target_ref: mal.id };
+    const absent = `threat-actor--${crypto.randomUUID()}`;
+    const rel2 = { type: 'relationship', spec_version: '2.1', id: `relationship--${crypto.randomUUID()}`, created: stamp, modified: stamp, relationship_type: 'attributed-to', source_ref: mal.id, target_ref: absent };
+    await vendorPosts([ind, mal, rel, rel2]);
+    const page = await open();
+    await signIn(page, 'alice', PW.alice);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Review queue' }).click();
+    await row(page, mal.id).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'malware: Loader' }).waitFor();
+    const graph = page.getByRole('region', { name: 'References and relationships' });
+    await graph.locator('li').nth(1).waitFor();
+    expect(await graph.locator('li').allTextContents()).to.have.members([`← indicates ${ind.id} (at the desk)`, `attributed-to → ${absent} (not at the desk: it would dangle unless published elsewhere)`]);
+    await graph.scrollIntoViewIfNeeded();
+    await shot(page, 'relationships');
+    await accessible(page, 'relationships');
+    // what the graph drew is what the curation API holds for that submission
+    const submission = (await queue(`?object=${mal.id}`).then((e) => e[0] as unknown as { submission: string })).submission;
+    const inSubmission = await api<{ entries: Array<{ id: string; object_type: string }> }>(['alice', PW.alice], `/admin/v1/curation/queue?submission=${submission}&type=relationship`);
+    const details = await Promise.all(inSubmission.body.entries.map(async (e) => (await api<{ object: { source_ref: string; target_ref: string } }>(['alice', PW.alice], `/admin/v1/curation/queue/${e.id}`)).body.object));
+    expect(details.map((o) => [o.source_ref, o.target_ref])).to.have.deep.members([[ind.id, mal.id], [mal.id, absent]]);
+    expect(await queue(`?object=${absent}`)).to.deep.equal([]);
+    expect(problemsOf(page)).to.deep.equal([]);
+  });
+
   it('shows a subscriber no administration at all, and the API agrees', async function () {
     const page = await open();
     await signIn(page, 'fr-analyst', PW.fr);
@@ -478,6 +506,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const nav = page.getByRole('navigation', { name: 'Console' });
     expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Review queue', 'My API keys']);
     await page.getByLabel('State').selectOption('rejected');
+    await page.getByLabel('Object id').fill(v.id);
     await page.getByRole('button', { name: 'Apply filters' }).click();
     expect(await row(page, v.id).textContent()).to.include('rejected: duplicate of an earlier report');
     expect(await page.getByRole('button', { name: /Approve/ }).count()).to.equal(0);

@@ -4,8 +4,8 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { TLP1_LEVEL_BY_ID, TLP2_LEVEL_BY_ID } from 'stix2-validator-ts/markings';
-import { api, roles } from '../api.js';
-import type { DecisionResult, EntryDetail, Finding, Me, StixObject } from '../types.js';
+import { api, qs, roles } from '../api.js';
+import type { DecisionResult, EntryDetail, Finding, Me, QueuePage, StixObject } from '../types.js';
 import { ErrorNote, Loading, PageTitle, TlpBadge, useLoad, when } from '../ui.js';
 import { type Action, DecisionPanel, outcomeText } from './decision.js';
 
@@ -288,8 +288,8 @@ export function EntryPage({ id, me }: { id: string; me: Me }) {
           </ul>
         )}
       </Section>
-      <Section title="References">
-        {d.references.length === 0 ? <p class="muted">It references no other object.</p> : <References id={o.id} refs={d.references} />}
+      <Section title="References and relationships">
+        <Graph d={d} key={d.id} />
       </Section>
       <details>
         <summary>Raw JSON</summary>
@@ -299,36 +299,86 @@ export function EntryPage({ id, me }: { id: string; me: Me }) {
   );
 }
 
-/** The object and what it references, as a small star graph, with the same as a list. */
-function References({ id, refs }: { id: string; refs: EntryDetail['references'] }) {
+/** One edge of the graph: another object, and how this one is tied to it. */
+interface Link {
+  id: string;
+  /** "references", or a relationship's type with its direction, or "sighting". */
+  label: string;
+  atDesk: boolean;
+}
+
+/** At most this many relationships and sightings of the same submission are read for the graph. */
+const MAX_RELATIONSHIPS = 20;
+
+/**
+ * The relationships and sightings of the entry's own submission that concern its object (the queue
+ * has no index by reference, and vendors send an object with its relationships): each as a link to
+ * the object at its other end, which is at the desk when a queue entry holds it.
+ */
+async function relationshipsOf(d: EntryDetail): Promise<{ links: Link[]; cut: boolean }> {
+  const page = await api.get<QueuePage>(`/admin/v1/curation/queue${qs({ submission: d.submission, type: 'relationship,sighting', limit: MAX_RELATIONSHIPS })}`);
+  const objects = await Promise.all(page.entries.filter((e) => e.object_id !== d.object_id).map(async (e) => (await detailOf(e.id)).object));
+  const self = d.object_id;
+  const ends: Array<{ id: string; label: string }> = [];
+  for (const o of objects) {
+    const type = typeof o.relationship_type === 'string' ? o.relationship_type : 'related-to';
+    if (o.type === 'relationship' && o.source_ref === self && typeof o.target_ref === 'string') ends.push({ id: o.target_ref, label: `${type} →` });
+    else if (o.type === 'relationship' && o.target_ref === self && typeof o.source_ref === 'string') ends.push({ id: o.source_ref, label: `← ${type}` });
+    else if (o.type === 'sighting' && o.sighting_of_ref === self) ends.push({ id: o.id, label: '← sighting' });
+  }
+  const atDesk = await Promise.all(ends.map(async (e) => (await api.get<QueuePage>(`/admin/v1/curation/queue${qs({ object: e.id, limit: 1 })}`)).entries.length > 0));
+  return { links: ends.map((e, i) => ({ ...e, atDesk: atDesk[i]! })), cut: page.more };
+}
+
+function Graph({ d }: { d: EntryDetail }) {
+  const related = useLoad(() => relationshipsOf(d), `${d.id}-relationships`);
+  const links: Link[] = [...d.references.map((r) => ({ id: r.id, label: 'references', atDesk: r.in_intake })), ...(related.data?.links ?? [])];
+  return (
+    <>
+      <ErrorNote error={related.error} />
+      {links.length === 0 ? (
+        related.loading ? <Loading what="relationships" /> : <p class="muted">It references no other object, and no relationship of its submission refers to it.</p>
+      ) : (
+        <References id={d.object_id} links={links} />
+      )}
+      {related.data?.cut && <p class="muted">Only the first {MAX_RELATIONSHIPS} relationships and sightings of the submission were read.</p>}
+    </>
+  );
+}
+
+/** The object and its links, as a small star graph, with the same as a list. */
+function References({ id, links }: { id: string; links: Link[] }) {
   const width = 640;
   const rowH = 34;
-  const height = Math.max(60, refs.length * rowH + 10);
+  const height = Math.max(60, links.length * rowH + 10);
   return (
     <>
       <svg class="refs" viewBox={`0 0 ${width} ${height}`} width={width} height={height} aria-hidden="true">
-        <rect x="4" y={height / 2 - 14} width="220" height="28" rx="4" class="ref-self" />
+        <rect x="4" y={height / 2 - 14} width="200" height="28" rx="4" class="ref-self" />
         <text x="12" y={height / 2 + 5} class="ref-text">
           {id.split('--')[0]}
         </text>
-        {refs.map((r, i) => {
+        {links.map((r, i) => {
           const y = 8 + i * rowH;
           return (
-            <g key={r.id}>
-              <line x1="224" y1={height / 2} x2="360" y2={y + 13} class="ref-edge" />
-              <rect x="360" y={y} width="270" height="26" rx="4" class={r.in_intake ? 'ref-in' : 'ref-out'} />
+            <g key={`${r.label} ${r.id}`}>
+              <line x1="204" y1={height / 2} x2="360" y2={y + 13} class="ref-edge" />
+              <text x="300" y={y + 10} class="ref-label" text-anchor="middle">
+                {r.label}
+              </text>
+              <rect x="360" y={y} width="270" height="26" rx="4" class={r.atDesk ? 'ref-in' : 'ref-out'} />
               <text x="368" y={y + 17} class="ref-text">
                 {r.id.split('--')[0]}
-                {r.in_intake ? '' : ' (not at the desk)'}
+                {r.atDesk ? '' : ' (not at the desk)'}
               </text>
             </g>
           );
         })}
       </svg>
       <ul>
-        {refs.map((r) => (
-          <li key={r.id}>
-            <code>{r.id}</code> {r.in_intake ? '(in the intake)' : '(not in the intake: it would dangle unless published elsewhere)'}
+        {links.map((r) => (
+          <li key={`${r.label} ${r.id}`} data-link={r.label}>
+            {r.label} <code>{r.id}</code> {r.atDesk ? '(at the desk)' : '(not at the desk: it would dangle unless published elsewhere)'}
           </li>
         ))}
       </ul>
