@@ -15,6 +15,7 @@ import { Client, type LoadResult, type Summary, load, summarise } from './client
 import { Rng, attackDataset, attackObjects, attackTargets, distinctObjects, envelopes, generateObjects, ingestMix } from './dataset.js';
 import { type Backend, type QueueParams, bulkLoad, mongoBackend, sqliteBackend } from './backends.js';
 import { REPO, ServerProcess, cli } from './server.js';
+import { benchPush } from './push.js';
 import { validationVsParse } from './validation-limit.js';
 
 // ---- options ----------------------------------------------------------------------------------
@@ -133,6 +134,18 @@ async function main(): Promise<void> {
     log('building dist/ (npm run build)');
     const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, encoding: 'utf8' });
     if (b.status !== 0) log(`  build reported errors (dist/ was emitted anyway):\n${b.stdout.slice(0, 2000)}`);
+  }
+  if (optionText('--only', '') === 'push') {
+    // The push figures alone (bench/push.ts), with the change feed at --feed-entries (1,000,000);
+    // --push-objects, --push-receivers, --push-streams change the publication's size and audience.
+    log(`push only; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const sizes = { publication: option('--push-objects', 10_000), receivers: option('--push-receivers', 50), streams: option('--push-streams', 500) };
+    const push = await benchPush({ log, seed: SEED, logLevel: LOG_LEVEL, feedEntries: option('--feed-entries', 1_000_000), ...sizes });
+    rows.push(...push.rows);
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(path.join(RESULTS, 'push.json'), `${JSON.stringify({ when: new Date().toISOString(), commit: commit(), command: `npm run bench -- ${argv.join(' ')}`, machine: machine(), table: rows, figures: push.figures }, null, 2)}\n`);
+    printTable();
+    return;
   }
 
   // Dataset
@@ -523,6 +536,13 @@ async function main(): Promise<void> {
       rmSync(dataDir, { recursive: true, force: true });
       await backend.drop();
     } else log(`kept ${dataDir}${backend.env.MERIDIAN_STORE ? ` and the database of ${backend.env.MERIDIAN_STORE}` : ''}`);
+  }
+
+  if (STORE === 'sqlite' && !flag('--no-push') && !argv.includes('--only')) {
+    // The issue's audience (50 receivers, 500 streams) in the full run and alone; a tenth of it in the quick run.
+    const push = await benchPush({ log, seed: SEED, logLevel: LOG_LEVEL, ...(FULL ? {} : { receivers: 5, streams: 50 }) });
+    rows.push(...push.rows);
+    figures.push = push.figures;
   }
 
   const totalSeconds = (performance.now() - startedAt) / 1000;
