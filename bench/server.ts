@@ -20,6 +20,9 @@ const NO_RATE_LIMITS = {
   MERIDIAN_RATE_LIMIT_READS_PER_MINUTE: '0',
   MERIDIAN_RATE_LIMIT_WRITES_PER_MINUTE: '0',
   MERIDIAN_RATE_LIMIT_LOGINS_PER_MINUTE: '0',
+  // Load generators run many concurrent publishers and connections from one account and address.
+  MERIDIAN_INGEST_JOBS_PER_ACCOUNT: '0',
+  MERIDIAN_MAX_CONNECTIONS_PER_ADDRESS: '0',
 };
 
 export interface ServerOptions {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { constants as zlibConstants } from 'node:zlib';
 import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { MongoStore } from '../collections/mongo/mongo-store.js';
 import type { Store } from '../collections/store.js';
 import { StoreUnavailableError } from '../collections/store.js';
 import type { Caller } from '../taxii/access.js';
@@ -17,15 +18,15 @@ import { curationRoutes } from './admin/curation-routes.js';
 import { subscriptionRoutes } from './admin/subscription-routes.js';
 import type { SubscriptionService } from '../webhooks/service.js';
 import { CONSOLE_PATH, consoleAssets } from './console.js';
-import { adminRoutes } from './admin/routes.js';
+import { ADMIN_MEDIA_TYPE, adminRoutes } from './admin/routes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { TOKEN_PATH, mountTokenEndpoint } from './auth/token-endpoint.js';
 import { mountOpenApi } from './openapi.js';
 import { readBody } from './http/body.js';
-import { RequestBudgets, cors, securityHeaders } from './http/limits.js';
+import { IngestSlots, RequestBudgets, cors, securityHeaders } from './http/limits.js';
 import { canonicalPaths, searchParams, taxiiQuery } from './http/paths.js';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import { type Logger, withRequestId } from './logger.js';
 import { METRICS_PATH, Metrics, routeTemplate } from './metrics.js';
 import { ROUTES } from './routes.js';
 import { markTaxii20, taxii20Routes } from './taxii20-routes.js';
@@ -92,7 +93,11 @@ export function createApp(parts: AppParts): express.Express {
   const metrics = parts.metrics ?? new Metrics();
   auth.loginObserver = (outcome) => metrics.login(outcome);
   metrics.observeStreams(() => parts.changes.streams.size);
-  const budgets = new RequestBudgets(config, (budget) => metrics.rateLimited(budget));
+  // On MongoDB the budgets are shared by every instance through the store's connection.
+  const mongo = store.kind === 'mongodb' ? (store as MongoStore).connection : undefined;
+  const budgets = new RequestBudgets(config, (budget) => metrics.rateLimited(budget), { ...(mongo ? { mongo } : {}), logger });
+  const ingestSlots = new IngestSlots(config.ingestJobsPerAccount);
+  service.onSubmissionComplete(async (submissionId) => ingestSlots.completed(submissionId));
 
   app.use(metrics.requests());
   app.use(canonicalPaths(config.discoveryAliases));
@@ -109,7 +114,8 @@ export function createApp(parts: AppParts): express.Express {
         'request',
       );
     });
-    next();
+    // Every line logged while handling the request names it (server/logger.ts).
+    withRequestId(id, next);
   });
   // Before every route, so TAXII resources, the admin API and error resources are all compressed.
   const compress = compressionOf(config.compressionThreshold);
@@ -196,15 +202,23 @@ export function createApp(parts: AppParts): express.Express {
           if (!isTaxiiContentType(req.headers['content-type'])) {
             throw new TaxiiError('TAXII_ERR_UNSUPPORTED_MEDIA_TYPE', `The Content-Type must be ${TAXII_MEDIA_TYPE} (TAXII 2.1 §5.5).`);
           }
-          // Access is settled before a byte of the body is read.
+          // Access and a free ingest slot are settled before a byte of the body is read.
           const maxContentLength = await service.writableLimit(caller(res), apiRoot, collectionId);
-          const body = await readBody(req, maxContentLength, { idleTimeoutMs: config.bodyIdleTimeoutSeconds * 1000 });
-          const answer = await service.addObjects(caller(res), apiRoot, collectionId, body).catch((err: unknown) => {
-            metrics.envelope(toTaxiiError(err).status, body.length);
-            throw err;
-          });
-          metrics.envelope(answer.status, body.length);
-          send(res, answer);
+          const release = ingestSlots.acquire(caller(res).account.id);
+          try {
+            const body = await readBody(req, maxContentLength, { idleTimeoutMs: config.bodyIdleTimeoutSeconds * 1000 });
+            const answer = await service.addObjects(caller(res), apiRoot, collectionId, body).catch((err: unknown) => {
+              metrics.envelope(toTaxiiError(err).status, body.length);
+              throw err;
+            });
+            metrics.envelope(answer.status, body.length);
+            const status = answer.body as { id: string; status: string };
+            ingestSlots.releaseWhenComplete(status.id, status.status === 'complete', release);
+            send(res, answer);
+          } finally {
+            // Refused or failed before a submission was recorded: nothing is being processed.
+            if (!res.headersSent) release();
+          }
         },
       },
     ],
@@ -244,7 +258,9 @@ export function createApp(parts: AppParts): express.Express {
     // never come. A body being drained (server/http/body.ts after a 413) keeps its connection so the
     // client reads the answer.
     if (!req.complete && req.readableFlowing === null) res.setHeader('Connection', 'close');
-    res.status(error.status).setHeader('Content-Type', res.locals.taxii20 === true ? TAXII20_MEDIA_TYPE : TAXII_MEDIA_TYPE);
+    // Refusals before the admin API's own error handler (401, 429) still answer in its media type.
+    const mediaType = req.path.startsWith('/admin/') ? ADMIN_MEDIA_TYPE : res.locals.taxii20 === true ? TAXII20_MEDIA_TYPE : TAXII_MEDIA_TYPE;
+    res.status(error.status).setHeader('Content-Type', mediaType);
     res.end(JSON.stringify(error.toJSON(requestId)));
   });
   return app;

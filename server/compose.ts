@@ -56,6 +56,7 @@ export async function composeApp(config: Readonly<Config>, given: Store, logger:
   // Everything below reaches the store through the timing proxy (store operation latency).
   const store = metrics.observeStore(given);
   metrics.observeDesk(store);
+  metrics.observeWebhooks(store);
   const service = await createService(config, store, logger);
   const desk = new DeskService(store, logger);
   // What lands in an intake meets the intake's policy (auto-publish, revocations) once validated.

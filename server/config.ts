@@ -5,6 +5,14 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 
+/** An account's or organisation's own budgets (requests per minute, 0 = no limit). */
+const RATE_LIMIT_FIGURES = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { readsPerMinute: { type: 'integer', minimum: 0 }, writesPerMinute: { type: 'integer', minimum: 0 } },
+} as const;
+
 export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -68,6 +76,20 @@ export const CONFIG_SCHEMA = {
     rateLimitReadsPerMinute: { type: 'integer', minimum: 0, default: 1200, description: 'GET/HEAD requests per minute by one account (0 = no limit)' },
     rateLimitWritesPerMinute: { type: 'integer', minimum: 0, default: 120, description: 'POST/DELETE requests per minute by one account (0 = no limit)' },
     rateLimitLoginsPerMinute: { type: 'integer', minimum: 0, default: 60, description: 'token requests (POST /auth/token) per minute from one address (0 = no limit)' },
+    rateLimitOverrides: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'per-minute read and write budgets of named accounts and organisations, instead of the defaults (JSON in MERIDIAN_RATE_LIMIT_OVERRIDES)',
+      properties: {
+        accounts: { type: 'object', additionalProperties: RATE_LIMIT_FIGURES },
+        organisations: { type: 'object', additionalProperties: RATE_LIMIT_FIGURES },
+      },
+    },
+    ingestJobsPerAccount: { type: 'integer', minimum: 0, maximum: 10000, default: 8, description: 'envelopes one account may have being processed at once; a POST beyond it gets 429 before its body is read (0 = no limit)' },
+    maxConnectionsPerAddress: { type: 'integer', minimum: 0, maximum: 100000, default: 256, description: 'open connections from one client address; more are answered 429 and closed (0 = no limit; not applied with trustProxy, where every connection comes from the proxy)' },
+    maxConnections: { type: 'integer', minimum: 0, maximum: 1000000, default: 10000, description: 'open connections in all; more are refused (0 = no limit)' },
+    maxHeaderBytes: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384, description: 'request line and headers larger than this are answered 431' },
     corsOrigins: { type: 'string', default: '', description: 'comma-separated origins (https://console.example.org) browsers may call the API from; empty: none; * for any' },
     metricsToken: { type: 'string', minLength: 16, description: 'Bearer token Prometheus sends for /metrics from a non-loopback address (without it, only loopback may scrape)' },
     shutdownTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 30, description: 'on SIGTERM/SIGINT, how long in-flight requests and ingests may take before the process exits anyway' },
@@ -138,10 +160,21 @@ export interface Config {
   rateLimitReadsPerMinute: number;
   rateLimitWritesPerMinute: number;
   rateLimitLoginsPerMinute: number;
+  /** Budgets of named accounts and organisations (an account's own win over its organisation's). */
+  rateLimitOverrides: { accounts?: Record<string, RateLimitFigures>; organisations?: Record<string, RateLimitFigures> };
+  ingestJobsPerAccount: number;
+  maxConnectionsPerAddress: number;
+  maxConnections: number;
+  maxHeaderBytes: number;
   /** Comma-separated origins allowed by CORS; empty for none. */
   corsOrigins: string;
   metricsToken?: string;
   shutdownTimeoutSeconds: number;
+}
+
+export interface RateLimitFigures {
+  readsPerMinute?: number;
+  writesPerMinute?: number;
 }
 
 export class ConfigError extends Error {
@@ -159,11 +192,20 @@ export function envName(key: string): string {
   return `MERIDIAN_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-function fromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const key of Object.keys(CONFIG_SCHEMA.properties)) {
     const value = env[envName(key)];
-    if (value !== undefined && value !== '') out[key] = value;
+    if (value === undefined || value === '') continue;
+    // Object-valued keys come as JSON in their variable.
+    if ((CONFIG_SCHEMA.properties as Record<string, { type?: string }>)[key]!.type !== 'object') out[key] = value;
+    else {
+      try {
+        out[key] = JSON.parse(value) as unknown;
+      } catch (err) {
+        throw new ConfigError(`${envName(key)} is not valid JSON: ${(err as Error).message}`);
+      }
+    }
   }
   return out;
 }

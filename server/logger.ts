@@ -1,5 +1,6 @@
 // The server's logger: pino, with every credential-bearing field redacted. JSON lines (ISO-8601
 // `time`, level names) for log collectors, or pino-pretty lines for a person at a terminal.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -15,13 +16,22 @@ export interface LoggerOptions {
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
   'headers.authorization',
+  'headers.cookie',
   'authorization',
-  'password',
-  '*.password',
-  'token',
-  '*.token',
+  'cookie',
+  ...['password', 'passwordHash', 'token', 'secret', 'secrets', 'apiKey', 'jwtSecret', 'pagingSecret', 'metricsToken'].flatMap((key) => [key, `*.${key}`]),
 ];
+
+/** The request a piece of work belongs to, for every line it logs (pino's mixin reads it). */
+const requestContext = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Runs `fn` (and everything it starts) as part of request `requestId`: its log lines carry the id. */
+export function withRequestId<T>(requestId: string, fn: () => T): T {
+  return requestContext.run({ requestId }, fn);
+}
 
 /**
  * A logger writing to `destination` (default: standard error). A bare level string means JSON.
@@ -36,6 +46,10 @@ export function createLogger(options: string | LoggerOptions, destination?: Node
     base: { service: 'meridian' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    mixin: () => {
+      const context = requestContext.getStore();
+      return context ? { requestId: context.requestId } : {};
+    },
   };
   if (format === 'pretty') {
     // Redaction happens in pino before a line reaches the prettifier, so both formats hide secrets.

@@ -5,8 +5,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Store, SubmissionRecord } from '../collections/store.js';
-import type { DeliveryRecord, WebhookStore } from '../collections/webhook-store.js';
+import type { IngestItem, Store, SubmissionRecord } from '../collections/store.js';
+import { CURATION_SOURCE, type DeliveryRecord, type WebhookStore } from '../collections/webhook-store.js';
 import { TaxiiError } from '../taxii/errors.js';
 import { nowMicros } from '../taxii/time.js';
 
@@ -18,8 +18,12 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 /** Seconds buckets from 5 ms to 60 s: polls are milliseconds, large ingests and live streams far longer. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
-/** A scrape waits at most this long for the desk's figures; a slow store must not hang Prometheus. */
-const DESK_SCRAPE_TIMEOUT_MS = 2000;
+/** A scrape waits at most this long for figures read from the store; a slow store must not hang Prometheus. */
+const SCRAPE_READ_TIMEOUT_MS = 2000;
+/** Change-log reads one scrape may make for the webhook lag (one per subscription and collection). */
+const LAG_READS_PER_SCRAPE = 500;
+/** A rejection's code, from the start of its failure message (`STIX_…: …`); a bounded set. */
+const FAILURE_CODE = /^((?:STIX|TAXII)_[A-Z0-9_]{1,60})\b/;
 
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 export type LimitBudget = 'address' | 'read' | 'write' | 'login';
@@ -36,6 +40,7 @@ export class Metrics {
   private readonly envelopes: Counter<'outcome'>;
   private readonly envelopeBytes: Counter;
   private readonly objects: Counter<'outcome'>;
+  private readonly rejections: Counter<'code'>;
   private readonly submissionLag: Histogram;
   private readonly storeLatency: Histogram<'operation' | 'outcome'>;
   private readonly logins: Counter<'outcome'>;
@@ -51,6 +56,7 @@ export class Metrics {
     this.envelopes = new Counter({ name: 'meridian_ingest_envelopes_total', help: 'POST …/objects/ requests by outcome (accepted = 202, refused = any 4xx/5xx)', labelNames: ['outcome'], registers });
     this.envelopeBytes = new Counter({ name: 'meridian_ingest_bytes_total', help: 'Bytes of accepted envelopes', registers });
     this.objects = new Counter({ name: 'meridian_ingest_objects_total', help: 'Objects of completed submissions: stored (success) or refused (failure)', labelNames: ['outcome'], registers });
+    this.rejections = new Counter({ name: 'meridian_ingest_rejections_total', help: 'Objects refused on ingest, by the code of their first error (other: no STIX/TAXII code, e.g. interrupted processing or a desk rejection)', labelNames: ['code'], registers });
     this.submissionLag = new Histogram({ name: 'meridian_submission_processing_seconds', help: 'From a submission being recorded to its completion (small envelopes complete before the 202)', buckets: DURATION_BUCKETS, registers });
     this.storeLatency = new Histogram({ name: 'meridian_store_operation_duration_seconds', help: 'Store operations by method and outcome', labelNames: ['operation', 'outcome'], buckets: STORE_BUCKETS, registers });
     this.logins = new Counter({ name: 'meridian_logins_total', help: 'Credential verifications by outcome (cached ones not counted; throttled = refused before checking)', labelNames: ['outcome'], registers });
@@ -131,6 +137,12 @@ export class Metrics {
    */
   observeStore<S extends Store>(store: S): S {
     const histogram = this.storeLatency;
+    const rejections = this.rejections;
+    // Objects refused by the pipeline, counted by code as they are written to their submission.
+    const counted = (key: string, args: unknown[]) => {
+      if (key !== 'ingest') return;
+      for (const item of args[1] as IngestItem[]) if ('failure' in item) rejections.inc({ code: FAILURE_CODE.exec(item.failure)?.[1] ?? 'other' });
+    };
     const wrapped = new Map<PropertyKey, unknown>();
     const webhooks = store.webhooks ? this.webhookStore(store.webhooks) : undefined;
     return new Proxy(store, {
@@ -154,6 +166,7 @@ export class Metrics {
               return result.then(
                 (v: unknown) => {
                   end({ outcome: 'ok' });
+                  counted(key, args);
                   return v;
                 },
                 (err: unknown) => {
@@ -174,9 +187,7 @@ export class Metrics {
 
   /** The desk's queue depth and age, and publications, read from the store at scrape time. */
   observeDesk(store: Store): void {
-    let pending: Promise<DeskFigures> | undefined;
-    // One store read serves the three gauges of a scrape.
-    const figures = () => (pending ??= deskFigures(store).catch(() => UNKNOWN).finally(() => setTimeout(() => (pending = undefined), 1000).unref()));
+    const figures = scrapeRead(() => deskFigures(store), UNKNOWN);
     const registers = [this.registry];
     new Gauge({
       name: 'meridian_desk_queue_depth',
@@ -204,6 +215,35 @@ export class Metrics {
     });
   }
 
+  /**
+   * Webhook subscriptions by state, and how far delivery lags behind the change log, read from the
+   * store at scrape time.
+   */
+  observeWebhooks(store: Store): void {
+    const webhooks = store.webhooks;
+    if (!webhooks) return;
+    const figures = scrapeRead(() => webhookFigures(store, webhooks), { enabled: Number.NaN, failing: Number.NaN, disabled: Number.NaN, lag: Number.NaN });
+    const registers = [this.registry];
+    new Gauge({
+      name: 'meridian_webhook_subscriptions',
+      help: 'Webhook subscriptions by state: enabled (delivering), failing (enabled, retrying since a failure), disabled',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const f = await figures();
+        for (const state of ['enabled', 'failing', 'disabled'] as const) this.set({ state }, f[state]);
+      },
+    });
+    new Gauge({
+      name: 'meridian_webhook_lag_seconds',
+      help: 'Age of the oldest change-log entry an enabled subscription has not got past yet (0 when all are current)',
+      registers,
+      async collect() {
+        this.set((await figures()).lag);
+      },
+    });
+  }
+
   /** GET /metrics: open to loopback callers, otherwise `Authorization: Bearer <metricsToken>`. */
   endpoint(token: string | undefined) {
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -227,8 +267,54 @@ interface DeskFigures {
 /** Figures a failed or slow read leaves unknown: the gauges read NaN, the scrape still answers. */
 const UNKNOWN: DeskFigures = { depth: Number.NaN, oldestAge: Number.NaN, publications: Number.NaN };
 
+/**
+ * A read for scrape-time gauges: one read serves every gauge of a scrape (and scrapes within a
+ * second), and one that fails or takes longer than SCRAPE_READ_TIMEOUT_MS gives `unknown`.
+ */
+function scrapeRead<T>(read: () => Promise<T>, unknown: T): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () =>
+    (pending ??= withTimeout(read())
+      .catch(() => unknown)
+      .finally(() => setTimeout(() => (pending = undefined), 1000).unref()));
+}
+
+async function withTimeout<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('scrape read timed out')), SCRAPE_READ_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function webhookFigures(store: Store, webhooks: WebhookStore): Promise<{ enabled: number; failing: number; disabled: number; lag: number }> {
+  const subscriptions = await webhooks.listSubscriptions({});
+  const enabled = subscriptions.filter((s) => s.state === 'enabled');
+  const now = nowMicros();
+  let oldest = now;
+  let reads = 0;
+  for (const s of enabled) {
+    for (const [source, position] of Object.entries(await webhooks.cursors(s.id))) {
+      // Collections' change logs only (the curation source follows the audit log).
+      if (source === CURATION_SOURCE || reads++ >= LAG_READS_PER_SCRAPE) continue;
+      const first = (await store.readChanges(source, position, 1)).items[0];
+      if (first) oldest = Math.min(oldest, first.dateAdded);
+    }
+  }
+  return {
+    enabled: enabled.length,
+    failing: enabled.filter((s) => s.failingSince !== undefined).length,
+    disabled: subscriptions.length - enabled.length,
+    lag: (now - oldest) / 1e6,
+  };
+}
+
 async function deskFigures(store: Store): Promise<DeskFigures> {
-  const work = (async () => {
+  return (async () => {
     const intakes: string[] = [];
     for (const root of await store.listApiRoots()) {
       for (const c of await store.listCollections(root.path)) if (c.purpose === 'intake') intakes.push(c.id);
@@ -241,15 +327,6 @@ async function deskFigures(store: Store): Promise<DeskFigures> {
       publications: stats.timeToPublish.reduce((n, t) => n + t.publications, 0),
     };
   })();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('desk figures timed out')), DESK_SCRAPE_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

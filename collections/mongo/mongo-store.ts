@@ -401,6 +401,11 @@ export class MongoStore implements Store {
     await this.conn.close(true).catch(() => undefined);
   }
 
+  /** The store's connection, for what keeps its own documents beside the store's (request budgets). */
+  get connection(): Connection {
+    return this.conn;
+  }
+
   /** Whether MongoDB answers now (for /readyz); false at once while start-up is still connecting. */
   async ping(): Promise<boolean> {
     if (!this.connectedOnce || this.closed) return false;

@@ -10,19 +10,24 @@
 // - keepAliveTimeoutSeconds (65): longer than the usual 60 s idle timeout of load balancers, so the
 //   proxy, not us, closes an idle upstream connection (otherwise it may reuse one we just closed and
 //   answer its client 502); polling clients reuse their TLS session.
+// Caps (also configurable): maxHeaderBytes (16 KiB, Node's default, set here on purpose: a TAXII
+// request needs a few hundred bytes, a long match[id] list a few KiB); maxConnectionsPerAddress
+// (256 open connections from one address, so one client cannot hold every socket slowloris-style)
+// and maxConnections (10,000 in all, beyond which Node drops new connections).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { STATUS_CODES } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type ErrorCode, TaxiiError } from '../../taxii/errors.js';
 import { TAXII_MEDIA_TYPE } from '../../taxii/media-types.js';
 
-type Timeouts = Pick<Config, 'headersTimeoutSeconds' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds'>;
+type Timeouts = Pick<Config, 'headersTimeoutSeconds' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxHeaderBytes'>;
 
-/** Node's server options for the configured timeouts. */
+/** Node's server options for the configured timeouts and header cap. */
 export function serverOptions(config: Readonly<Timeouts>): http.ServerOptions {
   const requestTimeout = config.requestTimeoutSeconds * 1000;
   // Node refuses a headers timeout longer than a (non-zero) request timeout.
@@ -31,6 +36,7 @@ export function serverOptions(config: Readonly<Timeouts>): http.ServerOptions {
     headersTimeout,
     requestTimeout,
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
+    maxHeaderSize: config.maxHeaderBytes,
     // How often Node looks for requests past those timeouts: at most a quarter of the shortest, so a
     // 30 s timeout fires within 30–37.5 s rather than Node's default of up to 30 s late.
     connectionsCheckingInterval: Math.max(100, Math.min(5000, headersTimeout / 4)),
@@ -80,6 +86,59 @@ export function clientErrorHandler(logger: Logger): (err: Error & { code?: strin
   };
 }
 
+/** Seconds a client with too many open connections is told to wait. */
+const CONNECTIONS_RETRY_SECONDS = 5;
+/** How long a connection beyond the cap may take to send the request it is refused on. */
+const REFUSED_CONNECTION_MS = 5000;
+
+/**
+ * Caps open connections per client address. A connection beyond the cap is not handed to the app:
+ * its first request is answered 429 with a TAXII error and `Connection: close`, and one that sends
+ * nothing is closed after a few seconds. Counted on the TCP connection, so of no use behind a proxy
+ * (every connection is the proxy's).
+ */
+export class ConnectionCap {
+  private readonly open = new Map<string, number>();
+  private readonly refused = new WeakSet<Socket>();
+
+  constructor(
+    private readonly max: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The request listener: the app, unless the connection is one too many. */
+  guard(app: http.RequestListener): http.RequestListener {
+    return (req, res) => {
+      if (!this.refused.has(req.socket)) return app(req, res);
+      const id = randomUUID();
+      const error = new TaxiiError('TAXII_ERR_RATE_LIMITED', `Too many open connections from this address (at most ${this.max}); try again in ${CONNECTIONS_RETRY_SECONDS} seconds.`);
+      const body = JSON.stringify(error.toJSON(id));
+      res.writeHead(error.status, { 'Content-Type': TAXII_MEDIA_TYPE, 'Content-Length': Buffer.byteLength(body), 'Retry-After': String(CONNECTIONS_RETRY_SECONDS), 'X-Request-Id': id, Connection: 'close' });
+      res.end(body);
+    };
+  }
+
+  /** Counts the server's connections by address (over TLS: those past the handshake, the sockets requests arrive on). */
+  attach(server: http.Server): void {
+    server.on(server instanceof https.Server ? 'secureConnection' : 'connection', (socket: Socket) => {
+      const address = socket.remoteAddress ?? 'unknown';
+      const count = (this.open.get(address) ?? 0) + 1;
+      if (count > this.max) {
+        this.refused.add(socket);
+        socket.setTimeout(REFUSED_CONNECTION_MS, () => socket.destroy());
+        this.logger.warn({ event: 'connection refused', remote: address, open: this.max }, 'too many connections from one address');
+        return;
+      }
+      this.open.set(address, count);
+      socket.once('close', () => {
+        const left = (this.open.get(address) ?? 1) - 1;
+        if (left > 0) this.open.set(address, left);
+        else this.open.delete(address);
+      });
+    });
+  }
+}
+
 /** The certificate and key files of the configuration, read now. */
 function tlsFiles(config: Readonly<Pick<Config, 'tlsCert' | 'tlsKey'>>): { cert: Buffer; key: Buffer } {
   return { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) };
@@ -88,8 +147,12 @@ function tlsFiles(config: Readonly<Pick<Config, 'tlsCert' | 'tlsKey'>>): { cert:
 /** The server `meridian serve` listens with: HTTPS when the config has a certificate. */
 export function createHttpServer(config: Readonly<Config>, app: http.RequestListener, logger: Logger): http.Server {
   const options = serverOptions(config);
-  const server = config.tlsCert ? https.createServer({ ...options, ...tlsFiles(config), minVersion: 'TLSv1.2' }, app) : http.createServer(options, app);
+  const cap = !config.trustProxy && config.maxConnectionsPerAddress > 0 ? new ConnectionCap(config.maxConnectionsPerAddress, logger) : undefined;
+  const listener = cap ? cap.guard(app) : app;
+  const server = config.tlsCert ? https.createServer({ ...options, ...tlsFiles(config), minVersion: 'TLSv1.2' }, listener) : http.createServer(options, listener);
   server.on('clientError', clientErrorHandler(logger));
+  cap?.attach(server);
+  if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
   return server;
 }
 

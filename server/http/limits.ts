@@ -1,25 +1,30 @@
-// Request budgets, security headers and CORS (docs/operations.md "Limits").
+// Request budgets, concurrent ingests, security headers and CORS (docs/operations.md "Limits").
 //
-// Budgets (rate-limiter-flexible, in this process's memory): points per 60-second window, one per
-// request, 0 = off.
+// Budgets are token buckets (rate-limiter-flexible's BurstyRateLimiter): a budget of N per minute
+// refills half of N steadily (a token every 120/N s, at least one per slice) and keeps the other
+// half as a burst that comes back every minute. A client spreading N requests evenly over a minute
+// is never refused; one sending them all at once gets them, then waits seconds (Retry-After), not
+// the rest of a minute; over any long stretch nobody gets more than N a minute.
 // - per client address, every request but health checks and metrics, before authentication, so an
 //   unauthenticated flood is refused without any credential being checked;
 // - per account, reads (GET/HEAD) and writes (POST/PUT/PATCH/DELETE) apart, after authentication,
-//   so one busy poller cannot use up a vendor's publishing budget and the other way round;
+//   so one busy poller cannot use up a vendor's publishing budget and the other way round; an
+//   account's figures come from rateLimitOverrides (the account's, else its organisation's, else
+//   the defaults);
 // - per address on the token endpoint (logins); failed logins are also slowed down per name and
 //   address by server/auth/throttle.ts, which keeps its memory in the store.
-// Several instances each count on their own: a client's real budget is the sum over the instances
-// its load balancer spreads it to. A shared budget needs a shared limiter store (rate-limiter-flexible
-// has MongoDB and Redis ones); not done yet.
+// On MongoDB the buckets live in the store's `rate_limits` collection (RateLimiterMongo on the
+// store's connection), so every instance draws on the same budget; each bucket falls back to this
+// process's memory while MongoDB does not answer. On SQLite (one instance) they live in memory.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Connection } from 'mongoose';
+import { BurstyRateLimiter, type IRateLimiterOptions, RateLimiterMemory, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import { TaxiiError } from '../../taxii/errors.js';
 import type { Caller } from '../../taxii/access.js';
-import type { Config } from '../config.js';
+import type { Config, RateLimitFigures } from '../config.js';
+import type { Logger } from '../logger.js';
 import type { LimitBudget } from '../metrics.js';
-
-const WINDOW_SECONDS = 60;
 
 /** Paths never limited: probes and scrapes must answer even while a client is being refused. */
 export const UNLIMITED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -27,10 +32,71 @@ export const UNLIMITED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /** Paths whose pages bring their own Content-Security-Policy (the web console). */
 export const OWN_CSP_PREFIXES = ['/console/'];
 
-type LimitSettings = Pick<Config, 'rateLimitAddressPerMinute' | 'rateLimitReadsPerMinute' | 'rateLimitWritesPerMinute' | 'rateLimitLoginsPerMinute'>;
+/** The MongoDB collection holding every instance's buckets (one document per key and slice). */
+export const RATE_LIMIT_COLLECTION = 'rate_limits';
 
-function limiter(points: number): RateLimiterMemory | undefined {
-  return points > 0 ? new RateLimiterMemory({ points, duration: WINDOW_SECONDS }) : undefined;
+type LimitSettings = Pick<Config, 'rateLimitAddressPerMinute' | 'rateLimitReadsPerMinute' | 'rateLimitWritesPerMinute' | 'rateLimitLoginsPerMinute' | 'rateLimitOverrides'>;
+
+interface Bucket {
+  consume(key: string): Promise<RateLimiterRes>;
+}
+
+/** Where buckets are kept: this process's memory, or a MongoDB connection shared by every instance. */
+export interface BucketStore {
+  mongo?: Connection;
+  logger?: Logger;
+}
+
+/**
+ * The steady part and the burst of a budget of `perMinute`: the steady limiter grants `points`
+ * every `seconds` (half the rate), the burst limiter the rest of a minute's figure once a minute.
+ */
+export function bucketShape(perMinute: number): { steady: { points: number; seconds: number }; burst: number } {
+  // A slice of at most a minute, so that nobody is told to wait longer than one.
+  const seconds = perMinute >= 120 ? 1 : Math.min(60, Math.ceil(120 / perMinute));
+  const points = Math.max(1, Math.floor((perMinute * seconds) / 120));
+  return { steady: { points, seconds }, burst: Math.max(0, Math.floor(perMinute - (points * 60) / seconds)) };
+}
+
+class Buckets {
+  private readonly byFigure = new Map<string, Bucket>();
+  private readonly mongoDb: Promise<unknown> | undefined;
+
+  constructor(private readonly store: BucketStore) {
+    const conn = store.mongo;
+    // The native database once the store's connection is open: until then (and whenever MongoDB
+    // fails) the limiter answers from its in-memory insurance; this promise never rejects.
+    this.mongoDb = conn && new Promise((resolve) => (conn.readyState === 1 ? resolve(conn.db) : conn.once('open', () => resolve(conn.db))));
+  }
+
+  private limiter(keyPrefix: string, points: number, duration: number) {
+    const options: IRateLimiterOptions = { keyPrefix, points, duration };
+    const memory = new RateLimiterMemory(options);
+    const conn = this.store.mongo;
+    if (!this.mongoDb || !conn) return memory;
+    // An open connection's database is used at once; a promise of it would leave the limiter
+    // unusable until a later tick (its first requests would fall back to memory).
+    const storeClient = conn.readyState === 1 ? conn.db : this.mongoDb;
+    const shared = new RateLimiterMongo({ ...options, storeClient, tableName: RATE_LIMIT_COLLECTION, disableIndexesCreation: true, insuranceLimiter: memory });
+    void this.mongoDb.then(() =>
+      shared.createIndexes().catch((err: unknown) => this.store.logger?.warn({ event: 'rate limits', err: { message: (err as Error).message } }, 'could not create the rate_limits indexes; budgets still work, expired buckets stay until the next start')),
+    );
+    return shared;
+  }
+
+  /** The bucket of a budget name and figure (one per distinct figure; keys are accounts or addresses). */
+  of(budget: LimitBudget, perMinute: number): Bucket | undefined {
+    if (perMinute <= 0) return undefined;
+    const id = `${budget}:${perMinute}`;
+    let bucket = this.byFigure.get(id);
+    if (!bucket) {
+      const { steady, burst } = bucketShape(perMinute);
+      const limiter = this.limiter(`${id}:s`, steady.points, steady.seconds);
+      bucket = burst > 0 ? new BurstyRateLimiter(limiter, this.limiter(`${id}:b`, burst, 60)) : limiter;
+      this.byFigure.set(id, bucket);
+    }
+    return bucket;
+  }
 }
 
 function tooMany(budget: LimitBudget, retryAfter: number): TaxiiError {
@@ -41,26 +107,22 @@ function tooMany(budget: LimitBudget, retryAfter: number): TaxiiError {
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export class RequestBudgets {
-  private readonly address: RateLimiterMemory | undefined;
-  private readonly read: RateLimiterMemory | undefined;
-  private readonly write: RateLimiterMemory | undefined;
-  private readonly login: RateLimiterMemory | undefined;
+  private readonly buckets: Buckets;
 
   constructor(
-    settings: Readonly<LimitSettings>,
+    private readonly settings: Readonly<LimitSettings>,
     private readonly onLimited: (budget: LimitBudget) => void = () => undefined,
+    store: BucketStore = {},
   ) {
-    this.address = limiter(settings.rateLimitAddressPerMinute);
-    this.read = limiter(settings.rateLimitReadsPerMinute);
-    this.write = limiter(settings.rateLimitWritesPerMinute);
-    this.login = limiter(settings.rateLimitLoginsPerMinute);
+    this.buckets = new Buckets(store);
   }
 
-  /** Takes one point of `budget` for `key`, or passes on a 429 TAXII error. */
-  private async take(budget: LimitBudget, limiter: RateLimiterMemory | undefined, key: string, next: NextFunction): Promise<void> {
-    if (!limiter) return next();
+  /** Takes one token of `budget` for `key`, or passes on a 429 TAXII error. */
+  private async take(budget: LimitBudget, perMinute: number, key: string, next: NextFunction): Promise<void> {
+    const bucket = this.buckets.of(budget, perMinute);
+    if (!bucket) return next();
     try {
-      await limiter.consume(key);
+      await bucket.consume(key);
     } catch (res) {
       // Anything but a refusal is the limiter failing: let the request through rather than refuse everyone.
       if (!(res instanceof RateLimiterRes)) return next();
@@ -70,29 +132,99 @@ export class RequestBudgets {
     next();
   }
 
+  /** An account's reads and writes per minute: its own figures, else its organisation's, else the defaults. */
+  figuresOf(caller: Pick<Caller, 'account' | 'organisation'>): { reads: number; writes: number } {
+    const { accounts = {}, organisations = {} } = this.settings.rateLimitOverrides;
+    const own: RateLimitFigures = Object.hasOwn(accounts, caller.account.name) ? accounts[caller.account.name]! : {};
+    const org: RateLimitFigures = caller.organisation && Object.hasOwn(organisations, caller.organisation.name) ? organisations[caller.organisation.name]! : {};
+    return {
+      reads: own.readsPerMinute ?? org.readsPerMinute ?? this.settings.rateLimitReadsPerMinute,
+      writes: own.writesPerMinute ?? org.writesPerMinute ?? this.settings.rateLimitWritesPerMinute,
+    };
+  }
+
   /** Per client address (req.ip: the proxy's X-Forwarded-For only with trustProxy). */
   perAddress(): RequestHandler {
     return (req, _res, next) => {
       if (UNLIMITED_PATHS.has(req.path)) return next();
-      void this.take('address', this.address, req.ip ?? 'unknown', next);
+      void this.take('address', this.settings.rateLimitAddressPerMinute, req.ip ?? 'unknown', next);
     };
   }
 
   /** Per authenticated account, reads and writes apart. */
   perAccount(): RequestHandler {
     return (req, res, next) => {
-      const account = (res.locals.caller as Caller | undefined)?.account.id;
-      if (account === undefined) return next();
+      const caller = res.locals.caller as Caller | undefined;
+      if (caller === undefined) return next();
+      const figures = this.figuresOf(caller);
       const write = WRITES.has(req.method);
-      void this.take(write ? 'write' : 'read', write ? this.write : this.read, account, next);
+      void this.take(write ? 'write' : 'read', write ? figures.writes : figures.reads, caller.account.id, next);
     };
   }
 
   /** Per address, for the token endpoint. */
   logins(): RequestHandler {
     return (req, _res, next) => {
-      void this.take('login', this.login, req.ip ?? 'unknown', next);
+      void this.take('login', this.settings.rateLimitLoginsPerMinute, req.ip ?? 'unknown', next);
     };
+  }
+}
+
+/** Seconds a client refused an ingest slot is told to wait: about one small envelope's processing. */
+const INGEST_RETRY_SECONDS = 5;
+const EARLY_LIMIT = 1000;
+
+/**
+ * Concurrent ingests per account: a POST of objects holds a slot from before its body is read until
+ * its submission is complete (after the 202 for large envelopes, processed in the background). A POST
+ * beyond `perAccount` is refused with 429 before anything is read or recorded, so nothing of it is
+ * lost: the client sends it again after Retry-After.
+ */
+export class IngestSlots {
+  private readonly held = new Map<string, number>();
+  /** Slots waiting for their submission to complete, by submission id. */
+  private readonly waiting = new Map<string, () => void>();
+  /** Submissions completed before their POST answered (a race with the background job). */
+  private readonly early = new Set<string>();
+
+  constructor(private readonly perAccount: number) {}
+
+  /** Takes a slot for the account, or throws the 429. Returns what releases it, once. */
+  acquire(accountId: string): () => void {
+    const held = this.held.get(accountId) ?? 0;
+    if (this.perAccount > 0 && held >= this.perAccount) {
+      throw new TaxiiError('TAXII_ERR_RATE_LIMITED', `This account already has ${held} envelopes being processed; send this one again in ${INGEST_RETRY_SECONDS} seconds (nothing of it was recorded).`).withHeader('Retry-After', String(INGEST_RETRY_SECONDS));
+    }
+    this.held.set(accountId, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(accountId) ?? 1) - 1;
+      if (left > 0) this.held.set(accountId, left);
+      else this.held.delete(accountId);
+    };
+  }
+
+  /** After the 202: the slot goes when the submission is complete (now, or when completed() says so). */
+  releaseWhenComplete(submissionId: string, complete: boolean, release: () => void): void {
+    const done = this.early.delete(submissionId);
+    if (complete || done) release();
+    else this.waiting.set(submissionId, release);
+  }
+
+  /** A submission is complete (the service's completion listener). */
+  completed(submissionId: string): void {
+    const release = this.waiting.get(submissionId);
+    if (release) {
+      this.waiting.delete(submissionId);
+      release();
+    } else {
+      // Mostly submissions of inline POSTs, claimed within milliseconds, and resumed ones nobody
+      // claims: the oldest go first.
+      if (this.early.size >= EARLY_LIMIT) this.early.delete(this.early.values().next().value!);
+      this.early.add(submissionId);
+    }
   }
 }
 

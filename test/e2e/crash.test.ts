@@ -38,7 +38,8 @@ describe('end to end: SIGKILL during concurrent ingests', function () {
 
   it('every acknowledged envelope is whole or says what to resend after the restart', async function () {
     // Envelopes above 100 objects are acknowledged before they are processed: the crash can catch them midway.
-    const env = { MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info', MERIDIAN_SYNC_INGEST_LIMIT: '100' };
+    // Ingest slots off: all 14 envelopes of one account must be in flight at once.
+    const env = { MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info', MERIDIAN_SYNC_INGEST_LIMIT: '100', MERIDIAN_INGEST_JOBS_PER_ACCOUNT: '0' };
     expect((await runCli(['account', 'add', 'vendor', '--password-stdin'], env, `${PASSWORD}\n`)).code).to.equal(0);
     expect((await runCli(['root', 'add', 'fr', '--title', 'France', '--max-content-length', '50000000'], env)).code).to.equal(0);
     const collectionId = (await runCli(['collection', 'add', '--root', 'fr', '--title', 'Published'], env)).stdout.trim();

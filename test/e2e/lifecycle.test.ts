@@ -53,7 +53,8 @@ describe('end to end: SIGTERM under load', function () {
 
   it('finishes the requests in flight, exits 0, and every acknowledged envelope is complete after the restart', async function () {
     // Envelopes above syncIngestLimit are acknowledged before they are processed: the drain must finish them.
-    const env = { MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info', MERIDIAN_SYNC_INGEST_LIMIT: '50' };
+    // Ingest slots off: all 10 envelopes of one account must be in flight at the signal.
+    const env = { MERIDIAN_DATA_DIR: dir, MERIDIAN_LOG_LEVEL: 'info', MERIDIAN_SYNC_INGEST_LIMIT: '50', MERIDIAN_INGEST_JOBS_PER_ACCOUNT: '0' };
     const collectionId = await setUp(env);
     const server = await startServer(env);
     const headers = { Authorization: auth, Accept: TAXII };

@@ -18,8 +18,8 @@ describe('slow clients and declared lengths', function () {
   let port: number;
   const sockets: net.Socket[] = [];
   before(async () => {
-    // Request budgets off: these hundreds of uploads test timeouts and memory, not the rate limits.
-    w = await world({ bodyIdleTimeoutSeconds: 1, rateLimitAddressPerMinute: 0, rateLimitWritesPerMinute: 0 }, 200 * MiB);
+    // Request budgets and ingest slots off: these hundreds of uploads test timeouts and memory, not the limits.
+    w = await world({ bodyIdleTimeoutSeconds: 1, rateLimitAddressPerMinute: 0, rateLimitWritesPerMinute: 0, ingestJobsPerAccount: 0 }, 200 * MiB);
     server = createHttpServer(w.config, w.app, createLogger('silent'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;

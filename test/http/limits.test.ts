@@ -3,7 +3,11 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
+import { Admin } from '../../server/admin/admin.js';
+import { ConfigError, loadConfig } from '../../server/config.js';
 import { createHttpServer } from '../../server/http/http-server.js';
+import { IngestSlots, bucketShape } from '../../server/http/limits.js';
+import { TaxiiError } from '../../taxii/errors.js';
 import { createLogger } from '../../server/logger.js';
 import { TAXII_MEDIA_TYPE, indicator, world } from './support.js';
 
@@ -19,7 +23,8 @@ function expectRateLimited(res: request.Response): void {
 
 describe('HTTP rate limits', () => {
   it('per address: every request counts, before authentication; health checks and metrics are exempt', async () => {
-    const w = await world({ rateLimitAddressPerMinute: 3 });
+    // 4 a minute: 1 token every 30 s plus a burst of 2, so 3 at once.
+    const w = await world({ rateLimitAddressPerMinute: 4 });
     await w.get('/taxii2/').expect(200);
     await w.get('/taxii2/', null).expect(401);
     await w.get('/api1/').expect(200);
@@ -74,6 +79,150 @@ describe('HTTP rate limits', () => {
     }
   });
 
+  it('token buckets: a burst is spent, then tokens come back within seconds, not at the end of a minute', async function () {
+    this.timeout(10_000);
+    // 240 a minute: 2 tokens a second steadily plus a burst of 120.
+    const w = await world({ rateLimitReadsPerMinute: 240 });
+    const shape = bucketShape(240);
+    const started = Date.now();
+    let accepted = 0;
+    let refused = await w.get('/taxii2/');
+    for (; refused.status === 200 && accepted < 1000; refused = await w.get('/taxii2/')) accepted++;
+    const seconds = (Date.now() - started) / 1000;
+    // The burst and the first slice at once, then 2 more for each second the loop took.
+    expect(accepted).to.be.within(shape.steady.points + shape.burst, shape.steady.points + shape.burst + 2 * Math.ceil(seconds) + 2);
+    expectRateLimited(refused);
+    expect(Number(refused.headers['retry-after'])).to.equal(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await w.get('/taxii2/').expect(200);
+  });
+
+  it('budgets per account and per organisation: the account’s own figures, else its organisation’s, else the defaults', async () => {
+    const w = await world({
+      rateLimitReadsPerMinute: 2,
+      rateLimitWritesPerMinute: 1,
+      rateLimitOverrides: { accounts: { reader: { readsPerMinute: 6 } }, organisations: { 'acme-labs': { readsPerMinute: 0, writesPerMinute: 3 } } },
+    });
+    await new Admin(w.store, { name: 'test-operator' }).addOrganisation({ name: 'acme-labs', kind: 'vendor' });
+    const vendor = await w.account([], 'vendor', { organisation: 'acme-labs' });
+    await w.grant(vendor, w.main.id, { read: true, write: true });
+    // rw: the defaults (2 reads at once: 1 steady + 1 burst).
+    await w.get(`${w.base()}/objects/`).expect(200);
+    await w.get(`${w.base()}/objects/`).expect(200);
+    expectRateLimited(await w.get(`${w.base()}/objects/`));
+    // reader: its own 6 (1 token every 20 s + 3 burst: 4 at once).
+    for (let i = 0; i < 4; i++) await w.get(`${w.base()}/objects/`, w.reader).expect(200);
+    expectRateLimited(await w.get(`${w.base()}/objects/`, w.reader));
+    // vendor: reads unlimited, 3 writes (1 steady + 1 burst: 2 at once) from its organisation.
+    for (let i = 0; i < 10; i++) await w.get(`${w.base()}/objects/`, vendor).expect(200);
+    await w.post(`${w.base()}/objects/`, { objects: [indicator()] }, vendor).expect(202);
+    await w.post(`${w.base()}/objects/`, { objects: [indicator()] }, vendor).expect(202);
+    expectRateLimited(await w.post(`${w.base()}/objects/`, { objects: [indicator()] }, vendor));
+  });
+
+  it('the admin API’s 429 is an admin error (application/json), with Retry-After', async () => {
+    const w = await world({ rateLimitReadsPerMinute: 1 });
+    const admin = () => request(w.app).get('/admin/v1/api-roots').set('Authorization', w.admin.auth);
+    await admin().expect(200);
+    const res = await admin().expect(429);
+    expect(res.headers['content-type']).to.match(/^application\/json/);
+    expect(res.headers['retry-after']).to.match(/^[1-9]\d*$/);
+    expect(res.body).to.include({ error_code: 'TAXII_ERR_RATE_LIMITED', http_status: '429', error_id: res.headers['x-request-id'] });
+  });
+
+  it('bad overrides are refused at start with the key named', () => {
+    expect(() => loadConfig({ env: {}, overrides: { rateLimitOverrides: { accounts: { x: { readsPerMinute: -1 } } } } })).to.throw(ConfigError, /rateLimitOverrides\/accounts\/x\/readsPerMinute/);
+    expect(() => loadConfig({ env: { MERIDIAN_RATE_LIMIT_OVERRIDES: '{"organisations":' } })).to.throw(ConfigError, /MERIDIAN_RATE_LIMIT_OVERRIDES is not valid JSON/);
+    const config = loadConfig({ env: { MERIDIAN_RATE_LIMIT_OVERRIDES: '{"organisations":{"acme":{"writesPerMinute":600}}}' } });
+    expect(config.rateLimitOverrides).to.deep.equal({ organisations: { acme: { writesPerMinute: 600 } } });
+  });
+
+  it('concurrent ingests per account: one beyond the cap gets 429 before its body is read, nothing of it is kept, the slot comes back', async () => {
+    const w = await world({ ingestJobsPerAccount: 1 });
+    const server = createHttpServer(w.config, w.app, createLogger('silent'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      // rw's first POST holds its slot while its body is still coming.
+      const first = indicator();
+      const body = JSON.stringify({ objects: [first] });
+      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d) => (answer += d));
+      socket.write(`POST ${w.base()}/objects/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${w.rw.auth}\r\nAccept: ${TAXII_MEDIA_TYPE}\r\nContent-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`);
+      let refusedObject = indicator();
+      let refused = await w.post(`${w.base()}/objects/`, { objects: [refusedObject] });
+      // Until the first one holds its slot.
+      for (let i = 0; refused.status === 202 && i < 20; i++) refused = await w.post(`${w.base()}/objects/`, { objects: [(refusedObject = indicator())] });
+      expectRateLimited(refused);
+      expect(JSON.parse(refused.text).description).to.match(/being processed.*nothing of it was recorded/);
+      // Other accounts have slots of their own.
+      await w.post(`${w.base()}/objects/`, { objects: [indicator()] }, w.writer).expect(202);
+      // The first POST completes; its slot is free again.
+      await new Promise<void>((resolve) => {
+        socket.on('close', () => resolve());
+        socket.write(body.slice(10)); // Connection: close: the server closes after its answer
+      });
+      expect(answer).to.match(/^HTTP\/1\.1 202/);
+      await w.post(`${w.base()}/objects/`, { objects: [indicator()] }).expect(202);
+      await w.service.idle();
+      const stored = JSON.parse((await w.get(`${w.base()}/objects/`).expect(200)).text) as { objects: Array<{ id: string }> };
+      expect(stored.objects.map((o) => o.id)).to.include(first.id).and.not.include(refusedObject.id);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('a large envelope holds its ingest slot until its submission is complete, also when that comes before the 202 is sent', () => {
+    const slots = new IngestSlots(1);
+    const busy = () => expect(() => slots.acquire('a')).to.throw(TaxiiError).with.property('status', 429);
+    slots.releaseWhenComplete('s1', false, slots.acquire('a'));
+    busy();
+    slots.acquire('b')(); // other accounts are unaffected
+    slots.completed('s1');
+    // Completed while its POST was still answering: released when the POST hands the slot over.
+    const release = slots.acquire('a');
+    slots.completed('s2');
+    busy();
+    slots.releaseWhenComplete('s2', false, release);
+    slots.releaseWhenComplete('s3', true, slots.acquire('a'));
+    slots.acquire('a')();
+  });
+
+  it('connections per address: one beyond the cap is answered 429 and never reaches the app; closing one frees a place', async () => {
+    const w = await world({ maxConnectionsPerAddress: 2 });
+    const server = createHttpServer(w.config, w.app, createLogger('silent'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const connect = () => new Promise<net.Socket>((resolve) => { const s = net.connect(port, '127.0.0.1', () => resolve(s)); s.on('error', () => undefined); });
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+    const get = async () => {
+      const socket = await connect();
+      return new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (d) => (text += d));
+        socket.on('close', () => resolve(text));
+        socket.write(`GET /taxii2/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${w.rw.auth}\r\nAccept: ${TAXII_MEDIA_TYPE}\r\nConnection: close\r\n\r\n`);
+      });
+    };
+    try {
+      const held = [await connect(), await connect()];
+      await settle();
+      const refused = await get();
+      expect(refused).to.match(/^HTTP\/1\.1 429/).and.match(/Retry-After: 5/i).and.match(/Connection: close/i).and.include(`Content-Type: ${TAXII_MEDIA_TYPE}`);
+      expect(refused).to.include('"error_code":"TAXII_ERR_RATE_LIMITED"');
+      // The refused connection's request never reached the app: no request line was logged for it.
+      expect(w.logs.filter((l) => l.includes('"msg":"request"'))).to.have.length(0);
+      held[0]!.destroy();
+      await settle();
+      expect(await get()).to.match(/^HTTP\/1\.1 200/);
+      held[1]!.destroy();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('0 turns a budget off', async () => {
     const w = await world({ rateLimitAddressPerMinute: 0, rateLimitReadsPerMinute: 0 });
     for (let i = 0; i < 20; i++) await w.get('/taxii2/').expect(200);
@@ -84,6 +233,18 @@ describe('HTTP rate limits', () => {
     await w.get('/taxii2/').set('X-Forwarded-For', '203.0.113.1').expect(200);
     await w.get('/taxii2/').set('X-Forwarded-For', '203.0.113.2').expect(200);
     expectRateLimited(await w.get('/taxii2/').set('X-Forwarded-For', '203.0.113.1'));
+  });
+});
+
+describe('token bucket shapes', () => {
+  it('a budget of N a minute: never more than N in a minute over time, at least half of N at once, waits of at most a minute', () => {
+    for (const n of [1, 2, 3, 4, 5, 7, 10, 59, 60, 61, 119, 120, 121, 240, 1200, 3000, 100_000]) {
+      const { steady, burst } = bucketShape(n);
+      const perMinute = (steady.points * 60) / steady.seconds + burst;
+      expect(perMinute, `N=${n}`).to.be.at.most(n).and.at.least(Math.min(n, n / 2 + 1));
+      expect(steady.points + burst, `N=${n} at once`).to.be.at.least(Math.ceil(n / 2));
+      expect(steady.seconds, `N=${n}`).to.be.within(1, 60);
+    }
   });
 });
 

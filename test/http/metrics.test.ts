@@ -2,6 +2,7 @@
 // with the requests, ingests, logins and refusals that make them.
 import { expect } from 'chai';
 import request from 'supertest';
+import { Admin } from '../../server/admin/admin.js';
 import { Metrics } from '../../server/metrics.js';
 import { TAXII_MEDIA_TYPE, indicator, world } from './support.js';
 
@@ -83,6 +84,39 @@ describe('HTTP /metrics', () => {
     const text = (await request(w.app).get('/metrics')).text;
     expect(value(text, 'meridian_rate_limited_total{budget="read"}')).to.equal(1);
     expect(value(text, 'meridian_logins_total{outcome="throttled"}')).to.equal(1);
+  });
+
+  it('counts refused objects by the code of their first error', async () => {
+    const w = await world();
+    const { pattern: _, ...noPattern } = indicator();
+    const status = await w.add([noPattern, indicator()]);
+    expect(status.failure_count).to.equal(1);
+    const text = (await request(w.app).get('/metrics')).text;
+    const rejections = text.split('\n').filter((l) => l.startsWith('meridian_ingest_rejections_total{'));
+    expect(rejections).to.have.length(1);
+    expect(rejections[0]).to.match(/^meridian_ingest_rejections_total\{code="STIX_[A-Z0-9_]+"\} 1$/);
+  });
+
+  it('webhook subscriptions by state, and the delivery lag behind the change log, read at scrape time', async () => {
+    const w = await world();
+    const scrape = async () => (await request(w.app).get('/metrics').expect(200)).text;
+    const org = await new Admin(w.store, { name: 'test-operator' }).addOrganisation({ name: 'fr-police', kind: 'member-agency', country: 'fr' });
+    const webhooks = w.store.webhooks!;
+    const sub = { organisationId: org.id, url: 'https://hooks.example.org/meridian', secrets: [], collections: [w.main.id], eventTypes: ['object.published'], state: 'enabled' as const, attempts: 0, createdAt: 1 };
+    await webhooks.createSubscription({ ...sub, id: 'sub-current' }, { [w.main.id]: 0 });
+    await webhooks.createSubscription({ ...sub, id: 'sub-off', state: 'disabled' }, { [w.main.id]: 0 });
+    let text = await scrape();
+    expect(value(text, 'meridian_webhook_subscriptions{state="enabled"}')).to.equal(1);
+    expect(value(text, 'meridian_webhook_subscriptions{state="disabled"}')).to.equal(1);
+    expect(value(text, 'meridian_webhook_subscriptions{state="failing"}')).to.equal(0);
+    expect(value(text, 'meridian_webhook_lag_seconds')).to.equal(0);
+    // A change nobody delivered yet: the lag is its age.
+    await w.add([indicator()]);
+    await webhooks.updateSubscription('sub-current', { failingSince: 1 }, false);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the one-second reuse of a scrape's read
+    text = await scrape();
+    expect(value(text, 'meridian_webhook_lag_seconds')).to.be.greaterThan(0).and.below(60);
+    expect(value(text, 'meridian_webhook_subscriptions{state="failing"}')).to.equal(1);
   });
 
   it('counts webhook delivery attempts by outcome and kind as the delivery log records them; timed store calls answer as before', async () => {

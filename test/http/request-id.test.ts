@@ -25,6 +25,18 @@ describe('X-Request-Id', () => {
     }
   });
 
+  it('every log line of a request carries its id, also lines of code that does not pass it', async () => {
+    const w = await world();
+    // A store failure in the middle of the request: the 500 is logged besides the request line.
+    w.store.listApiRoots = () => Promise.reject(new Error('disk on fire'));
+    const res = await w.get('/taxii2/').expect(500);
+    const id = res.headers['x-request-id'] as string;
+    const lines = w.logs.map((l) => JSON.parse(l) as { msg: string; requestId?: string; req?: { id?: string } }).filter((l) => l.requestId === id || l.req?.id === id);
+    expect(lines.map((l) => l.msg).sort()).to.deep.equal(['request', 'request failed']);
+    expect(lines.every((l) => l.requestId === id)).to.equal(true);
+    expect(JSON.parse(res.text).error_id).to.equal(id);
+  });
+
   it('ignores the id when the proxy is not trusted', async () => {
     const w = await world();
     const res = await w.get('/nowhere/').set('X-Request-Id', 'lb-1234');

@@ -2,7 +2,7 @@
 // person; credentials redacted in each.
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { createLogger } from '../../server/logger.js';
+import { createLogger, withRequestId } from '../../server/logger.js';
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -48,5 +48,30 @@ describe('logger', () => {
     logger.error('loud');
     await settle();
     expect(out.text()).to.include('ERROR').and.include('loud').and.not.include('quiet');
+  });
+
+  it('redacts secrets, API keys, cookies and password hashes, also one level down', async () => {
+    const out = sink();
+    createLogger('info', out.stream).info(
+      { secret: 's3cr3t-a', account: { passwordHash: 'scrypt$hash-b' }, config: { jwtSecret: 'jwt-c', metricsToken: 'scrape-d' }, req: { headers: { cookie: 'sid=e', 'x-api-key': 'key-f' } }, apiKey: 'key-g' },
+      'many secrets',
+    );
+    await settle();
+    for (const secret of ['s3cr3t-a', 'hash-b', 'jwt-c', 'scrape-d', 'sid=e', 'key-f', 'key-g']) expect(out.text()).not.to.include(secret);
+    expect(JSON.parse(out.text().trim())).to.include({ msg: 'many secrets' });
+  });
+
+  it('lines logged while handling a request carry its id, across awaits; others do not', async () => {
+    const out = sink();
+    const logger = createLogger('info', out.stream);
+    await withRequestId('req-42', async () => {
+      logger.info('before');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      logger.info('after');
+    });
+    logger.info('outside');
+    await settle();
+    const lines = out.text().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; requestId?: string });
+    expect(lines.map((l) => [l.msg, l.requestId])).to.deep.equal([['before', 'req-42'], ['after', 'req-42'], ['outside', undefined]]);
   });
 });
