@@ -17,9 +17,8 @@ import { type MigrateReport, migrate } from './commands/migrate.js';
 import { runValidate } from './commands/validate.js';
 import { curationCommands } from './commands/curation.js';
 import { subscriptionCommands, subscriptionService } from './commands/subscriptions.js';
-import { runPoll } from './commands/poll.js';
-import { runPublish } from './commands/publish.js';
-import { RemoteUsageError, remoteOptions } from './commands/taxii-remote.js';
+import { positiveInt, remoteCommands } from './commands/remote-cli.js';
+import { RemoteUsageError } from './commands/taxii-remote.js';
 import { maintenanceCommands } from './commands/maintenance.js';
 import { TaxiiError } from '../taxii/errors.js';
 import { serve } from './main.js';
@@ -106,11 +105,6 @@ function checkTlsFiles(config: Readonly<Config>): void {
       throw new UsageError(`cannot read the TLS ${flag === '--tls-cert' ? 'certificate' : 'private key'} ${file} (${flag}): ${why}`);
     }
   }
-}
-
-function positiveInt(value: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
-  return Number(value);
 }
 
 function port(value: string): number {
@@ -603,40 +597,8 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
       code = await runValidate(files, { ...o, command: 'meridian validate' }, io);
     });
 
-  // Clients of any TAXII 2.1 server (built on client/): exit 0 all good, 1 some objects failed, 2 usage, 3 unreachable or refused.
-  remoteOptions(program.command('publish [inputs...]'))
-    .description('send STIX bundles, envelopes or JSON Lines (files, a folder, or - for standard input) to a TAXII 2.1 collection; resumable')
-    .option('--no-validate', 'send without validating locally first')
-    .option('--state <file>', 'resume state (default INPUT.publish-state.json; none for standard input)')
-    .option('--fresh', 'ignore an existing state file and send everything')
-    .addOption(new Option('--format <format>', 'input format (default: by file name, else sniffed)').choices(['bundle', 'jsonl']))
-    .addOption(new Option('--max-objects <n>', 'objects per envelope at most (default 1000)').argParser(positiveInt))
-    .addOption(new Option('--concurrency <n>', 'envelopes in flight (default 2)').argParser(positiveInt))
-    .option('--quiet', 'no progress output')
-    .option('--json', 'one JSON report on standard output')
-    .action(async (inputs: string[], o: Parameters<typeof runPublish>[1]) => {
-      code = await runPublish(inputs, o, { ...io, tty: io === defaultIo && process.stderr.isTTY === true });
-    });
-  remoteOptions(program.command('poll'))
-    .description('copy a TAXII 2.1 collection incrementally into a bundle (.json), JSON Lines (.jsonl) or a folder (one file per object), applying withdrawals')
-    .requiredOption('--out <path>', 'FILE.json, FILE.jsonl or a folder')
-    .option('--since <timestamp>', 'first run: only objects added after this (RFC 3339)')
-    .option('--type <type...>', 'only these STIX types')
-    .option('--follow', 'keep polling until interrupted')
-    .addOption(new Option('--interval <seconds>', 'with --follow: seconds between polls (default 30)').argParser(positiveInt))
-    .option('--state <file>', 'cursor file (default FOLDER/.meridian-poll.json or FILE.poll-state.json)')
-    .option('--quiet', 'no progress output')
-    .option('--json', 'one JSON report on standard output')
-    .action(async (o: Parameters<typeof runPoll>[0]) => {
-      const ac = new AbortController();
-      const stop = () => ac.abort();
-      process.once('SIGINT', stop).once('SIGTERM', stop);
-      try {
-        code = await runPoll(o, { ...io, tty: io === defaultIo && process.stderr.isTTY === true, signal: ac.signal });
-      } finally {
-        process.off('SIGINT', stop).off('SIGTERM', stop);
-      }
-    });
+  // Clients of any TAXII 2.1 server (built on client/).
+  remoteCommands(program, { ...io, tty: io === defaultIo && process.stderr.isTTY === true }, (c) => (code = c));
 
   try {
     await program.parseAsync(argv);

@@ -1,9 +1,12 @@
 // The OpenAPI 3.1 description of everything the app mounts, served at /openapi.json without
-// authentication. Written once, here; test/http/openapi.test.ts checks it against the routes the
-// app really mounts (both ways) and validates real responses against its schemas.
+// authentication, and as an HTML page at /openapi.html. Written once, here; test/http/openapi.test.ts
+// checks it against the routes the app really mounts (both ways), validates real responses against its
+// schemas, and finds every operation on the page.
 import type { Express } from 'express';
+import { OPENAPI_PAGE_CSP, renderOpenApiPage } from './openapi-page.js';
 
 export const OPENAPI_PATH = '/openapi.json';
+export const OPENAPI_PAGE_PATH = '/openapi.html';
 const TAXII = 'application/taxii+json;version=2.1';
 const ADMIN = 'application/json';
 
@@ -165,6 +168,7 @@ const paths: Record<string, Json> = {
   '/metrics': { get: { summary: 'Prometheus metrics (open on loopback, a scrape token otherwise)', tags: ['operations'], security: [], responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: str } } } } } },
   '/console/': { get: { summary: 'the web console (static assets; data through the APIs with a token)', tags: ['console'], security: [], responses: { '200': { description: 'the console page', content: { 'text/html': { schema: str } } } } } },
   [OPENAPI_PATH]: { get: { summary: 'this description (no authentication)', tags: ['operations'], security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { [ADMIN]: { schema: { type: 'object' } } } } } } },
+  [OPENAPI_PAGE_PATH]: { get: { summary: 'this description as an HTML page, without scripts (no authentication)', tags: ['operations'], security: [], responses: { '200': { description: 'the API reference', content: { 'text/html': { schema: str } } } } } },
   '/admin/v1/me': { get: admin('the caller: account, organisation, roles') },
   ...crud('/admin/v1/organisations', 'name', 'organisation', 'organisations'),
   ...crud('/admin/v1/accounts', 'name', 'account', 'accounts'),
@@ -204,12 +208,20 @@ export const OPENAPI_DOCUMENT = {
   paths,
 } as const;
 
-/** GET /openapi.json, before authentication: the description is public. */
+/** GET /openapi.json and /openapi.html, before authentication: the description is public. */
 export function mountOpenApi(app: Express): void {
   const text = JSON.stringify(OPENAPI_DOCUMENT);
+  const page = renderOpenApiPage(OPENAPI_DOCUMENT);
   app.get(OPENAPI_PATH, (_req, res) => {
     res.setHeader('Content-Type', 'application/json');
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.end(text);
+  });
+  app.get(OPENAPI_PAGE_PATH, (_req, res) => {
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    // Replaces the API's CSP (default-src 'none'): the page's one style sheet may apply.
+    res.setHeader('Content-Security-Policy', OPENAPI_PAGE_CSP);
+    res.end(page);
   });
 }

@@ -1,8 +1,10 @@
 // `meridian publish FILE|DIR|- --url URL --collection REF`: streams STIX objects (bundles,
 // envelopes or JSON Lines) to any TAXII 2.1 server: validated locally with the server's own pipeline,
 // cut into envelopes under the API root's max_content_length, statuses awaited, failures listed.
-// A state file records each acknowledged envelope, so a rerun after an interruption sends none of
+// A state file records the acknowledged envelopes, so a rerun after an interruption sends none of
 // them again (envelopes are cut the same way each run: same input, same limits, kept in the file).
+// Memory stays flat whatever the input's size: objects stream through, the state file holds a count
+// and the few envelopes acknowledged out of order, and failures are printed as they come.
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Collection, Status, StixObject } from '../../client/index.js';
@@ -31,16 +33,26 @@ export interface PublishIo {
 
 interface Failure { id: string | undefined; index?: number; version?: string; message: string; where: 'local' | 'server' }
 
-interface StateFile {
-  version: 1;
+interface Outcome { objects: number; success: number; failures: number }
+
+export interface StateFile {
+  version: 2;
   url: string;
   collection: string;
   inputs: string[];
   maxBytes: number;
   maxObjects: number;
-  /** Envelope number → its outcome once the server's status was final. */
-  done: Record<string, { objects: number; success: number; failures: number }>;
+  /** Envelopes 0 … through − 1 all have a final status; `acknowledged` sums their outcomes. */
+  through: number;
+  acknowledged: Outcome;
+  /** Envelope number → outcome, for those final beyond `through` (out of order: at most --concurrency). */
+  done: Record<string, Outcome>;
 }
+
+type Identity = Omit<StateFile, 'version' | 'through' | 'acknowledged' | 'done'>;
+
+/** At most this many failures are listed in the --json report (all are counted; the text output prints each). */
+const LISTED_FAILURES = 1000;
 
 /** The envelope's text grows by an object's text and a comma; the wrapper is {"objects":[…]}. */
 const WRAPPER = Buffer.byteLength('{"objects":[]}');
@@ -66,24 +78,36 @@ function inputsOf(args: string[]): string[] {
   return out;
 }
 
-function loadState(file: string, expect: Omit<StateFile, 'done' | 'version'>, fresh: boolean): StateFile {
+function loadState(file: string, expect: Identity, fresh: boolean): StateFile {
   let text: string | undefined;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     // none yet
   }
-  if (text === undefined || fresh) return { version: 1, ...expect, done: {} };
+  if (text === undefined || fresh) return { version: 2, ...expect, through: 0, acknowledged: { objects: 0, success: 0, failures: 0 }, done: {} };
   let s: StateFile;
   try {
     s = JSON.parse(text) as StateFile;
   } catch {
     throw new RemoteUsageError(`${file}: not a publish state file (delete it, or give --fresh)`);
   }
+  if (s.version !== 2) throw new RemoteUsageError(`${file}: written by another version of meridian publish (give --fresh to send everything again)`);
   if (s.url !== expect.url || s.collection !== expect.collection || JSON.stringify(s.inputs) !== JSON.stringify(expect.inputs)) {
     throw new RemoteUsageError(`${file} belongs to another publish (${s.inputs.join(', ')} to ${s.url} ${s.collection}); give --state for this one, or --fresh`);
   }
   return s;
+}
+
+/** Records an envelope's final outcome, folding the envelopes now contiguous into the count. */
+export function acknowledge(s: StateFile, n: number, outcome: Outcome): void {
+  s.done[n] = outcome;
+  for (let next = s.done[s.through]; next; next = s.done[s.through]) {
+    s.acknowledged.objects += next.objects;
+    s.acknowledged.success += next.success;
+    s.acknowledged.failures += next.failures;
+    delete s.done[s.through++];
+  }
 }
 
 function saveState(file: string, s: StateFile): void {
@@ -92,20 +116,44 @@ function saveState(file: string, s: StateFile): void {
   renameSync(tmp, file);
 }
 
+/** Failures: printed as they come, or (--json) counted with the first LISTED_FAILURES kept for the report. */
+class Failures {
+  count = 0;
+  readonly listed: Failure[] = [];
+  constructor(private readonly io: PublishIo, private readonly json: boolean, private readonly progress: () => Progress | undefined) {}
+
+  add(f: Failure): void {
+    this.count++;
+    if (this.json) {
+      if (this.listed.length < LISTED_FAILURES) this.listed.push(f);
+      return;
+    }
+    this.progress()?.interrupt();
+    this.io.stdout(`FAILED ${f.id ?? `(object ${f.index ?? '?'})`}${f.version ? ` ${f.version}` : ''} [${f.where}]: ${f.message}\n`);
+  }
+
+  /** The --json report's fields. */
+  report(): { failed: number; failures: Failure[]; failures_not_listed?: number } {
+    return { failed: this.count, failures: this.listed, ...(this.count > this.listed.length ? { failures_not_listed: this.count - this.listed.length } : {}) };
+  }
+}
+
 export async function runPublish(args: string[], o: PublishOptions, io: PublishIo): Promise<number> {
-  let failures: Failure[] = [];
+  let progress: Progress | undefined;
+  const failures = new Failures(io, o.json === true, () => progress);
   try {
-    return await publish(args, o, io, (f) => (failures = f));
+    return await publish(args, o, io, failures, (p) => (progress = p));
   } catch (err) {
     const f = err instanceof InputError ? { code: EXIT.usage, message: err.message } : remoteFailure(err);
     if (!f) throw err;
-    if (o.json) io.stdout(`${JSON.stringify({ ok: false, error: f.message, failures })}\n`);
+    progress?.interrupt();
+    if (o.json) io.stdout(`${JSON.stringify({ ok: false, error: f.message, ...failures.report() })}\n`);
     io.stderr(`meridian publish: ${f.message}\n`);
     return f.code;
   }
 }
 
-async function publish(args: string[], o: PublishOptions, io: PublishIo, share: (f: Failure[]) => void): Promise<number> {
+async function publish(args: string[], o: PublishOptions, io: PublishIo, failures: Failures, share: (p: Progress) => void): Promise<number> {
   const inputs = inputsOf(args);
   if (inputs.includes('-') && inputs.length > 1) throw new RemoteUsageError('- (standard input) cannot be combined with files');
   const stateFile = o.state ?? (inputs[0] === '-' ? undefined : `${inputs.length === 1 ? inputs[0] : args[0]!.replace(/\/+$/, '')}.publish-state.json`);
@@ -118,14 +166,14 @@ async function publish(args: string[], o: PublishOptions, io: PublishIo, share: 
     const maxBytes = Math.max(4096, root.info.max_content_length);
     const maxObjects = o.maxObjects ?? 1000;
     const state = loadState(stateFile ?? '', { url: root.url.href, collection: collection.id, inputs: inputs.map((i) => (i === '-' ? '-' : path.resolve(i))), maxBytes, maxObjects }, o.fresh === true || stateFile === undefined);
-    const failures: Failure[] = [];
-    share(failures);
     const totalBytes = inputs.reduce((n, i) => n + (i === '-' ? 0 : statSync(i).size), 0);
     const progress = new Progress(io.stderr, io.tty, o.quiet === true || o.json === true, 'objects');
+    share(progress);
     let read = 0;
     let sent = 0;
     let skipped = 0;
-    let succeeded = 0;
+    // What earlier runs had acknowledged; their envelopes are skipped below.
+    let succeeded = state.acknowledged.success + Object.values(state.done).reduce((n, d) => n + d.success, 0);
     let bytesBefore = 0;
     let envelope = 0;
     const inflight = new Set<Promise<void>>();
@@ -142,19 +190,18 @@ async function publish(args: string[], o: PublishOptions, io: PublishIo, share: 
         if (e.http_status === 413) throw new RemoteUsageError(`the server refused an envelope of ${Buffer.byteLength(body)} bytes as too large although its max_content_length is ${root.info.max_content_length}`);
         throw err;
       }
-      for (const f of status.failures ?? []) failures.push({ id: f.id, version: f.version, message: f.message ?? 'failed', where: 'server' });
-      if ((status.failures?.length ?? 0) < status.failure_count) failures.push({ id: undefined, message: `${status.failure_count - (status.failures?.length ?? 0)} more failures in status ${status.id} (not listed by the server)`, where: 'server' });
+      for (const f of status.failures ?? []) failures.add({ id: f.id, version: f.version, message: f.message ?? 'failed', where: 'server' });
+      if ((status.failures?.length ?? 0) < status.failure_count) failures.add({ id: undefined, message: `${status.failure_count - (status.failures?.length ?? 0)} more failures in status ${status.id} (not listed by the server)`, where: 'server' });
       sent += ids.length;
       succeeded += status.success_count;
-      state.done[n] = { objects: ids.length, success: status.success_count, failures: status.failure_count };
+      acknowledge(state, n, { objects: ids.length, success: status.success_count, failures: status.failure_count });
       if (stateFile) saveState(stateFile, state);
     };
     const flush = async (parts: string[], ids: Array<string | undefined>) => {
       const n = envelope++;
       if (parts.length === 0) return;
-      if (state.done[n]) {
+      if (n < state.through || state.done[n]) {
         skipped += ids.length;
-        succeeded += state.done[n].success;
         return;
       }
       while (inflight.size >= concurrency) await Promise.race(inflight);
@@ -174,7 +221,7 @@ async function publish(args: string[], o: PublishOptions, io: PublishIo, share: 
           id = outcome.id;
           if (!outcome.ok) {
             const errors = outcome.findings.filter((f) => f.severity === 'error');
-            failures.push({ id, index: r.index, message: errors.map((f) => `${f.code} ${f.path || '/'}: ${f.message}`).join('; '), where: 'local' });
+            failures.add({ id, index: r.index, message: errors.map((f) => `${f.code} ${f.path || '/'}: ${f.message}`).join('; '), where: 'local' });
             continue;
           }
           // The original is sent, not the normalised form: the server normalises it the same way.
@@ -184,7 +231,7 @@ async function publish(args: string[], o: PublishOptions, io: PublishIo, share: 
         const text = JSON.stringify(r.object);
         const bytes = Buffer.byteLength(text);
         if (WRAPPER + bytes > maxBytes) {
-          failures.push({ id, index: r.index, message: `larger (${bytes} bytes) than the API root's max_content_length (${root.info.max_content_length})`, where: 'local' });
+          failures.add({ id, index: r.index, message: `larger (${bytes} bytes) than the API root's max_content_length (${root.info.max_content_length})`, where: 'local' });
           continue;
         }
         if (parts.length >= maxObjects || size + bytes + (parts.length ? 1 : 0) > maxBytes) {
@@ -204,13 +251,10 @@ async function publish(args: string[], o: PublishOptions, io: PublishIo, share: 
     await Promise.all(inflight);
     progress.done();
     const elapsed = progress.elapsed();
-    const report = { ok: failures.length === 0, read, sent, skipped_already_sent: skipped, succeeded, failed: failures.length, envelopes: envelope, seconds: Number(elapsed.toFixed(2)), objects_per_second: Math.round(read / Math.max(elapsed, 0.001)), collection: collection.id, api_root: root.url.href, ...(stateFile ? { state: stateFile } : {}), failures };
-    if (o.json) io.stdout(`${JSON.stringify(report)}\n`);
-    else {
-      for (const f of failures) io.stdout(`FAILED ${f.id ?? `(object ${f.index ?? '?'})`}${f.version ? ` ${f.version}` : ''} [${f.where}]: ${f.message}\n`);
-      io.stdout(`${read} read, ${sent} sent${skipped ? `, ${skipped} already sent earlier (state ${stateFile})` : ''}, ${succeeded} accepted, ${failures.length} failed, in ${elapsed.toFixed(1)} s (${report.objects_per_second} objects/s)\n`);
-    }
-    return failures.length ? EXIT.someFailed : EXIT.ok;
+    const objectsPerSecond = Math.round(read / Math.max(elapsed, 0.001));
+    if (o.json) io.stdout(`${JSON.stringify({ ok: failures.count === 0, read, sent, skipped_already_sent: skipped, succeeded, envelopes: envelope, seconds: Number(elapsed.toFixed(2)), objects_per_second: objectsPerSecond, collection: collection.id, api_root: root.url.href, ...(stateFile ? { state: stateFile } : {}), ...failures.report() })}\n`);
+    else io.stdout(`${read} read, ${sent} sent${skipped ? `, ${skipped} already sent earlier (state ${stateFile})` : ''}, ${succeeded} accepted, ${failures.count} failed, in ${elapsed.toFixed(1)} s (${objectsPerSecond} objects/s)\n`);
+    return failures.count ? EXIT.someFailed : EXIT.ok;
   } finally {
     client.close();
   }

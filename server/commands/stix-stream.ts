@@ -132,7 +132,9 @@ export function formatOf(name: string, head: string): InputFormat {
 
 /** The objects of one input (a file, or standard input as "-"), in order. */
 export async function* readObjects(name: string, stdin: NodeJS.ReadableStream, format?: InputFormat): AsyncGenerator<ReadObject> {
-  const stream: Readable | NodeJS.ReadableStream = name === '-' ? stdin : createReadStream(name, { highWaterMark: 1 << 20 });
+  // 64 KiB chunks: Node makes a decoded chunk of a MiB or more an external string, which only a full
+  // collection frees (measured: 40 MB more resident while publishing ATT&CK); smaller ones die young.
+  const stream: Readable | NodeJS.ReadableStream = name === '-' ? stdin : createReadStream(name, { highWaterMark: 1 << 16 });
   let bytes = 0;
   let index = 0;
   let kind = format;

@@ -139,6 +139,11 @@ export class Progress {
     if (!this.quiet && this.tty && this.last > 0) this.write('\n');
   }
 
+  /** Clears the bar before other output on the terminal (it is redrawn at the next update). */
+  interrupt(): void {
+    if (!this.quiet && this.tty && this.last > 0) this.write('\r\x1b[K');
+  }
+
   elapsed(): number {
     return (Date.now() - this.started) / 1000;
   }

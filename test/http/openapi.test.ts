@@ -1,9 +1,12 @@
 // /openapi.json against the app: public; every route the app mounts is documented and every
-// documented route answers (no routing 404, no 405); real responses validate against its schemas.
+// documented route answers (no routing 404, no 405); real responses validate against its schemas;
+// /openapi.html shows every operation and schema, with no script and a CSP that allows only its style.
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { OPENAPI_DOCUMENT } from '../../server/openapi.js';
+import { operationAnchor } from '../../server/openapi-page.js';
 import { type TestAccount, indicator, testServer } from '../helpers/server.js';
 
 const TAXII = 'application/taxii+json;version=2.1';
@@ -87,6 +90,30 @@ describe('OpenAPI description at /openapi.json', function () {
     await check('/admin/v1/me', '/admin/v1/me', '200', { accept: 'application/json' });
     for (const kind of ['organisations', 'accounts', 'api-roots', 'collections', 'grants', 'audit', 'curation/queue']) await check(`/admin/v1/${kind}`, `/admin/v1/${kind}`, '200', { accept: 'application/json' });
     await check('/admin/v1/accounts/{name}/api-keys', '/admin/v1/accounts/boss/api-keys', '200', { accept: 'application/json' });
+  });
+
+  it('is rendered at /openapi.html: every operation and schema, no script, nothing from elsewhere, a CSP allowing only its style sheet', async function () {
+    const res = await request(t.app).get('/openapi.html');
+    expect(res.status).to.equal(200);
+    expect(res.headers['content-type']).to.match(/^text\/html; charset=utf-8/);
+    const page = res.text;
+    const pathOf = (p: string) => p.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    let operations = 0;
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops)) {
+        operations++;
+        const heading = new RegExp(`<h3 id="${operationAnchor(method, template).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"><span class="m ${method}">${method}</span><code>([^<]*)</code></h3>`).exec(page);
+        expect(heading?.[1], `${method.toUpperCase()} ${template} is not on the page`).to.equal(pathOf(template));
+      }
+    }
+    expect(operations).to.be.above(40);
+    expect(new Set([...page.matchAll(/<h3 id="([^"]+)"><span class="m /g)].map((m) => m[1])).size, 'one anchor per operation').to.equal(operations);
+    for (const name of Object.keys((OPENAPI_DOCUMENT.components.schemas))) expect(page, name).to.include(`id="schema-${name}"`);
+    expect(page).to.not.match(/<script|<link|<img|<iframe|\son\w+=|src=|https?:\/\/(?!json-schema\.org)/i);
+    const style = /<style>([\s\S]*)<\/style>/.exec(page)![1]!;
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).to.include("default-src 'none'").and.include(`style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+    expect(csp).to.not.match(/script-src|unsafe/);
   });
 
   it('answers on every documented route (no routing 404, no 405)', async function () {
