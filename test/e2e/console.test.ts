@@ -347,6 +347,13 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(submissions).to.equal(2);
     const perDay = await page.getByRole('img', { name: /^Submissions per vendor per day/ }).getAttribute('aria-label');
     expect(perDay).to.include(`${today.slice(5)}: acme-labs ${submissions}`);
+
+    // API roots are an admin's to create and change: a curator sees the list only, and the API agrees
+    await nav.getByRole('link', { name: 'API roots' }).click();
+    await page.locator('table.admin caption', { hasText: '4 api roots' }).waitFor();
+    expect(await page.getByRole('button', { name: /^Edit / }).count()).to.equal(0);
+    expect(await page.getByRole('form', { name: 'Add API root' }).count()).to.equal(0);
+    expect((await api(['alice', PW.alice], '/admin/v1/api-roots/fr', { method: 'PATCH', body: JSON.stringify({ title: 'France' }) })).status).to.equal(403);
     await shot(page, 'dashboard');
     await accessible(page, 'dashboard');
     expect(problemsOf(page)).to.deep.equal([]);

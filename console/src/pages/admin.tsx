@@ -3,7 +3,7 @@
 // below. The API decides who may do what; the navigation only hides pages an account cannot use.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, qs } from '../api.js';
+import { api, qs, roles } from '../api.js';
 import { type Me, ROLES, TLPS } from '../types.js';
 import { ErrorNote, type Field, FieldsForm, type FormValues, Loading, PageTitle, useLoad, when } from '../ui.js';
 
@@ -14,6 +14,8 @@ export interface AdminPageSpec {
   title: string;
   /** Who sees the page: admins only, admins and curators, or every account (its own things). */
   audience: 'admin' | 'curator' | 'everyone';
+  /** Creating and editing need an admin (curators see the list only). */
+  adminChanges?: boolean;
   path: (me: Me) => string;
   listKey: string;
   columns: Array<[label: string, value: (r: Row) => ComponentChildren]>;
@@ -85,7 +87,7 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
     describe: (r) => s(r.name),
   },
   {
-    key: 'api-roots', title: 'API roots', audience: 'curator', path: () => '/admin/v1/api-roots', listKey: 'api_roots',
+    key: 'api-roots', title: 'API roots', audience: 'curator', adminChanges: true, path: () => '/admin/v1/api-roots', listKey: 'api_roots',
     columns: [col('Path', 'path'), col('Title', 'title'), col('Country', 'country'), col('Max content length', 'max_content_length'), [`TAXII 2.0 view`, (r) => (r.taxii20 ? 'on' : 'off')]],
     create: {
       label: 'Add API root',
@@ -253,7 +255,10 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
     const { method, path, body } = page.disable!.request(r, !now);
     return act(r, () => (method === 'PATCH' ? api.patch(path, body) : api.post(path, body)), now ? 'Enabled' : 'Disabled');
   };
-  const actions = Boolean(page.remove || page.disable || page.edit);
+  const changes = !page.adminChanges || roles.isAdmin(me);
+  const edit = changes ? page.edit : undefined;
+  const create = changes ? page.create : undefined;
+  const actions = Boolean(page.remove || page.disable || edit);
   return (
     <>
       <PageTitle>{page.title}</PageTitle>
@@ -297,7 +302,7 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
                 ))}
                 {actions && (
                   <td>
-                    {page.edit && (
+                    {edit && (
                       <button type="button" aria-label={`Edit ${page.describe(r)}`} aria-expanded={editing === r} onClick={() => setEditing(r)}>
                         Edit
                       </button>
@@ -319,16 +324,16 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
           </tbody>
         </table>
       )}
-      {page.edit && editing && (
+      {edit && editing && (
         <section key={page.describe(editing)} aria-labelledby={`${page.key}-edit`} class="panel" onKeyDown={(e) => e.key === 'Escape' && setEditing(undefined)}>
           <EditTitle id={`${page.key}-edit`}>Edit {page.describe(editing)}</EditTitle>
           <FieldsForm
-            fields={page.edit.fields}
-            initial={page.edit.values(editing)}
+            fields={edit.fields}
+            initial={edit.values(editing)}
             label="Save"
             idPrefix={`${page.key}-edit`}
             submit={async (v) => {
-              await api.patch(page.edit!.path(editing), page.edit!.body(v));
+              await api.patch(edit.path(editing), edit.body(v));
               setOutcome(`Saved ${page.describe(editing)}.`);
               setEditing(undefined);
               list.reload();
@@ -353,15 +358,15 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
           )}
         </div>
       )}
-      {page.create && (
+      {create && (
         <section aria-labelledby={`${page.key}-create`}>
-          <h2 id={`${page.key}-create`}>{page.create.label}</h2>
+          <h2 id={`${page.key}-create`}>{create.label}</h2>
           <FieldsForm
-            fields={page.create.fields}
-            label={page.create.label}
+            fields={create.fields}
+            label={create.label}
             idPrefix={page.key}
             submit={async (v) => {
-              const created = await api.post<Row>(page.path(me), page.create!.body(v));
+              const created = await api.post<Row>(page.path(me), create.body(v));
               setOutcome(page.created ? page.created(created) : `Created ${page.describe(created)}.`);
               list.reload();
             }}
