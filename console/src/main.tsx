@@ -70,6 +70,9 @@ function Route({ hash, s }: { hash: string; s: Session }) {
     case 'admin': {
       const page = ADMIN_PAGES.find((p) => p.key === parts[1]);
       if (page?.key === 'subscriptions' && parts[2] && allowed.some((i) => i.href === '#/admin/subscriptions')) return <Deliveries id={decodeURIComponent(parts[2])} key={parts[2]} />;
+      // an account's API keys, for admins (#/admin/accounts/NAME/api-keys)
+      const keys = ADMIN_PAGES.find((p) => p.key === 'api-keys')!;
+      if (page?.key === 'accounts' && parts[2] && parts[3] === 'api-keys' && allowed.some((i) => i.href === '#/admin/accounts')) return <AdminPage page={keys} me={s.me} owner={decodeURIComponent(parts[2])} key={hash} />;
       if (page && allowed.some((i) => i.href === `#/admin/${page.key}`)) return <AdminPage page={page} me={s.me} key={page.key} />;
       return <Welcome s={s} />;
     }

@@ -596,6 +596,22 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const me = (await api<{ roles: string[]; curator_roots?: string[] }>(['de-analyst', PW.de], '/admin/v1/me')).body;
     expect([me.roles, me.curator_roots]).to.deep.equal([['subscriber'], undefined]);
     expect((await api(['de-analyst', PW.de], '/admin/v1/curation/queue')).status).to.equal(404);
+    // an API key for the vendor's feed, made by the admin: the secret shown once works, then revoked it does not
+    await page.getByRole('link', { name: 'API keys of acme-feed' }).click();
+    await page.getByRole('heading', { level: 1, name: 'API keys of acme-feed' }).waitFor();
+    await page.getByRole('form', { name: 'Add API key' }).getByLabel(/^Name/).fill('feed-2');
+    await page.getByRole('button', { name: 'Add API key' }).click();
+    const keySaid = (await page.locator('.outcome', { hasText: 'Created API key feed-2.' }).textContent())!;
+    const feedKey = keySaid.slice(keySaid.lastIndexOf(': ') + 2).trim();
+    expect((await api(['acme-feed', feedKey], '/desk/collections/')).status).to.equal(200);
+    const listed = (await api<{ api_keys: Array<{ name: string }> }>(['root-admin', PW.admin], '/admin/v1/accounts/acme-feed/api-keys')).body.api_keys;
+    expect(listed.map((k) => k.name)).to.deep.equal(['feed-2']);
+    await accessible(page, "an account's API keys");
+    await page.getByRole('button', { name: 'Remove API key feed-2' }).click();
+    await page.locator('.outcome', { hasText: 'Removed API key feed-2.' }).waitFor();
+    expect((await api(['acme-feed', feedKey], '/desk/collections/')).status).to.equal(401);
+    await page.getByRole('link', { name: '← Accounts' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
     // an API root renamed and its size limit raised; a size of 0 is refused in the page, nothing sent
     await nav.getByRole('link', { name: 'API roots' }).click();
     await page.getByRole('button', { name: 'Edit global' }).click();

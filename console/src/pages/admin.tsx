@@ -59,7 +59,10 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
   },
   {
     key: 'accounts', title: 'Accounts', audience: 'admin', path: () => '/admin/v1/accounts', listKey: 'accounts',
-    columns: [col('Name', 'name'), col('Organisation', 'organisation'), col('Roles', 'roles'), col('Curator roots', 'curator_roots'), [`Disabled`, (r) => (r.disabled ? 'yes' : 'no')], at('Created', 'created')],
+    columns: [
+      col('Name', 'name'), col('Organisation', 'organisation'), col('Roles', 'roles'), col('Curator roots', 'curator_roots'), [`Disabled`, (r) => (r.disabled ? 'yes' : 'no')], at('Created', 'created'),
+      ['API keys', (r) => <a href={`#/admin/accounts/${encodeURIComponent(s(r.name))}/api-keys`} aria-label={`API keys of ${s(r.name)}`}>keys</a>],
+    ],
     create: {
       label: 'Add account',
       fields: [
@@ -230,10 +233,13 @@ export const ADMIN_PAGES: AdminPageSpec[] = [
   },
 ];
 
-export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
+/** `owner`: another account whose things the page shows (an admin managing its API keys); the signed-in account by default. */
+export function AdminPage({ page, me, owner }: { page: AdminPageSpec; me: Me; owner?: string }) {
+  // The pages' paths name the account they concern by the Me they are given.
+  const who: Me = owner ? { ...me, name: owner } : me;
   const [filter, setFilter] = useState<Record<string, string>>({});
   const [after, setAfter] = useState<Record<string, string>>({});
-  const list = useLoad(() => api.get<Row>(`${page.path(me)}${qs({ ...filter, ...after, ...(page.filters ? { limit: 100 } : {}) })}`), JSON.stringify([filter, after]));
+  const list = useLoad(() => api.get<Row>(`${page.path(who)}${qs({ ...filter, ...after, ...(page.filters ? { limit: 100 } : {}) })}`), JSON.stringify([filter, after]));
   const [outcome, setOutcome] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [editing, setEditing] = useState<Row>();
@@ -249,7 +255,7 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
       setError(err);
     }
   };
-  const remove = (r: Row) => act(r, () => api.del(page.remove!(r, me)), 'Removed');
+  const remove = (r: Row) => act(r, () => api.del(page.remove!(r, who)), 'Removed');
   const flip = (r: Row) => {
     const now = page.disable!.disabled(r);
     const { method, path, body } = page.disable!.request(r, !now);
@@ -261,7 +267,12 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
   const actions = Boolean(page.remove || page.disable || edit);
   return (
     <>
-      <PageTitle>{page.title}</PageTitle>
+      {owner && (
+        <p>
+          <a href="#/admin/accounts">← Accounts</a>
+        </p>
+      )}
+      <PageTitle>{owner ? `API keys of ${owner}` : page.title}</PageTitle>
       {page.filters && (
         <FieldsForm
           fields={page.filters}
@@ -366,7 +377,7 @@ export function AdminPage({ page, me }: { page: AdminPageSpec; me: Me }) {
             label={create.label}
             idPrefix={page.key}
             submit={async (v) => {
-              const created = await api.post<Row>(page.path(me), create.body(v));
+              const created = await api.post<Row>(page.path(who), create.body(v));
               setOutcome(page.created ? page.created(created) : `Created ${page.describe(created)}.`);
               list.reload();
             }}
