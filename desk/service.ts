@@ -123,6 +123,20 @@ function yieldToReaders(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Milliseconds of a decision's work on the event loop between two chances for requests to run. */
+const SLICE_MS = 4;
+
+/** A pause for readers once SLICE_MS have passed since the last one (a slice's length, not a count of items, is what a waiting poll feels). */
+function slicer(): () => Promise<void> | undefined {
+  let since = performance.now();
+  return () => {
+    if (performance.now() - since < SLICE_MS) return undefined;
+    return yieldToReaders().then(() => {
+      since = performance.now();
+    });
+  };
+}
+
 function versionKeyOf(o: Pick<StoredObject, 'version' | 'dateAdded'>): string {
   return (o.version !== undefined ? timestampKey(o.version) : undefined) ?? versionKeyFromMicros(o.dateAdded);
 }
@@ -236,6 +250,7 @@ export class DeskService {
     const out = new Map<string, StoredObject>();
     const byIntake = new Map<string, QueueEntry[]>();
     for (const e of entries) byIntake.set(e.intakeId, [...(byIntake.get(e.intakeId) ?? []), e]);
+    const pause = slicer();
     for (const [intakeId, list] of byIntake) {
       for (let i = 0; i < list.length; i += 500) {
         // Every version of these ids (usually one each), looked up by id: asking for ids × version
@@ -248,7 +263,7 @@ export class DeskService {
           if (!page.more || page.items.length === 0) break;
           addedAfter = page.items.at(-1)!.dateAdded;
         }
-        await yieldToReaders();
+        await pause();
       }
     }
     return out;
@@ -342,6 +357,7 @@ export class DeskService {
     const out: Array<{ entry: QueueEntry; rev: number }> = [];
     let after: number | undefined;
     for (;;) {
+      if (after !== undefined) await yieldToReaders();
       const page = await this.queue(caller, filter, 1000, after);
       for (const entry of page.entries) out.push({ entry, rev: entry.rev });
       if (out.length > MAX_DECISION_ENTRIES) throw invalid(`the selection covers more than ${MAX_DECISION_ENTRIES} entries; narrow it`);
@@ -445,6 +461,7 @@ export class DeskService {
     kind: DecisionPlan['kind'],
   ): Promise<{ plan: DecisionPlan; reports: TargetReport[] }> {
     const at = nowMicros();
+    const decidedAt = formatMicros(at);
     const reports: TargetReport[] = targets.map((t) => ({ target: t.ref, collection: t.collection.id, api_root: t.collection.apiRoot, publish: [], awaiting_approval: [], dangling_refs: [], new_recipients: [], violations: [] }));
     const entries: DecisionPlan['entries'] = [];
     const publications: DecisionPlan['publications'] = [];
@@ -455,10 +472,15 @@ export class DeskService {
       return organisations.get(id)?.name;
     };
     const publishedNow = targets.map(() => new Set<string>());
-    let n = 0;
+    // Each object parsed once, and one copy to publish shared by its targets (a worker thread gets it once).
+    const parsed = new Map<QueueEntry, StixJson>();
+    const pause = slicer();
     for (const { entry, rev } of selected) {
-      if (++n % 500 === 0) await yieldToReaders();
+      await pause();
       const object = this.objectOf(objects, entry);
+      parsed.set(entry, object);
+      let copy: NewObject | undefined;
+      const provenances = new Map<string, Record<string, unknown>>();
       const earlier = await this.store.listPublications({ objectId: entry.objectId });
       const votes: string[] = [];
       let publishedSomewhere = false;
@@ -488,13 +510,15 @@ export class DeskService {
         }
         const change = entry.revoked ? 'object.revoked' : earlier.some((p) => p.collectionId === t.collection.id) ? 'object.updated' : 'object.published';
         const curators = [...new Set([...entry.approvals.filter((a) => a.targetId === t.collection.id).map((a) => a.accountId), ...(caller ? [caller.account.id] : [])])];
-        publications.push({
-          collectionId: t.collection.id, entryId: entry.id, object: this.newObject(objects, entry), changeType: change,
-          provenance: {
+        let provenance = provenances.get(curators.join());
+        if (!provenance) {
+          provenance = {
             vendor: entry.organisationId ?? null, vendor_name: (await orgName(entry.organisationId)) ?? null, submission: entry.submissionId, intake: entry.intakeId,
-            curators, decided_at: formatMicros(at), policy: caller ? 'review' : kind,
-          },
-        });
+            curators, decided_at: decidedAt, policy: caller ? 'review' : kind,
+          };
+          provenances.set(curators.join(), provenance);
+        }
+        publications.push({ collectionId: t.collection.id, entryId: entry.id, object: (copy ??= this.newObject(objects, entry)), changeType: change, provenance });
         publishedNow[i]!.add(entry.objectId);
         reports[i]!.publish.push({ id: entry.objectId, type: entry.objectType, ...(entry.version ? { version: entry.version } : {}), change });
         publishedSomewhere = true;
@@ -502,7 +526,7 @@ export class DeskService {
       entries.push({ entryId: entry.id, rev, ...(publishedSomewhere || votes.length === 0 ? { state: 'approved' as const } : {}), ...(votes.length ? { approvals: votes } : {}) });
     }
     // References: published along on request, else reported when they would dangle.
-    const selectedObjects = selected.map((s) => this.objectOf(objects, s.entry));
+    const selectedObjects = selected.map((s) => parsed.get(s.entry)!);
     const selectedIds = new Set(selected.map((s) => s.entry.objectId));
     const refs = [...new Set(selectedObjects.flatMap((o) => referencesOf(o)))].filter((r) => !selectedIds.has(r));
     const wanted = req.includeRefs === 'all' ? refs : req.includeRefs ? refs.filter((r) => r.startsWith('identity--') || r.startsWith('marking-definition--')) : [];

@@ -45,6 +45,7 @@ import {
   writerKind,
 } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
+import { DecisionWriter } from './decision-writer.js';
 import { SqliteWebhooks } from './webhooks.js';
 import type { Migration } from '../migrations.js';
 import { migrateSqlite } from './schema-migrations.js';
@@ -59,19 +60,30 @@ const MANIFEST_COLUMNS = 'id, type, date_added, version, spec_version, media_typ
 export interface SqliteStoreOptions {
   /** A directory (the file is `meridian.sqlite` in it) or ':memory:'. */
   location: string;
-  /** WAL checkpoints in a worker thread (the server), not inside commits (default: inline). */
-  checkpoints?: 'background' | 'inline';
+  /**
+   * WAL checkpoints in a worker thread (the server), not inside commits (default: inline);
+   * 'backstop': another connection's thread runs them, this one only past the backstop (the decision writer).
+   */
+  checkpoints?: 'background' | 'inline' | 'backstop';
   /** Told of problems the store recovers from by itself (a failed background checkpoint). */
   log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
   /** The schema's steps (default SQLITE_MIGRATIONS); tests give their own. */
   migrations?: ReadonlyArray<Migration<Database.Database, void>>;
+  /** Large decisions written by a worker thread (default for a file), or on this thread (always for ':memory:'). */
+  decisions?: 'worker' | 'inline';
 }
 
 /** WAL pages (4 KiB) past which a commit checkpoints by itself when a worker thread does it normally. */
 const BACKSTOP_CHECKPOINT_PAGES = 16384;
 const BACKGROUND_CHECKPOINT_MS = 250;
-/** Publications per transaction of a large decision: a poll waits for at most one chunk (tens of ms); fewer, larger commits write each touched index page once. */
+/** A decision with more publications than this is large: a first transaction records it, then its publications follow in transactions of their own. */
 const DECISION_CHUNK = 1000;
+/**
+ * Milliseconds one transaction of a large decision's publications may run: a writer on another
+ * connection (or, on this thread, a poll) waits at most about this long; longer transactions
+ * commit less often (each commit costs about as much as tens of publications).
+ */
+const DECISION_SLICE_MS = 50;
 
 // Change ids in date_added order (the UUIDv7 layout: ms, the µs within it, then this process's salt
 // and a counter), so each lands at the end of changes_by_id: random ids cost ingest a fifth of its
@@ -294,11 +306,32 @@ function filterSql(filter: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<Ob
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
 }
 
+/** A large decision's publications as decision_plans keeps them: each object once (one version goes to several targets). */
+function packPublications(publications: DecisionPlan['publications']): string {
+  const objects: NewObject[] = [];
+  const indexOf = new Map<NewObject, number>();
+  const rows = publications.map(({ object, ...rest }) => {
+    let i = indexOf.get(object);
+    if (i === undefined) indexOf.set(object, (i = objects.push(object) - 1));
+    return { ...rest, object: i };
+  });
+  return JSON.stringify({ objects, publications: rows });
+}
+
+function unpackPublications(text: string): DecisionPlan['publications'] {
+  const packed = JSON.parse(text) as DecisionPlan['publications'] | { objects: NewObject[]; publications: Array<Omit<DecisionPlan['publications'][number], 'object'> & { object: number }> };
+  if (Array.isArray(packed)) return packed; // a plan written before objects were kept once
+  return packed.publications.map((p) => ({ ...p, object: packed.objects[p.object]! }));
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly decisionWriter: DecisionWriter | undefined;
+  /** Set by close(): a large decision stops between two of its transactions (rolled forward at the next start). */
+  private closing = false;
   readonly webhooks: SqliteWebhooks;
 
   constructor(options: SqliteStoreOptions) {
@@ -326,6 +359,8 @@ export class SqliteStore implements Store {
       throw err;
     }
     this.webhooks = new SqliteWebhooks(this.db);
+    if (file !== ':memory:' && options.decisions !== 'inline') this.decisionWriter = new DecisionWriter(options.location, options.checkpoints === 'background' ? 'backstop' : 'inline');
+    if (options.checkpoints === 'backstop') this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     if (options.checkpoints === 'background' && file !== ':memory:') {
       this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
       this.checkpointer = new Checkpointer(file, BACKGROUND_CHECKPOINT_MS, (message) =>
@@ -357,6 +392,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    await this.decisionWriter?.close();
     await this.checkpointer?.close();
     this.db.close();
   }
@@ -948,9 +985,10 @@ export class SqliteStore implements Store {
 
   async applyDecision(plan: DecisionPlan): Promise<DecisionOutcome> {
     // A large decision is applied as a short transaction (entries, withdrawals, the decision with
-    // its publications to come) and then its publications in chunks, letting readers in between;
-    // resumeDecisions rolls an interrupted one forward. A small one is a single transaction.
+    // its publications to come) and then its publications in chunks, by the worker thread when
+    // there is one; resumeDecisions rolls an interrupted one forward. A small one is a single transaction.
     const chunked = plan.publications.length > DECISION_CHUNK;
+    if (chunked && this.decisionWriter) return this.decisionWriter.apply(plan);
     const first = this.db.transaction(() => {
       const marks = new Map<number, number>();
       const tick = this.ticker(marks);
@@ -980,7 +1018,7 @@ export class SqliteStore implements Store {
         }).changes;
         if (changed === 0) throw new StaleDecisionError(e.entryId);
       }
-      const published = chunked ? 0 : this.publish(plan.publications, plan.id, plan.actorKind, plan.at, tick);
+      const published = chunked ? 0 : this.publish(plan.publications, 0, plan.id, plan.actorKind, plan.at, tick).published;
       let withdrawn = 0;
       for (const w of plan.withdrawals) {
         const pk = this.collectionPk(w.collectionId);
@@ -1000,7 +1038,7 @@ export class SqliteStore implements Store {
       for (const [pk, last] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(last, pk);
       this.stmt('INSERT INTO decisions (id, kind, actor_kind, account_id, actor_name, at, entries, publications, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(plan.id, plan.kind, plan.actorKind, plan.accountId ?? null, plan.actorName, plan.at, plan.entries.length, published, chunked ? 'applying' : 'applied');
-      if (chunked) this.stmt('INSERT INTO decision_plans (decision_id, plan) VALUES (?, ?)').run(plan.id, JSON.stringify(plan.publications));
+      if (chunked) this.stmt('INSERT INTO decision_plans (decision_id, plan) VALUES (?, ?)').run(plan.id, packPublications(plan.publications));
       const a = plan.audit;
       const counts = chunked ? { planned: plan.publications.length } : { published };
       this.stmt('INSERT INTO audit (at, actor, action, outcome, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -1021,11 +1059,22 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Writes publications (objects, publication records, change log) not already there; inside a transaction. */
-  private publish(publications: DecisionPlan['publications'], decisionId: string, actorKind: DecisionPlan['actorKind'], at: number, tick: (pk: number) => number): number {
+  /**
+   * Writes publications (objects, publication records, change log) not already there, from index
+   * `from` until all are written or the clock passes `until`; inside a transaction. Returns the
+   * publications written and the index to go on from.
+   */
+  private publish(
+    publications: DecisionPlan['publications'], from: number, decisionId: string, actorKind: DecisionPlan['actorKind'], at: number, tick: (pk: number) => number, until = Infinity,
+  ): { published: number; next: number } {
       let published = 0;
-      for (const p of publications) {
-        const pk = this.collectionPk(p.collectionId);
+      const pks = new Map<string, number | undefined>();
+      let i = from;
+      while (i < publications.length) {
+        if ((i - from) % 100 === 99 && performance.now() > until) break;
+        const p = publications[i++]!;
+        if (!pks.has(p.collectionId)) pks.set(p.collectionId, this.collectionPk(p.collectionId));
+        const pk = pks.get(p.collectionId);
         if (pk === undefined) throw new StoreConflictError(`collection ${p.collectionId} does not exist`);
         const o = p.object;
         const versionKey = o.versionKey ?? versionKeyFromMicros(at);
@@ -1043,21 +1092,24 @@ export class SqliteStore implements Store {
         this.appendChange(pk, tick(pk), { type: p.changeType, objectType: o.type, objectId: o.id, version: o.version, actorKind, tlp: o.tlp });
         published++;
       }
-      return published;
+      return { published, next: i };
   }
 
   /** The publications of a chunked decision, chunk by chunk (each its own transaction), then the decision marked applied. */
   private async finishDecision(decisionId: string, publications: DecisionPlan['publications'], actorKind: DecisionPlan['actorKind'], at: number): Promise<number> {
     let published = 0;
-    for (let i = 0; i < publications.length; i += DECISION_CHUNK) {
+    for (let i = 0; i < publications.length; ) {
       await new Promise((resolve) => setImmediate(resolve));
-      published += this.db.transaction(() => {
+      if (this.closing) throw new Error('the store closed in the middle of a decision; it is finished at the next start');
+      const chunk = this.db.transaction(() => {
         const marks = new Map<number, number>();
-        const n = this.publish(publications.slice(i, i + DECISION_CHUNK), decisionId, actorKind, at, this.ticker(marks));
+        const written = this.publish(publications, i, decisionId, actorKind, at, this.ticker(marks), performance.now() + DECISION_SLICE_MS);
         for (const [pk, last] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(last, pk);
-        this.stmt('UPDATE decisions SET publications = publications + ? WHERE id = ?').run(n, decisionId);
-        return n;
+        this.stmt('UPDATE decisions SET publications = publications + ? WHERE id = ?').run(written.published, decisionId);
+        return written;
       }).immediate();
+      published += chunk.published;
+      i = chunk.next;
     }
     this.db.transaction(() => {
       this.stmt("UPDATE decisions SET status = 'applied' WHERE id = ?").run(decisionId);
@@ -1073,8 +1125,10 @@ export class SqliteStore implements Store {
   }
 
   async resumeDecisions(): Promise<number> {
+    // Usually there is none: the worker thread starts only for one.
+    if (this.decisionWriter) return this.stmt("SELECT 1 FROM decisions WHERE status = 'applying' LIMIT 1").get() ? this.decisionWriter.resume() : 0;
     const open = this.stmt("SELECT d.id, d.actor_kind, d.at, p.plan FROM decisions d JOIN decision_plans p ON p.decision_id = d.id WHERE d.status = 'applying' ORDER BY d.at").all();
-    for (const d of open) await this.finishDecision(d.id, JSON.parse(d.plan) as DecisionPlan['publications'], d.actor_kind, d.at);
+    for (const d of open) await this.finishDecision(d.id, unpackPublications(d.plan), d.actor_kind, d.at);
     return open.length;
   }
 

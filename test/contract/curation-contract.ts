@@ -600,6 +600,13 @@ export function curationContract(name: string, harness: StoreHarness): void {
           entries: entries.map((e) => ({ entryId: e.id, rev: e.rev, state: 'approved' as const })),
           publications: entries.flatMap((e) => targets.map((t) => publication(e, byId.get(e.objectId)!, t))),
         });
+        // A stale entry among them: the large decision writes nothing either (on SQLite: told by the worker thread, as the same error).
+        const stale = plan({ entries: p.entries.map((e, i) => (i === 200 ? { ...e, rev: e.rev + 1 } : e)), publications: p.publications });
+        const err = await rejection(store.applyDecision(stale));
+        expect(err).to.be.instanceOf(StaleDecisionError);
+        expect((err as StaleDecisionError).entryId).to.equal(entries[200]!.id);
+        expect(await store.listPublications({})).to.deep.equal([]);
+        expect(await store.listDecisions({ limit: 1 })).to.deep.equal([]);
         expect(await store.applyDecision(p)).to.deep.equal({ published: 1050, withdrawn: 0 });
         for (const t of targets) {
           const manifest = (await store.queryManifest(t, { versions: ALL, limit: 1000 })).items;

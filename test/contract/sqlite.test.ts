@@ -1,12 +1,14 @@
 // The store contract on the embedded SQLite store (in memory).
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
+import type { DecisionPlan } from '../../collections/store.js';
 import { curationContract } from './curation-contract.js';
-import { storeContract } from './store-contract.js';
+import { stixObject, storeContract } from './store-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
 storeContract('sqlite', {
@@ -44,4 +46,64 @@ curationContract('sqlite', {
 webhookContract('sqlite', {
   open: async () => new SqliteStore({ location: ':memory:' }),
   close: (store) => store.close(),
+});
+
+// The same contract on a file: there, large decisions are written by a worker thread with its own connection.
+const directories = new WeakMap<object, string>();
+curationContract('sqlite file (large decisions in a worker thread)', {
+  open: async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meridian-curation-'));
+    const store = new SqliteStore({ location: dir });
+    directories.set(store, dir);
+    return store;
+  },
+  close: async (store) => {
+    await store.close();
+    rmSync(directories.get(store)!, { recursive: true, force: true });
+  },
+});
+
+describe('SQLite store: closed in the middle of a large decision (worker thread)', function () {
+  this.timeout(60_000);
+
+  it('stops between two transactions; the next open rolls the decision forward, every publication once', async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meridian-decision-close-'));
+    try {
+      let store = new SqliteStore({ location: dir });
+      await store.createApiRoot({ path: 'fr', title: 'fr', maxContentLength: 1_000_000 });
+      const targets = [randomUUID(), randomUUID(), randomUUID()];
+      for (const id of targets) await store.createCollection({ id, apiRoot: 'fr', title: id, purpose: 'published', mediaTypes: ['application/stix+json;version=2.1'] });
+      const objects = Array.from({ length: 4000 }, (_, i) => stixObject('indicator', { modified: `2021-01-01T00:00:00.${String(i % 1000).padStart(3, '0')}Z` }));
+      const at = Date.now() * 1000;
+      const plan: DecisionPlan = {
+        id: randomUUID(), kind: 'approve', actorKind: 'desk', actorName: 'cur1', at, entries: [], withdrawals: [],
+        publications: objects.flatMap((object) => targets.map((collectionId) => ({ collectionId, object, changeType: 'object.published' as const, provenance: { curators: ['cur1'] } }))),
+        audit: { at, actor: 'cur1', action: 'curation.approve', outcome: 'success' },
+      };
+      const applying = store.applyDecision(plan).then(() => 'applied', (err: Error) => err.message);
+      // Closed as soon as the decision is recorded: its publications are still being written.
+      while ((await store.listDecisions({ limit: 1 })).length === 0) await new Promise((r) => setTimeout(r, 2));
+      await store.close();
+      const outcome = await applying;
+      store = new SqliteStore({ location: dir });
+      try {
+        const resumed = await store.resumeDecisions();
+        if (outcome !== 'applied') {
+          expect(outcome).to.match(/finished at the next start/);
+          expect(resumed).to.equal(1);
+        }
+        for (const id of targets) {
+          expect(await store.countObjects(id)).to.equal(4000);
+          expect((await store.listPublications({ collectionId: id })).length).to.equal(4000);
+          expect((await store.readChanges(id, 0, 10_000)).items.length).to.equal(4000);
+        }
+        expect((await store.listDecisions({ limit: 1 }))[0]).to.include({ id: plan.id, publications: 12_000 });
+        expect(await store.resumeDecisions()).to.equal(0);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
