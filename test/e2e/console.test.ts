@@ -354,6 +354,28 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(await page.getByRole('button', { name: /^Edit / }).count()).to.equal(0);
     expect(await page.getByRole('form', { name: 'Add API root' }).count()).to.equal(0);
     expect((await api(['alice', PW.alice], '/admin/v1/api-roots/fr', { method: 'PATCH', body: JSON.stringify({ title: 'France' }) })).status).to.equal(403);
+
+    // the intake's policy: the vendor's vulnerabilities published to France without a curator; JSON that does not parse is refused in the page
+    await nav.getByRole('link', { name: 'Desk rules' }).click();
+    await page.getByLabel('Collection').selectOption('desk/intake');
+    const policy = page.getByRole('form', { name: 'Save the policy' });
+    expect(await policy.getByLabel('Publish revocations of published objects at once').isChecked()).to.equal(true);
+    await policy.getByLabel('Mode').selectOption('auto-publish');
+    await policy.getByLabel(/^Auto-publish rules/).fill('[{"targets": ["fr/published"], "when": {"organisations": ["acme-labs"], "types": ["vulnerability"]');
+    await policy.getByRole('button', { name: 'Save the policy' }).click();
+    await policy.getByRole('alert').filter({ hasText: 'Auto-publish rules (JSON): not JSON' }).waitFor();
+    expect((await api(['alice', PW.alice], '/admin/v1/curation/rules/desk/intake')).body).to.deep.equal({});
+    await policy.getByLabel(/^Auto-publish rules/).fill('[{"targets": ["fr/published"], "when": {"organisations": ["acme-labs"], "types": ["vulnerability"]}}]');
+    await policy.getByRole('button', { name: 'Save the policy' }).click();
+    await page.locator('.outcome', { hasText: 'Saved the policy of desk/intake.' }).waitFor();
+    expect((await api(['alice', PW.alice], '/admin/v1/curation/rules/desk/intake')).body).to.deep.equal({
+      policy: { mode: 'auto-publish', revocation_fast_path: true, rules: [{ targets: ['fr/published'], when: { organisations: ['acme-labs'], types: ['vulnerability'] } }] },
+    });
+    const stamp = '2024-04-01T00:00:00.000Z';
+    const vuln = { type: 'vulnerability', spec_version: '2.1', id: `vulnerability--${crypto.randomUUID()}`, created: stamp, modified: stamp, name: 'CVE-2024-0001' };
+    await vendorPosts([vuln]);
+    expect((await queue(`?object=${vuln.id}`))[0]?.state).to.equal('approved');
+    expect(await polled(['fr-analyst', PW.fr], 'fr')).to.include(vuln.id);
     await shot(page, 'dashboard');
     await accessible(page, 'dashboard');
     expect(problemsOf(page)).to.deep.equal([]);
