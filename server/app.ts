@@ -96,7 +96,7 @@ export function createApp(parts: AppParts): express.Express {
   // On MongoDB the budgets are shared by every instance through the store's connection.
   const mongo = store.kind === 'mongodb' ? (store as MongoStore).connection : undefined;
   const budgets = new RequestBudgets(config, (budget) => metrics.rateLimited(budget), { ...(mongo ? { mongo } : {}), logger });
-  const ingestSlots = new IngestSlots(config.ingestJobsPerAccount);
+  const ingestSlots = new IngestSlots(config.ingestJobsPerAccount, () => metrics.rateLimited('ingest'));
   service.onSubmissionComplete(async (submissionId) => ingestSlots.completed(submissionId));
 
   app.use(metrics.requests());
@@ -108,9 +108,12 @@ export function createApp(parts: AppParts): express.Express {
     // Shutting down (server/main.ts): answer, then let the client reconnect elsewhere.
     if (app.locals.draining === true) res.setHeader('Connection', 'close');
     const started = process.hrtime.bigint();
+    // Bytes sent, headers included, as they left (compressed, chunked): one connection serves one
+    // request at a time, so its counter's growth during the request is the request's.
+    const sentBefore = req.socket.bytesWritten;
     res.on('finish', () => {
       logger.info(
-        { req: { id, method: req.method, url: req.originalUrl, route: routeTemplate(req), remote: req.ip }, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, account: (res.locals.caller as Caller | undefined)?.account.name, bytes: Number(res.getHeader('content-length')) || undefined },
+        { req: { id, method: req.method, url: req.originalUrl, route: routeTemplate(req), remote: req.ip }, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, account: (res.locals.caller as Caller | undefined)?.account.name, bytes: req.socket.bytesWritten - sentBefore },
         'request',
       );
     });

@@ -26,7 +26,8 @@ const LAG_READS_PER_SCRAPE = 500;
 const FAILURE_CODE = /^((?:STIX|TAXII)_[A-Z0-9_]{1,60})\b/;
 
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
-export type LimitBudget = 'address' | 'read' | 'write' | 'login';
+/** Request budgets, and `ingest`: a POST refused for its account's concurrent ingests. */
+export type LimitBudget = 'address' | 'read' | 'write' | 'login' | 'ingest';
 
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event loop lag, handles): on in `meridian serve`. */
@@ -60,7 +61,7 @@ export class Metrics {
     this.submissionLag = new Histogram({ name: 'meridian_submission_processing_seconds', help: 'From a submission being recorded to its completion (small envelopes complete before the 202)', buckets: DURATION_BUCKETS, registers });
     this.storeLatency = new Histogram({ name: 'meridian_store_operation_duration_seconds', help: 'Store operations by method and outcome', labelNames: ['operation', 'outcome'], buckets: STORE_BUCKETS, registers });
     this.logins = new Counter({ name: 'meridian_logins_total', help: 'Credential verifications by outcome (cached ones not counted; throttled = refused before checking)', labelNames: ['outcome'], registers });
-    this.limited = new Counter({ name: 'meridian_rate_limited_total', help: 'Requests refused with 429 by a rate-limit budget', labelNames: ['budget'], registers });
+    this.limited = new Counter({ name: 'meridian_rate_limited_total', help: 'Requests refused with 429 by a rate-limit budget, or (ingest) for an account\'s concurrent ingests', labelNames: ['budget'], registers });
     this.webhookDeliveries = new Counter({ name: 'meridian_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome (success, failure) and kind (event, test, redelivery), as logged', labelNames: ['outcome', 'kind'], registers });
     // Read at scrape time from whoever owns the figure (live streams, …).
     const openStreams = () => this.openStreams();

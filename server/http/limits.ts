@@ -1,10 +1,11 @@
 // Request budgets, concurrent ingests, security headers and CORS (docs/operations.md "Limits").
 //
 // Budgets are token buckets (rate-limiter-flexible's BurstyRateLimiter): a budget of N per minute
-// refills half of N steadily (a token every 120/N s, at least one per slice) and keeps the other
-// half as a burst that comes back every minute. A client spreading N requests evenly over a minute
-// is never refused; one sending them all at once gets them, then waits seconds (Retry-After), not
-// the rest of a minute; over any long stretch nobody gets more than N a minute.
+// holds N tokens at first and refills at N a minute, in slices of a second or a few (bucketShape);
+// the part of the burst beyond one slice comes back every BURST_WINDOW_SECONDS. A client spreading
+// N requests over a minute is never refused; one sending N at once gets them, then waits for the
+// next slice (Retry-After: seconds, not the rest of a minute); over any long stretch nobody gets
+// more than N a minute plus a tenth (the burst's return).
 // - per client address, every request but health checks and metrics, before authentication, so an
 //   unauthenticated flood is refused without any credential being checked;
 // - per account, reads (GET/HEAD) and writes (POST/PUT/PATCH/DELETE) apart, after authentication,
@@ -47,15 +48,25 @@ export interface BucketStore {
   logger?: Logger;
 }
 
+/** How often the burst part of a bucket comes back whole. */
+export const BURST_WINDOW_SECONDS = 600;
+
 /**
  * The steady part and the burst of a budget of `perMinute`: the steady limiter grants `points`
- * every `seconds` (half the rate), the burst limiter the rest of a minute's figure once a minute.
+ * every `seconds` — the shortest slice (at most a minute, so nobody waits longer) whose whole
+ * tokens give at least 90 % of the rate without exceeding it — and the burst limiter the rest of
+ * a minute's figure every BURST_WINDOW_SECONDS.
  */
 export function bucketShape(perMinute: number): { steady: { points: number; seconds: number }; burst: number } {
-  // A slice of at most a minute, so that nobody is told to wait longer than one.
-  const seconds = perMinute >= 120 ? 1 : Math.min(60, Math.ceil(120 / perMinute));
-  const points = Math.max(1, Math.floor((perMinute * seconds) / 120));
-  return { steady: { points, seconds }, burst: Math.max(0, Math.floor(perMinute - (points * 60) / seconds)) };
+  let steady = { points: Math.max(1, Math.floor(perMinute)), seconds: 60 };
+  for (let seconds = 1; seconds <= 60; seconds++) {
+    const points = Math.floor((perMinute * seconds) / 60);
+    if (points >= 1 && (points * 60) / seconds >= 0.9 * perMinute) {
+      steady = { points, seconds };
+      break;
+    }
+  }
+  return { steady, burst: Math.max(0, perMinute - steady.points) };
 }
 
 class Buckets {
@@ -92,33 +103,35 @@ class Buckets {
     if (!bucket) {
       const { steady, burst } = bucketShape(perMinute);
       const limiter = this.limiter(`${id}:s`, steady.points, steady.seconds);
-      bucket = burst > 0 ? new BurstyRateLimiter(limiter, this.limiter(`${id}:b`, burst, 60)) : limiter;
+      bucket = burst > 0 ? new BurstyRateLimiter(limiter, this.limiter(`${id}:b`, burst, BURST_WINDOW_SECONDS)) : limiter;
       this.byFigure.set(id, bucket);
     }
     return bucket;
   }
 }
 
-function tooMany(budget: LimitBudget, retryAfter: number): TaxiiError {
+function tooMany(budget: RequestBudget, retryAfter: number): TaxiiError {
   const what = { address: 'from this address', read: 'reads by this account', write: 'writes by this account', login: 'logins from this address' }[budget];
   return new TaxiiError('TAXII_ERR_RATE_LIMITED', `Too many requests (${what}); try again in ${retryAfter} seconds.`).withHeader('Retry-After', String(retryAfter));
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+type RequestBudget = Exclude<LimitBudget, 'ingest'>;
+
 export class RequestBudgets {
   private readonly buckets: Buckets;
 
   constructor(
     private readonly settings: Readonly<LimitSettings>,
-    private readonly onLimited: (budget: LimitBudget) => void = () => undefined,
+    private readonly onLimited: (budget: RequestBudget) => void = () => undefined,
     store: BucketStore = {},
   ) {
     this.buckets = new Buckets(store);
   }
 
   /** Takes one token of `budget` for `key`, or passes on a 429 TAXII error. */
-  private async take(budget: LimitBudget, perMinute: number, key: string, next: NextFunction): Promise<void> {
+  private async take(budget: RequestBudget, perMinute: number, key: string, next: NextFunction): Promise<void> {
     const bucket = this.buckets.of(budget, perMinute);
     if (!bucket) return next();
     try {
@@ -187,12 +200,16 @@ export class IngestSlots {
   /** Submissions completed before their POST answered (a race with the background job). */
   private readonly early = new Set<string>();
 
-  constructor(private readonly perAccount: number) {}
+  constructor(
+    private readonly perAccount: number,
+    private readonly onRefused: () => void = () => undefined,
+  ) {}
 
   /** Takes a slot for the account, or throws the 429. Returns what releases it, once. */
   acquire(accountId: string): () => void {
     const held = this.held.get(accountId) ?? 0;
     if (this.perAccount > 0 && held >= this.perAccount) {
+      this.onRefused();
       throw new TaxiiError('TAXII_ERR_RATE_LIMITED', `This account already has ${held} envelopes being processed; send this one again in ${INGEST_RETRY_SECONDS} seconds (nothing of it was recorded).`).withHeader('Retry-After', String(INGEST_RETRY_SECONDS));
     }
     this.held.set(accountId, held + 1);

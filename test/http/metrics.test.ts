@@ -1,5 +1,7 @@
 // GET /metrics: Prometheus text, open to loopback, a scrape token from elsewhere; the figures move
 // with the requests, ingests, logins and refusals that make them.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { Admin } from '../../server/admin/admin.js';
@@ -44,8 +46,12 @@ describe('HTTP /metrics', () => {
     expect(text).not.to.include(w.main.id);
     expect(text).not.to.include('wrong-password');
     // The request's log line names the same template.
-    const line = w.logs.map((l) => JSON.parse(l) as { msg?: string; status?: number; req?: { route?: string; url?: string } }).find((l) => l.msg === 'request' && l.status === 200 && l.req?.url?.endsWith('/objects/'));
+    const line = w.logs.map((l) => JSON.parse(l) as { msg?: string; status?: number; req?: { route?: string; url?: string }; account?: string; bytes?: number; ms?: number }).find((l) => l.msg === 'request' && l.status === 200 && l.req?.url?.endsWith('/objects/'));
     expect(line?.req?.route).to.equal('/:apiRoot/collections/:collectionId/objects');
+    // One line per request: the caller's account (never its secret), duration and the bytes sent, headers included.
+    expect(line).to.include({ account: 'rw' });
+    expect(line?.ms).to.be.a('number');
+    expect(line?.bytes).to.be.greaterThan(Buffer.byteLength(JSON.stringify({ objects: [] })) + 100);
   });
 
   it('labels requests no route matched "unmatched", whatever their path', async () => {
@@ -117,6 +123,39 @@ describe('HTTP /metrics', () => {
     text = await scrape();
     expect(value(text, 'meridian_webhook_lag_seconds')).to.be.greaterThan(0).and.below(60);
     expect(value(text, 'meridian_webhook_subscriptions{state="failing"}')).to.equal(1);
+  });
+
+  it('desk queue depth and age move with what waits in an intake; open live streams are counted; process metrics when asked', async () => {
+    const w = await world();
+    const intake = await w.collection('api1', { title: 'Intake', purpose: 'intake' });
+    const vendor = await w.account(['publisher'], 'vendor-feed');
+    await w.grant(vendor, intake.id, { read: true, write: true });
+    await w.add([indicator(), indicator()], intake, vendor);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let text = (await request(w.app).get('/metrics')).text;
+    expect(value(text, 'meridian_desk_queue_depth')).to.equal(2);
+    expect(value(text, 'meridian_desk_queue_oldest_age_seconds')).to.be.greaterThan(0).and.below(60);
+    expect(value(text, 'meridian_desk_publications')).to.equal(0);
+
+    const server = http.createServer(w.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const stream = http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: `${w.base()}/changes/`, headers: { Accept: 'text/event-stream', Authorization: w.rw.auth } });
+      const res = await new Promise<http.IncomingMessage>((resolve) => stream.on('response', resolve));
+      expect(res.statusCode).to.equal(200);
+      text = (await request(w.app).get('/metrics')).text;
+      expect(value(text, 'meridian_live_streams_open')).to.equal(1);
+      stream.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      text = (await request(w.app).get('/metrics')).text;
+      expect(value(text, 'meridian_live_streams_open')).to.equal(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+
+    const processText = await new Metrics({ processMetrics: true }).registry.metrics();
+    for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) expect(processText).to.match(new RegExp(`^${name} `, 'm'));
   });
 
   it('counts webhook delivery attempts by outcome and kind as the delivery log records them; timed store calls answer as before', async () => {
