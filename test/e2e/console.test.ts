@@ -21,12 +21,12 @@ import { TAXII, indicator, testServer } from '../helpers/server.js';
 // (desk/wire.ts, desk/service.ts, server/admin/routes.ts), checked by `npm run typecheck`: a field
 // the console reads that the server renames, drops or retypes fails the check. The OpenAPI
 // description documents these as admin records without their fields, so the server's own types are
-// the reference; the test below checks that every path the console calls is in the description.
+// the reference; test/http/console.test.ts checks that every path the console calls is in the description.
 /** true when whatever the server writes as S reads as the console's C. */
 type Reads<S, C> = [S] extends [C] ? true : false;
-export type ConsoleReadsTheWire = [
+type ConsoleReadsTheWire = [
   Reads<ReturnType<typeof entryView>, Entry>,
-  // the server types the object as any JSON object; every stored one has its id and type (STIX 2.1 §3.1)
+  // the server types the object as any JSON object; every stored one has its id and type (STIX 2.1 §3.2)
   Reads<Omit<ReturnType<typeof entryDetailView>, 'object'> & { object: Record<string, unknown> & { id: string; type: string } }, EntryDetail>,
   Reads<DeskDecision, DecisionResult>,
   Reads<Awaited<ReturnType<DeskService['stats']>>, Stats>,

@@ -9,7 +9,7 @@ import { ErrorNote, useLoad } from '../ui.js';
 export type Action = 'approve' | 'reject' | 'request-changes' | 'withdraw' | 'annotate';
 
 const TITLES: Record<Action, string> = { approve: 'Approve', reject: 'Reject', 'request-changes': 'Request changes to', withdraw: 'Withdraw', annotate: 'Annotate' };
-/** STIX 2.1 §4.10 opinion values. */
+/** The opinion values of a STIX 2.1 opinion (§4.15). */
 const OPINIONS = ['strongly-disagree', 'disagree', 'neutral', 'agree', 'strongly-agree'] as const;
 /** Decisions whose reason the vendor reads, and which need one. */
 const NEEDS_REASON = new Set<Action>(['reject', 'request-changes']);
@@ -41,7 +41,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
   const [reasonCode, setReasonCode] = useState<string>(WITHDRAWAL_REASONS[0]);
   const [includeRefs, setIncludeRefs] = useState(false);
   const [paths, setPaths] = useState('');
-  // annotate: the desk's STIX note (§4.9: content, abstract) or opinion (§4.10: opinion, explanation)
+  // annotate: the desk's STIX note (§4.13: content, abstract) or opinion (§4.15: opinion, explanation)
   const [kind, setKind] = useState<'note' | 'opinion'>('note');
   const [opinion, setOpinion] = useState<string>('agree');
   const [abstract, setAbstract] = useState('');
