@@ -17,6 +17,18 @@ export function PageTitle({ children }: { children: ComponentChildren }) {
   );
 }
 
+/** Where the focus was when a panel opened, to put it back when the panel closes (keyboard users keep their place). */
+export function useReturnFocus(): { remember: () => void; restore: () => void } {
+  const opener = useRef<HTMLElement | null>(null);
+  return {
+    remember: () => {
+      opener.current = document.activeElement as HTMLElement | null;
+    },
+    // after the redraw that removes the panel; the opener may have been redrawn away too
+    restore: () => setTimeout(() => (opener.current?.isConnected ? opener.current.focus() : undefined)),
+  };
+}
+
 export function TlpBadge({ tlp }: { tlp: Tlp | string }) {
   return <span class={`tlp tlp-${tlp.replace('+', '-')}`}>TLP:{tlp.toUpperCase()}</span>;
 }

@@ -596,6 +596,8 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
       await check(form);
       await form.getByRole('button', { name: 'Save' }).click();
       await page.locator('.outcome', { hasText: 'Saved de-analyst.' }).waitFor();
+      // the focus goes back where it was, for whoever works with the keyboard
+      await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Edit de-analyst', undefined, { timeout: 2000 });
     };
     await editAccount(async (form) => {
       expect(await form.getByLabel('subscriber', { exact: true }).isChecked()).to.equal(true);

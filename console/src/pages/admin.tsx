@@ -5,7 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, qs, roles } from '../api.js';
 import { type Me, ROLES, TLPS } from '../types.js';
-import { ErrorNote, type Field, FieldsForm, type FormValues, Loading, PageTitle, useLoad, when } from '../ui.js';
+import { ErrorNote, type Field, FieldsForm, type FormValues, Loading, PageTitle, useLoad, useReturnFocus, when } from '../ui.js';
 
 type Row = Record<string, unknown>;
 
@@ -242,7 +242,13 @@ export function AdminPage({ page, me, owner }: { page: AdminPageSpec; me: Me; ow
   const list = useLoad(() => api.get<Row>(`${page.path(who)}${qs({ ...filter, ...after, ...(page.filters ? { limit: 100 } : {}) })}`), JSON.stringify([filter, after]));
   const [outcome, setOutcome] = useState<string>();
   const [error, setError] = useState<unknown>();
-  const [editing, setEditing] = useState<Row>();
+  const [editing, setEditingRow] = useState<Row>();
+  const focus = useReturnFocus();
+  const setEditing = (r: Row | undefined) => {
+    if (r) focus.remember();
+    else focus.restore();
+    setEditingRow(r);
+  };
   const rows = (list.data?.[page.listKey] as Row[] | undefined) ?? [];
   const next = list.data && page.next ? page.next(list.data) : undefined;
   const act = async (r: Row, run: () => Promise<unknown>, done: string) => {

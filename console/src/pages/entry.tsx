@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { TLP1_LEVEL_BY_ID, TLP2_LEVEL_BY_ID } from 'stix2-validator-ts/markings';
 import { api, qs, roles } from '../api.js';
 import type { DecisionResult, EntryDetail, Finding, Me, QueuePage, StixObject } from '../types.js';
-import { ErrorNote, Loading, PageTitle, TlpBadge, useLoad, when } from '../ui.js';
+import { ErrorNote, Loading, PageTitle, TlpBadge, useLoad, useReturnFocus, when } from '../ui.js';
 import { type Action, DecisionPanel, outcomeText } from './decision.js';
 
 const detailOf = (id: string) => api.get<EntryDetail>(`/admin/v1/curation/queue/${encodeURIComponent(id)}`);
@@ -113,7 +113,13 @@ function Section({ title, children }: { title: string; children: ComponentChildr
 export function EntryPage({ id, me }: { id: string; me: Me }) {
   const detail = useLoad(() => detailOf(id), id);
   const [compare, setCompare] = useState<{ entry: string; diff: ReturnType<typeof diffObjects> }>();
-  const [deciding, setDeciding] = useState<Action>();
+  const [deciding, setDecidingAction] = useState<Action>();
+  const focus = useReturnFocus();
+  const setDeciding = (a: Action | undefined) => {
+    if (a) focus.remember();
+    else focus.restore();
+    setDecidingAction(a);
+  };
   const [outcome, setOutcome] = useState<string>();
   const [error, setError] = useState<unknown>();
   const d = detail.data;
