@@ -196,6 +196,16 @@ describe('deployment files (no container engine exists here, so the files are ch
       const deps = all.filter((i) => i.op === 'RUN' && /npm ci/.test(i.args) && /--omit=dev/.test(i.args));
       expect(deps.length, 'a stage installs production dependencies only').to.be.greaterThan(0);
     });
+    it('installs the validator workspace and ships it built beside the server (imported as stix2-validator-ts)', function () {
+      for (const stage of all.reduce<Instruction[][]>((stages, i) => (i.op === 'FROM' ? [...stages, [i]] : (stages.at(-1)!.push(i), stages)), [])) {
+        const ci = stage.findIndex((i) => i.op === 'RUN' && /npm ci/.test(i.args));
+        if (ci < 0) continue;
+        const manifest = stage.findIndex((i) => i.op === 'COPY' && /stix-schemas\/package\.json/.test(i.args));
+        expect(manifest, `${stage[0]!.args}: stix-schemas/package.json before npm ci`).to.be.within(0, ci);
+      }
+      const copies = final.filter((i) => i.op === 'COPY').map((i) => i.args);
+      for (const part of ['stix-schemas/package.json', 'stix-schemas/dist']) expect(copies.some((c) => c.includes('--from') && c.includes(`/app/${part}`)), part).to.equal(true);
+    });
     it('checks its health on /healthz', function () {
       const hc = final.filter((i) => i.op === 'HEALTHCHECK');
       expect(hc).to.have.length(1);
