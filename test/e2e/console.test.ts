@@ -671,6 +671,13 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await page.getByRole('heading', { level: 1, name: 'Deliveries to https://receiver.example.org/meridian' }).waitFor();
     await page.locator('table.admin caption', { hasText: 'deliveries, newest first' }).waitFor();
     await accessible(page, 'delivery log');
+    // webhook health on the dashboard, as the API lists the subscriptions
+    await nav.getByRole('link', { name: 'Dashboard' }).click();
+    const health = await page.getByRole('img', { name: /^Webhook subscriptions by state/ }).getAttribute('aria-label');
+    const states = (await api<{ subscriptions: Array<{ state: string }> }>(['root-admin', PW.admin], '/admin/v1/subscriptions')).body.subscriptions.map((x) => x.state);
+    expect(states).to.deep.equal(['disabled']);
+    expect(health).to.equal('Webhook subscriptions by state: disabled 1 subscriptions');
+    await accessible(page, "an admin's dashboard");
     expect(problemsOf(page)).to.deep.equal([]);
   });
 
