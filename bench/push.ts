@@ -28,6 +28,8 @@ export interface PushOptions {
   feedEntries?: number;
   seed?: number;
   logLevel?: string;
+  /** Extra node flags for the server (--profile: --cpu-prof). */
+  nodeFlags?: string[];
 }
 
 /** A row of bench/run.ts's table. */
@@ -193,7 +195,7 @@ export async function benchPush(o: PushOptions): Promise<{ rows: PushRow[]; figu
   const receivers = Array.from({ length: RECEIVERS }, () => new Receiver());
   await Promise.all(receivers.map((r) => r.listen()));
   const server = await ServerProcess.start({
-    dataDir, logLevel: o.logLevel ?? 'warn',
+    dataDir, logLevel: o.logLevel ?? 'warn', nodeFlags: o.nodeFlags ?? [],
     env: { MERIDIAN_WEBHOOK_ALLOW_TARGETS: '127.0.0.1', MERIDIAN_STREAMS_PER_ACCOUNT: String(STREAMS + 10) },
   });
   const writer = new Client(server.port, `Basic ${Buffer.from(`push-writer:${PASSWORD}`).toString('base64')}`);

@@ -43,21 +43,30 @@ function stored(s: SubscriptionRecord): string {
 }
 
 export class SqliteWebhooks implements WebhookStore {
+  /** Prepared once: a backlog runs a few statements per delivery. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Database.Database) {
     db.exec(SCHEMA);
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
   }
 
   async createSubscription(s: Omit<SubscriptionRecord, 'rev' | 'updatedAt'>, cursors: Record<string, number>): Promise<SubscriptionRecord> {
     const record: SubscriptionRecord = { ...s, rev: 1, updatedAt: s.createdAt };
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO webhook_subscriptions (id, organisation_id, state, doc) VALUES (?, ?, ?, ?)').run(s.id, s.organisationId, s.state, stored(record));
+      this.stmt('INSERT INTO webhook_subscriptions (id, organisation_id, state, doc) VALUES (?, ?, ?, ?)').run(s.id, s.organisationId, s.state, stored(record));
       this.writeCursors(s.id, cursors, true);
     }).immediate();
     return record;
   }
 
   async getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
-    const row = this.db.prepare('SELECT doc FROM webhook_subscriptions WHERE id = ?').get(id) as Row | undefined;
+    const row = this.stmt('SELECT doc FROM webhook_subscriptions WHERE id = ?').get(id) as Row | undefined;
     return row ? (JSON.parse(row.doc) as SubscriptionRecord) : undefined;
   }
 
@@ -72,37 +81,37 @@ export class SqliteWebhooks implements WebhookStore {
       where.push('state = ?');
       params.push(filter.state);
     }
-    const rows = this.db.prepare(`SELECT doc FROM webhook_subscriptions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`).all(...params) as Row[];
+    const rows = this.stmt(`SELECT doc FROM webhook_subscriptions${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`).all(...params) as Row[];
     return rows.map((r) => JSON.parse(r.doc) as SubscriptionRecord);
   }
 
   async updateSubscription(id: string, changes: SubscriptionChanges, bump: boolean): Promise<SubscriptionRecord | undefined> {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT doc FROM webhook_subscriptions WHERE id = ?').get(id) as Row | undefined;
+      const row = this.stmt('SELECT doc FROM webhook_subscriptions WHERE id = ?').get(id) as Row | undefined;
       if (!row) return undefined;
       const next = applyChanges(JSON.parse(row.doc) as SubscriptionRecord, changes, bump, Date.now() * 1000);
-      this.db.prepare('UPDATE webhook_subscriptions SET state = ?, doc = ? WHERE id = ?').run(next.state, stored(next), id);
+      this.stmt('UPDATE webhook_subscriptions SET state = ?, doc = ? WHERE id = ?').run(next.state, stored(next), id);
       return next;
     }).immediate();
   }
 
   async deleteSubscription(id: string): Promise<boolean> {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM webhook_cursors WHERE subscription_id = ?').run(id);
-      this.db.prepare('DELETE FROM webhook_deliveries WHERE subscription_id = ?').run(id);
-      this.db.prepare('DELETE FROM webhook_leases WHERE subscription_id = ?').run(id);
-      return this.db.prepare('DELETE FROM webhook_subscriptions WHERE id = ?').run(id).changes > 0;
+      this.stmt('DELETE FROM webhook_cursors WHERE subscription_id = ?').run(id);
+      this.stmt('DELETE FROM webhook_deliveries WHERE subscription_id = ?').run(id);
+      this.stmt('DELETE FROM webhook_leases WHERE subscription_id = ?').run(id);
+      return this.stmt('DELETE FROM webhook_subscriptions WHERE id = ?').run(id).changes > 0;
     }).immediate();
   }
 
   async cursors(subscriptionId: string): Promise<Record<string, number>> {
-    const rows = this.db.prepare('SELECT source, position FROM webhook_cursors WHERE subscription_id = ?').all(subscriptionId) as Row[];
+    const rows = this.stmt('SELECT source, position FROM webhook_cursors WHERE subscription_id = ?').all(subscriptionId) as Row[];
     return Object.fromEntries(rows.map((r) => [r.source as string, r.position as number]));
   }
 
   private writeCursors(subscriptionId: string, cursors: Record<string, number>, replace: boolean): void {
-    if (replace) this.db.prepare('DELETE FROM webhook_cursors WHERE subscription_id = ?').run(subscriptionId);
-    const put = this.db.prepare('INSERT INTO webhook_cursors (subscription_id, source, position) VALUES (?, ?, ?) ON CONFLICT (subscription_id, source) DO UPDATE SET position = excluded.position');
+    if (replace) this.stmt('DELETE FROM webhook_cursors WHERE subscription_id = ?').run(subscriptionId);
+    const put = this.stmt('INSERT INTO webhook_cursors (subscription_id, source, position) VALUES (?, ?, ?) ON CONFLICT (subscription_id, source) DO UPDATE SET position = excluded.position');
     for (const [source, position] of Object.entries(cursors)) put.run(subscriptionId, source, position);
   }
 
@@ -111,24 +120,24 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async advanceCursor(subscriptionId: string, source: string, position: number): Promise<void> {
-    this.db.prepare('UPDATE webhook_cursors SET position = max(position, ?) WHERE subscription_id = ? AND source = ?').run(position, subscriptionId, source);
+    this.stmt('UPDATE webhook_cursors SET position = max(position, ?) WHERE subscription_id = ? AND source = ?').run(position, subscriptionId, source);
   }
 
   async acquireLease(subscriptionId: string, owner: string, until: number, now: number): Promise<DeliveryLease> {
     return this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO webhook_leases (subscription_id, owner, until) VALUES (?, ?, ?)
+      this.stmt(`INSERT INTO webhook_leases (subscription_id, owner, until) VALUES (?, ?, ?)
         ON CONFLICT (subscription_id) DO UPDATE SET owner = excluded.owner, until = excluded.until
         WHERE webhook_leases.owner = excluded.owner OR webhook_leases.until <= ?`).run(subscriptionId, owner, until, now);
-      return this.db.prepare('SELECT owner, until FROM webhook_leases WHERE subscription_id = ?').get(subscriptionId) as DeliveryLease;
+      return this.stmt('SELECT owner, until FROM webhook_leases WHERE subscription_id = ?').get(subscriptionId) as DeliveryLease;
     }).immediate();
   }
 
   async releaseLease(subscriptionId: string, owner: string): Promise<void> {
-    this.db.prepare('DELETE FROM webhook_leases WHERE subscription_id = ? AND owner = ?').run(subscriptionId, owner);
+    this.stmt('DELETE FROM webhook_leases WHERE subscription_id = ? AND owner = ?').run(subscriptionId, owner);
   }
 
   async logDelivery(d: DeliveryRecord): Promise<void> {
-    this.db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, at, doc) VALUES (?, ?, ?, ?)').run(d.id, d.subscriptionId, d.at, JSON.stringify(d));
+    this.stmt('INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, at, doc) VALUES (?, ?, ?, ?)').run(d.id, d.subscriptionId, d.at, JSON.stringify(d));
   }
 
   async listDeliveries(subscriptionId: string, query: { before?: number; limit: number }): Promise<DeliveryRecord[]> {
@@ -139,11 +148,11 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async getDelivery(subscriptionId: string, id: string): Promise<DeliveryRecord | undefined> {
-    const row = this.db.prepare('SELECT doc FROM webhook_deliveries WHERE id = ? AND subscription_id = ?').get(id, subscriptionId) as Row | undefined;
+    const row = this.stmt('SELECT doc FROM webhook_deliveries WHERE id = ? AND subscription_id = ?').get(id, subscriptionId) as Row | undefined;
     return row ? (JSON.parse(row.doc) as DeliveryRecord) : undefined;
   }
 
   async purgeDeliveries(before: number): Promise<number> {
-    return this.db.prepare('DELETE FROM webhook_deliveries WHERE at < ?').run(before).changes;
+    return this.stmt('DELETE FROM webhook_deliveries WHERE at < ?').run(before).changes;
   }
 }
