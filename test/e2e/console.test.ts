@@ -180,6 +180,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await nav.getByRole('link', { name: 'Review queue' }).click();
     await row(page, a.id).waitFor();
     expect(await page.locator('table.queue tbody tr').count()).to.equal(4);
+    await row(page, a.id).locator('td', { hasText: 'desk/intake' }).waitFor();
     await shot(page, 'queue');
     await accessible(page, 'queue');
     await page.getByLabel('Finding code').fill('STIX_VOCAB_VALUE');

@@ -3,9 +3,9 @@
 // c requests changes (the selection, or the active row when nothing is selected).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, qs, roles } from '../api.js';
-import { type DecisionResult, type Entry, type Me, type QueuePage as Page, QUEUE_STATES, TLPS } from '../types.js';
+import { type Collection, type DecisionResult, type Entry, type Me, type QueuePage as Page, QUEUE_STATES, TLPS } from '../types.js';
 import { ErrorNote, Loading, PageTitle, TlpBadge, useLoad, when } from '../ui.js';
-import { type Action, DecisionPanel, outcomeText } from './decision.js';
+import { type Action, DecisionPanel, outcomeText, targetRef } from './decision.js';
 
 const AGES: Record<string, number> = { 'older than 1 hour': 3600, 'older than 1 day': 86_400, 'older than 7 days': 7 * 86_400 };
 const TLP_ORDER = ['clear', 'green', 'amber', 'amber+strict', 'red'];
@@ -40,6 +40,9 @@ export function QueuePage({ me }: { me: Me }) {
   // Deciding on every entry the filters match (all pages), not on the rows selected on this one.
   const [everyMatch, setEveryMatch] = useState(false);
   const page = useLoad(() => api.get<Page>(`/admin/v1/curation/queue${query()}`), JSON.stringify([filters, cursor]));
+  // Intakes by id, named root/alias as the intake filter takes them; vendors (and curators of other
+  // roots) may not list the collections: their rows name the API root only.
+  const intakes = useLoad(() => (decides ? api.get<{ collections: Collection[] }>('/admin/v1/collections').then((r) => new Map(r.collections.map((c) => [c.id, targetRef(c)])), () => undefined) : Promise.resolve(undefined)), 'intakes');
   const [sort, setSort] = useState<keyof typeof SORTS>('oldest first');
   const entries = [...(page.data?.entries ?? [])].sort(SORTS[sort]);
   const [active, setActiveState] = useState(0);
@@ -256,7 +259,7 @@ export function QueuePage({ me }: { me: Me }) {
                   {e.revoked && <span class="tag">revoked</span>}
                 </td>
                 <td>{e.vendor ?? '—'}</td>
-                <td>{e.api_root}</td>
+                <td>{intakes.data?.get(e.intake) ?? e.api_root}</td>
                 <td>
                   <TlpBadge tlp={e.tlp} />
                 </td>
