@@ -24,10 +24,18 @@ export interface Session {
 
 let current: Session | undefined;
 let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+let warningTimer: ReturnType<typeof setTimeout> | undefined;
 let onEnded: (reason: 'expired' | 'signed-out') => void = () => undefined;
+let onEnding: () => void = () => undefined;
+/** How long before the session ends the curator is told, to finish what is open. */
+export const WARNING_SECONDS = 60;
 
 export function onSessionEnded(handler: (reason: 'expired' | 'signed-out') => void): void {
   onEnded = handler;
+}
+
+export function onSessionEnding(handler: () => void): void {
+  onEnding = handler;
 }
 
 export function session(): Session | undefined {
@@ -36,7 +44,8 @@ export function session(): Session | undefined {
 
 function end(reason: 'expired' | 'signed-out'): void {
   if (expiryTimer) clearTimeout(expiryTimer);
-  expiryTimer = undefined;
+  if (warningTimer) clearTimeout(warningTimer);
+  expiryTimer = warningTimer = undefined;
   const had = current !== undefined;
   current = undefined;
   if (had) onEnded(reason);
@@ -70,7 +79,9 @@ export async function signIn(username: string, password: string): Promise<Sessio
   const me = (await call<Me>('GET', '/admin/v1/me', undefined, { token })) as Me;
   current = { token, expiresAt: Date.now() + expiresIn * 1000, me };
   // A little before the server's expiry, so no request is sent with a token about to lapse.
-  expiryTimer = setTimeout(() => end('expired'), Math.max(0, expiresIn * 1000 - 2000));
+  const endsIn = Math.max(0, expiresIn * 1000 - 2000);
+  expiryTimer = setTimeout(() => end('expired'), endsIn);
+  if (endsIn > 2 * WARNING_SECONDS * 1000) warningTimer = setTimeout(() => onEnding(), endsIn - WARNING_SECONDS * 1000);
   return current;
 }
 

@@ -3,7 +3,7 @@
 // page and the back button works, and a notice when the session ends.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type Session, onSessionEnded, roles, session, signOut } from './api.js';
+import { type Session, WARNING_SECONDS, onSessionEnded, onSessionEnding, roles, session, signOut } from './api.js';
 import { AdminPage, ADMIN_PAGES, Deliveries } from './pages/admin.js';
 import { Dashboard } from './pages/dashboard.js';
 import { EntryPage } from './pages/entry.js';
@@ -97,10 +97,13 @@ function Welcome({ s }: { s: Session }) {
 function App() {
   const [s, setS] = useState<Session | undefined>(session());
   const [notice, setNotice] = useState<string>();
+  const [ending, setEnding] = useState(false);
   const hash = useHash();
   useEffect(() => {
+    onSessionEnding(() => setEnding(true));
     onSessionEnded((reason) => {
       setS(undefined);
+      setEnding(false);
       setNotice(reason === 'expired' ? 'Your session has expired. Sign in again to continue.' : 'You have signed out.');
     });
   }, []);
@@ -143,6 +146,10 @@ function App() {
           Sign out
         </button>
       </header>
+      {/* always in the page, so screen readers announce the warning when its text appears */}
+      <p class={ending ? 'notice ending' : 'visually-hidden'} role="status">
+        {ending ? `Your session ends in ${WARNING_SECONDS} seconds: finish what is open, then sign in again.` : ''}
+      </p>
       <main id="main" tabIndex={-1}>
         <Route hash={hash} s={s} />
       </main>

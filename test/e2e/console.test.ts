@@ -694,7 +694,11 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await reject.getByLabel(/^Reason/).fill('typed before a long lunch');
     // the access token lives tokenTtlSeconds (900 s here): the page ends the session just before
     expect(w.config.tokenTtlSeconds).to.equal(900);
-    await page.clock.fastForward('15:00');
+    // a minute before, a warning; the work is still there
+    await page.clock.fastForward('14:00');
+    await page.getByRole('status').filter({ hasText: 'Your session ends in 60 seconds' }).waitFor();
+    expect(await reject.getByLabel(/^Reason/).inputValue()).to.equal('typed before a long lunch');
+    await page.clock.fastForward('01:00');
     await page.getByText('Your session has expired. Sign in again to continue.').waitFor();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Meridian console');
     expect(await page.getByRole('region', { name: /Reject/ }).count()).to.equal(0);
