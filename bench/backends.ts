@@ -10,7 +10,7 @@ import mongoose from 'mongoose';
 import { MongoStore, objectFilter } from '../collections/mongo/mongo-store.js';
 import { UNVERSIONED, identityId, objectSchema, objectsCollectionName, withDatabase } from '../collections/mongo/schemas.js';
 import { SCHEMA } from '../collections/sqlite/schema.js';
-import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
+import { SqliteStore, queueSql } from '../collections/sqlite/sqlite-store.js';
 import { type IngestItem, type NewObject, type QueueState, type Store, versionFlags, versionKeyFromMicros } from '../collections/store.js';
 import { timestampKey } from 'stix2-validator-ts/timestamp';
 import { type Summary, summarise } from './client.js';
@@ -167,22 +167,6 @@ const SQLITE_QUERIES: Record<RawShape, string> = {
   // The change feed (GET …/changes/): SqliteStore.readChanges; `run` answers change ids.
   changes: 'SELECT id, date_added, type, object_type, object_id, version, actor_kind, reason, last_version, tlp FROM changes WHERE coll = ? AND date_added > ? ORDER BY date_added LIMIT ?',
 };
-
-/** The SQL of SqliteStore.queryQueue for the filters the bench lists by (intakes, states, vendor, TLP cap, cursor). */
-function queueSql(q: QueueParams): { sql: string; params: Record<string, unknown> } {
-  const parts = ['intake_id IN (SELECT value FROM json_each(@intakes))'];
-  const params: Record<string, unknown> = { intakes: JSON.stringify(q.intakeIds), limit: q.limit + 1 };
-  const add = (sql: string, key: string, value: unknown) => {
-    if (value === undefined) return;
-    parts.push(sql);
-    params[key] = value;
-  };
-  add('state IN (SELECT value FROM json_each(@states))', 'states', q.states ? JSON.stringify(q.states) : undefined);
-  add('organisation_id = @organisation', 'organisation', q.organisationId);
-  add('tlp <= @maxTlp', 'maxTlp', q.maxTlp);
-  add('seq > @afterSeq', 'afterSeq', q.afterSeq);
-  return { sql: `SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT @limit`, params };
-}
 
 const sqliteDesk: DeskBackend = {
   async reader(dataDir) {

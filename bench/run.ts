@@ -420,6 +420,9 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   vendor.close();
   const afterPost = await server.settle(); // the intake's policy meets the submission once it is complete
   log(`  stored ${num(posted.status.success_count)} (${posted.status.failure_count} failed) in ${ms(posted.ms)}; the policy pass after it ${ms(Math.max(0, afterPost.ms - 1000))}`);
+  // Figures move with the machine's other work (client and server share its cores): say how busy it was.
+  const loadAverage = os.loadavg();
+  log(`  load average ${loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
   const alone = await load(client, { clients: CLIENTS, seconds: POLL_ALONE_SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big') });
   let decided = false;
   const pollers = load(client, { clients: CLIENTS, seconds: 600, maxRequests: 10_000_000, path: pollOf(big, rng, 'big'), stop: () => decided });
@@ -437,7 +440,7 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   figures.desk = {
     queueEntries: queueInfo.count, bulkLoad: { ...queueLoad, objectsPerSecond: queueLoad.count / queueLoad.seconds }, startupPolicyPass: startupPass, queue: queueFigures,
     approval: { entries: result.entries, published, ms: decision.ms, publicationsPerSecond: rate, rawPublish, ratioOfRaw: ofRaw, submissionPostMs: posted.ms, policyPassAfterPostMs: afterPost.ms, targetIds, releaseRules: { approvalsRequired: 1 } },
-    pollAlone: alone, pollDuring: during,
+    pollAlone: alone, pollDuring: during, loadAverage,
   };
   log(`  ${num(result.entries)} entries, ${num(published)} publications in ${ms(decision.ms)}: ${num(rate)} publications/s (raw ${num(rawPublish.rowsPerSecond)}); poll alone ${lat(alone)}, during ${lat(during)} (${during.count} polls)`);
   rows.push({

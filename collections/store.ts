@@ -589,8 +589,8 @@ export interface CurationStore {
   /** Finishes decisions a crash interrupted (roll forward); returns how many. */
   resumeDecisions(): Promise<number>;
 
-  /** Publications of one object (every collection), or of one collection, by date_added. */
-  listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]>;
+  /** Publications of one object or of some (every collection), or of one collection, by date_added. */
+  listPublications(filter: { objectId?: string; objectIds?: string[]; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]>;
   /** One change of a collection's log by its id (a live stream resuming from Last-Event-ID), if still kept. */
   getChange(collectionId: string, changeId: string): Promise<ChangeRecord | undefined>;
   /** A published collection's change log after a date_added, oldest first. */

@@ -249,7 +249,11 @@ export class DeskService {
   private async objectsOf(entries: QueueEntry[]): Promise<Map<string, StoredObject>> {
     const out = new Map<string, StoredObject>();
     const byIntake = new Map<string, QueueEntry[]>();
-    for (const e of entries) byIntake.set(e.intakeId, [...(byIntake.get(e.intakeId) ?? []), e]);
+    for (const e of entries) {
+      const list = byIntake.get(e.intakeId);
+      if (list) list.push(e);
+      else byIntake.set(e.intakeId, [e]);
+    }
     const pause = slicer();
     for (const [intakeId, list] of byIntake) {
       for (let i = 0; i < list.length; i += 500) {
@@ -475,13 +479,24 @@ export class DeskService {
     // Each object parsed once, and one copy to publish shared by its targets (a worker thread gets it once).
     const parsed = new Map<QueueEntry, StixJson>();
     const pause = slicer();
+    // Earlier publications of the objects, a few hundred objects per query.
+    const publishedBefore = new Map<string, PublicationRecord[]>();
+    const objectIds = [...new Set(selected.map((s) => s.entry.objectId))];
+    for (let i = 0; i < objectIds.length; i += 500) {
+      await pause();
+      for (const p of await this.store.listPublications({ objectIds: objectIds.slice(i, i + 500) })) {
+        const list = publishedBefore.get(p.objectId);
+        if (list) list.push(p);
+        else publishedBefore.set(p.objectId, [p]);
+      }
+    }
     for (const { entry, rev } of selected) {
       await pause();
       const object = this.objectOf(objects, entry);
       parsed.set(entry, object);
       let copy: NewObject | undefined;
       const provenances = new Map<string, Record<string, unknown>>();
-      const earlier = await this.store.listPublications({ objectId: entry.objectId });
+      const earlier = publishedBefore.get(entry.objectId) ?? [];
       const votes: string[] = [];
       let publishedSomewhere = false;
       for (const [i, t] of targets.entries()) {

@@ -561,8 +561,9 @@ export class MongoCuration {
 
   // ---- publications, changes, decisions, statistics ------------------------------------------
 
-  async listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {
+  async listPublications(filter: { objectId?: string; objectIds?: string[]; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {
     const f: Filter = {};
+    if (filter.objectIds !== undefined) f.objectId = { $in: filter.objectIds };
     if (filter.objectId !== undefined) f.objectId = filter.objectId;
     if (filter.collectionId !== undefined) f.collectionId = filter.collectionId;
     if (filter.entryId !== undefined) f.entryId = filter.entryId;

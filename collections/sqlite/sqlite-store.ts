@@ -306,6 +306,31 @@ function filterSql(filter: Omit<ObjectFilter, 'ids' | 'types'> & Partial<Pick<Ob
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
 }
 
+/** The SQL of one queue page (Store.queryQueue; the bench times the same). */
+export function queueSql(q: QueueQuery): { sql: string; params: Record<string, unknown> } {
+  // One intake or one state is an equality, so queue_by_intake_state / queue_by_intake give seq order without a sort.
+  const parts = [q.intakeIds.length === 1 ? 'intake_id = @intakes' : 'intake_id IN (SELECT value FROM json_each(@intakes))'];
+  const params: Record<string, unknown> = { intakes: q.intakeIds.length === 1 ? q.intakeIds[0] : JSON.stringify(q.intakeIds), limit: q.limit + 1 };
+  const add = (sql: string, key: string, value: unknown) => {
+    if (value === undefined) return;
+    parts.push(sql);
+    params[key] = value;
+  };
+  if (q.states?.length === 1) add('state = @states', 'states', q.states[0]);
+  else add('state IN (SELECT value FROM json_each(@states))', 'states', q.states ? JSON.stringify(q.states) : undefined);
+  add('organisation_id = @organisation', 'organisation', q.organisationId);
+  add('submission_id = @submission', 'submission', q.submissionId);
+  add('object_type IN (SELECT value FROM json_each(@types))', 'types', q.types ? JSON.stringify(q.types) : undefined);
+  add('EXISTS (SELECT 1 FROM json_each(finding_codes) WHERE value = @code)', 'code', q.findingCode);
+  add('tlp <= @maxTlp', 'maxTlp', q.maxTlp);
+  add('created_at < @before', 'before', q.createdBefore);
+  add('created_at > @after', 'after', q.createdAfter);
+  add('object_id = @objectId', 'objectId', q.objectId);
+  add('revoked = @revoked', 'revoked', q.revoked === undefined ? undefined : q.revoked ? 1 : 0);
+  add('seq > @afterSeq', 'afterSeq', q.afterSeq);
+  return { sql: `SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT @limit`, params };
+}
+
 /** A large decision's publications as decision_plans keeps them: each object once (one version goes to several targets). */
 function packPublications(publications: DecisionPlan['publications']): string {
   const objects: NewObject[] = [];
@@ -950,27 +975,8 @@ export class SqliteStore implements Store {
 
   async queryQueue(q: QueueQuery): Promise<Page<QueueEntry>> {
     if (q.intakeIds.length === 0) return { items: [], more: false };
-    // One intake or one state is an equality, so queue_by_intake_state / queue_by_intake give seq order without a sort.
-    const parts = [q.intakeIds.length === 1 ? 'intake_id = @intakes' : 'intake_id IN (SELECT value FROM json_each(@intakes))'];
-    const params: Record<string, unknown> = { intakes: q.intakeIds.length === 1 ? q.intakeIds[0] : JSON.stringify(q.intakeIds), limit: q.limit + 1 };
-    const add = (sql: string, key: string, value: unknown) => {
-      if (value === undefined) return;
-      parts.push(sql);
-      params[key] = value;
-    };
-    if (q.states?.length === 1) add('state = @states', 'states', q.states[0]);
-    else add('state IN (SELECT value FROM json_each(@states))', 'states', q.states ? JSON.stringify(q.states) : undefined);
-    add('organisation_id = @organisation', 'organisation', q.organisationId);
-    add('submission_id = @submission', 'submission', q.submissionId);
-    add('object_type IN (SELECT value FROM json_each(@types))', 'types', q.types ? JSON.stringify(q.types) : undefined);
-    add('EXISTS (SELECT 1 FROM json_each(finding_codes) WHERE value = @code)', 'code', q.findingCode);
-    add('tlp <= @maxTlp', 'maxTlp', q.maxTlp);
-    add('created_at < @before', 'before', q.createdBefore);
-    add('created_at > @after', 'after', q.createdAfter);
-    add('object_id = @objectId', 'objectId', q.objectId);
-    add('revoked = @revoked', 'revoked', q.revoked === undefined ? undefined : q.revoked ? 1 : 0);
-    add('seq > @afterSeq', 'afterSeq', q.afterSeq);
-    const rows = this.stmt(`SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT @limit`).all(params);
+    const { sql, params } = queueSql(q);
+    const rows = this.stmt(sql).all(params);
     const more = rows.length > q.limit;
     return { items: (more ? rows.slice(0, q.limit) : rows).map(toQueueEntry), more };
   }
@@ -1132,13 +1138,17 @@ export class SqliteStore implements Store {
     return open.length;
   }
 
-  async listPublications(filter: { objectId?: string; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {
+  async listPublications(filter: { objectId?: string; objectIds?: string[]; collectionId?: string; entryId?: string }): Promise<PublicationRecord[]> {
     // Only the given conditions, so each lookup uses its index (publications_by_object, the primary
     // key for a collection, publications_by_entry) instead of a scan.
     const conditions = { object_id: filter.objectId, collection_id: filter.collectionId, entry_id: filter.entryId };
     const given = Object.entries(conditions).filter((c): c is [string, string] => c[1] !== undefined);
     const parts = given.map(([column]) => `${column} = @${column}`);
-    const params = Object.fromEntries(given);
+    const params: Record<string, string> = Object.fromEntries(given);
+    if (filter.objectIds) {
+      parts.push('object_id IN (SELECT value FROM json_each(@object_ids))');
+      params.object_ids = JSON.stringify(filter.objectIds);
+    }
     return this.stmt(`SELECT * FROM publications${parts.length ? ` WHERE ${parts.join(' AND ')}` : ''} ORDER BY date_added`)
       .all(params)
       .map((r) => ({
