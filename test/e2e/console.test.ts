@@ -41,6 +41,8 @@ type ConsoleReadsTheWire = [
 const _wireTypesAgree: ConsoleReadsTheWire = true;
 
 const CHROMIUM = '/usr/bin/chromium';
+/** Signing in verifies a password hash (scrypt, deliberately slow): on a busy CI machine it gets longer than other waits. */
+const SIGN_IN_MS = 30_000;
 const SHOTS = path.resolve('docs/console');
 const PW = { vendor: 'acme feed passphrase 1', alice: 'alice desk passphrase 1', admin: 'desk admin passphrase 1', fr: 'fr analyst passphrase', de: 'de analyst passphrase' };
 
@@ -137,7 +139,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await page.getByLabel('Account name').fill(name);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: SIGN_IN_MS });
   }
 
   async function shot(page: Page, name: string) {
@@ -404,7 +406,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect((await focused()).id).to.equal('password');
     await page.keyboard.type(PW.alice);
     await page.keyboard.press('Enter');
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: SIGN_IN_MS });
     await tabTo((f) => f.tag === 'A' && f.text === 'Review queue', 'the queue link');
     await page.keyboard.press('Enter');
     await row(page, k[0]!.id).waitFor();
@@ -452,10 +454,26 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await vendorPosts([other]);
     const page = await open();
     await signIn(page, 'alice', PW.alice);
+    // the filter typed while the queue is still on its way: its arrival must not wipe what was typed
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const isQueue = (url: URL) => url.pathname === '/admin/v1/curation/queue';
+    await page.route(isQueue, async (route) => {
+      await held;
+      await route.continue();
+    }, { times: 1 });
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Review queue' }).click();
     await page.getByLabel('Submission').fill(posted.body.id);
+    const arrived = page.waitForResponse((r) => isQueue(new URL(r.url())));
+    release();
+    await arrived;
+    await page.locator('table.queue caption').waitFor();
+    expect(await page.getByLabel('Submission').inputValue()).to.equal(posted.body.id);
+    const filtered = page.waitForResponse((r) => isQueue(new URL(r.url())) && new URL(r.url()).searchParams.get('submission') === posted.body.id);
     await page.getByRole('button', { name: 'Apply filters' }).click();
+    await filtered;
     await page.locator('table.queue caption', { hasText: '50 entries (more on the next page)' }).waitFor();
+    expect(await page.locator('table.queue tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-object')))).to.satisfy((ids: string[]) => ids.every((id) => batch.some((o) => o.id === id)));
     await page.getByLabel('Decide on every entry matching the filters (all pages)').check();
     await page.getByRole('button', { name: 'Reject…' }).click();
     const reject = page.getByRole('region', { name: 'Reject every entry matching the filters' });

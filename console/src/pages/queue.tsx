@@ -288,11 +288,13 @@ export function QueuePage({ me }: { me: Me }) {
   );
 }
 
+// The filter fields start from the applied filters and are then the curator's: a redraw (the queue
+// arriving, a decision's outcome) must not undo what is being typed, so their values are defaults.
 function Text({ name, label, placeholder, value }: { name: string; label: string; placeholder?: string; value: string | undefined }) {
   return (
     <div class="field">
       <label for={`f-${name}`}>{label}</label>
-      <input id={`f-${name}`} name={name} placeholder={placeholder} value={value ?? ''} />
+      <input id={`f-${name}`} name={name} placeholder={placeholder} defaultValue={value ?? ''} />
     </div>
   );
 }
@@ -301,10 +303,12 @@ function Select({ name, label, options, value }: { name: string; label: string; 
   return (
     <div class="field">
       <label for={`f-${name}`}>{label}</label>
-      <select id={`f-${name}`} name={name} value={value ?? ''}>
-        <option value="">any</option>
+      <select id={`f-${name}`} name={name}>
+        <option value="" selected={!value}>
+          any
+        </option>
         {options.map((o) => (
-          <option key={o} value={o}>
+          <option key={o} value={o} selected={o === value}>
             {o}
           </option>
         ))}
