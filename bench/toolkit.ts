@@ -202,7 +202,7 @@ export async function benchToolkit(o: ToolkitOptions): Promise<{ rows: ToolkitRo
       rows.push(
         { figure: `meridian publish, ${d.label}: objects/s end to end`, value: `${num(pubRate)} objects/s (${pub.wallSeconds.toFixed(1)} s)`, limit: `raw POST ${num(raw.objects / raw.seconds)} objects/s`, ratio: `${(pubRate / (raw.objects / raw.seconds)).toFixed(2)}× raw`, target: '' },
         { figure: `meridian publish, ${d.label}: client peak RSS`, value: mb(pub.peakRssMb), limit: '', target: `≤ ${PUBLISH_RSS_BUDGET_MB} MB`, met: pub.peakRssMb <= PUBLISH_RSS_BUDGET_MB },
-        { figure: `meridian poll, ${d.label}: objects/s`, value: `${num(pollRate)} objects/s (${poll.wallSeconds.toFixed(1)} s, peak RSS ${mb(poll.peakRssMb)})`, limit: `same pages bare ${num(rawRead.objects / rawRead.seconds)} objects/s`, ratio: `${(pollRate / (rawRead.objects / rawRead.seconds)).toFixed(2)}× bare`, target: '' },
+        { figure: `meridian poll, ${d.label}: objects/s`, value: `${num(pollRate)} objects/s (${num(poll.report.objects)} objects, the last versions; ${poll.wallSeconds.toFixed(1)} s; peak RSS ${mb(poll.peakRssMb)})`, limit: `same pages bare ${num(rawRead.objects / rawRead.seconds)} objects/s`, ratio: `${(pollRate / (rawRead.objects / rawRead.seconds)).toFixed(2)}× bare`, target: '' },
       );
       figures[d.key] = { label: d.label, rawPublish: raw, publish: { wallSeconds: pub.wallSeconds, peakRssMb: pub.peakRssMb, report: { ...pub.report, failures: undefined } }, poll: { wallSeconds: poll.wallSeconds, peakRssMb: poll.peakRssMb, report: poll.report }, rawPoll: rawRead };
     }

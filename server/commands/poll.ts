@@ -165,15 +165,18 @@ async function once(collection: Collection, output: Output, state: PollState, o:
   progress.done();
   let withdrawn = 0;
   try {
-    // The last change per object decides: withdrawn then published again is kept.
-    const last = new Map<string, string>();
+    // The last change per object decides: withdrawn then published again is kept. Only the ids whose
+    // last change so far is a withdrawal are held (a feed of millions of publications costs nothing).
+    const withdrawals = new Set<string>();
     const from = state.changes_after ?? o.since;
     for await (const page of collection.changePages({ ...(from ? { addedAfter: from } : {}), limit: 1000 }, signal)) {
-      for (const c of page.items) last.set(c.object.id, c.type);
+      for (const c of page.items) {
+        if (c.type === 'object.withdrawn') withdrawals.add(c.object.id);
+        else withdrawals.delete(c.object.id);
+      }
       if (page.dateAddedLast) state.changes_after = page.dateAddedLast;
     }
-    for (const [id, type] of last) {
-      if (type !== 'object.withdrawn') continue;
+    for (const id of withdrawals) {
       const removed = output.withdraw(id);
       withdrawn++;
       if (!o.quiet && !o.json) io.stderr(`withdrawn: ${id}${removed ? ' (removed from the output)' : output.kind === 'jsonl' ? ' (JSON Lines are append-only: not removed)' : ''}\n`);
