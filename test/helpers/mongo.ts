@@ -1,6 +1,7 @@
 // Which MongoDB the MongoDB-store tests run against (docs/architecture.md §9, ../shared/notes/mongo-stand-in.md):
-// a real one from MERIDIAN_TEST_MONGO_URL, else testcontainers where a Docker engine exists, else the
-// in-process CongoDB stand-in, whose storage we wrap so that secondary unique indexes are enforced.
+// a real one from MERIDIAN_TEST_MONGO_URL (npm test sets it to its testcontainers MongoDB when it
+// started one), else testcontainers where a container engine exists, else the in-process CongoDB
+// stand-in, whose storage we wrap so that secondary unique indexes are enforced.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { withDatabase } from '../../collections/mongo/schemas.js';
@@ -107,18 +108,16 @@ export async function startStandIn(): Promise<MongoTarget> {
   };
 }
 
-async function container(): Promise<MongoTarget | undefined> {
-  try {
-    const tc: any = await import('testcontainers' as string);
-    await tc.getContainerRuntimeClient();
-    const { MongoDBContainer } = await import('@testcontainers/mongodb' as string);
-    const started = await new MongoDBContainer('mongo:8').start();
-    const base = `${started.getConnectionString()}/?directConnection=true`;
-    const uri = () => withDatabase(base, `t${randomUUID().slice(0, 8)}`);
-    return { description: 'a real MongoDB 8 in a testcontainers Docker container', real: true, storeOptions: {}, uri, processUri: uri, shutdown: () => started.stop() };
-  } catch {
-    return undefined; // not installed, or no container runtime (the usual case here)
-  }
+/** A testcontainers MongoDB (test/helpers/mongo-container.mjs), or why there is none. */
+async function container(): Promise<MongoTarget | string> {
+  // npm test looked once already (test/run-all.mjs) and found none.
+  if (process.env.MERIDIAN_TEST_CONTAINERS === 'off') return 'no container engine (test/run-all.mjs found none)';
+  const { containerMongo } = await import('./mongo-container.mjs');
+  const c = await containerMongo();
+  if (c.skipped !== undefined) return c.skipped;
+  const uri = () => withDatabase(c.url, `t${randomUUID().slice(0, 8)}`);
+  let stopped: Promise<void> | undefined;
+  return { description: `a real MongoDB (${c.description})`, real: true, storeOptions: {}, uri, processUri: uri, shutdown: () => (stopped ??= c.stop().then(() => undefined)) };
 }
 
 let target: Promise<MongoTarget> | undefined;
@@ -129,8 +128,12 @@ export function mongoTarget(): Promise<MongoTarget> {
     const url = process.env.MERIDIAN_TEST_MONGO_URL;
     if (url) {
       const uri = () => withDatabase(url, `meridian_test_${randomUUID().slice(0, 8)}`);
-      return { description: `a real MongoDB at ${url.replace(/\/\/[^@/]*@/, '//***@')} (MERIDIAN_TEST_MONGO_URL)`, real: true, storeOptions: {}, uri, processUri: uri, shutdown: async () => undefined };
+      const source = process.env.MERIDIAN_TEST_MONGO_SOURCE ?? 'MERIDIAN_TEST_MONGO_URL';
+      return { description: `a real MongoDB at ${url.replace(/\/\/[^@/]*@/, '//***@')} (${source})`, real: true, storeOptions: {}, uri, processUri: uri, shutdown: async () => undefined };
     }
-    return (await container()) ?? startStandIn();
+    const found = await container();
+    if (typeof found !== 'string') return found;
+    const standIn = await startStandIn();
+    return { ...standIn, description: `${standIn.description} (testcontainers lane skipped: ${found})` };
   })());
 }
