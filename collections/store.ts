@@ -181,6 +181,13 @@ export interface NewObject {
   warnings?: string;
 }
 
+/** One stored version with the date_added it already has (a restored export, a store being moved). */
+export interface ImportedObject extends NewObject {
+  dateAdded: number;
+  versionKey: string;
+  submissionId?: string;
+}
+
 /** One item of a submission as processed: an object to store, or a failure with its reason. */
 /**
  * One item of a submission as processed: an object to store (with the objects derived from it,
@@ -316,6 +323,12 @@ export interface Store extends CurationStore {
   deleteObject(collectionId: string, objectId: string, filter: Pick<ObjectFilter, 'versions' | 'specVersions' | 'maxTlp'>, actor?: { kind: ChangeRecord['actorKind'] }): Promise<number>;
   /** Number of stored versions in the collection. */
   countObjects(collectionId: string): Promise<number>;
+  /**
+   * Stores versions keeping their date_added (`meridian restore` of a root's export): idempotent by
+   * identity (collection, id, version), the collection's high-water mark moved past them, their
+   * objects' first/last flags recomputed. Writes no change-log entries.
+   */
+  importObjects(collectionId: string, objects: ImportedObject[]): Promise<void>;
 
   /** Records a submission durably (TAXII 2.1 §5.5: before the 202 is sent). */
   createSubmission(submission: NewSubmission): Promise<void>;

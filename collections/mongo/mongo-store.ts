@@ -19,6 +19,7 @@ import {
   type DeskRules,
   type ChangeRecord,
   type GrantRecord,
+  type ImportedObject,
   type IngestItem,
   type ManifestEntry,
   type NewObject,
@@ -895,9 +896,9 @@ export class MongoStore implements Store {
     }
   }
 
-  // ---- migration (meridian migrate): not part of the Store interface ---------------------------
+  // ---- moving objects in (meridian migrate, meridian restore of a root's export) ----------------
 
-  /** The highest date_added stored in the collection (0 when empty): where a resumed import continues. */
+  /** The highest date_added stored in the collection (0 when empty): where a resumed migrate continues (not in the Store interface). */
   async highestDateAdded(collectionId: string): Promise<number> {
     return this.op(async () => {
       const c = await this.collectionDoc(collectionId);
@@ -907,11 +908,8 @@ export class MongoStore implements Store {
     });
   }
 
-  /**
-   * Stores objects with the date_added they already have (moved from another store), idempotently
-   * (upsert by identity), and advances the collection's high-water mark past them.
-   */
-  async importObjects(collectionId: string, objects: Array<NewObject & { dateAdded: number; versionKey: string; submissionId?: string }>): Promise<void> {
+  /** Store.importObjects: an upsert by identity (a version already there is replaced by the same content). */
+  async importObjects(collectionId: string, objects: ImportedObject[]): Promise<void> {
     return this.op(async () => {
       const c = await this.collectionDoc(collectionId);
       if (!c) throw new Error(`collection ${collectionId} does not exist in MongoDB`);

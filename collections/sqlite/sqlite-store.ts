@@ -18,6 +18,7 @@ import {
   type DecisionRecord,
   type DeskRules,
   type GrantRecord,
+  type ImportedObject,
   type IngestItem,
   type ManifestEntry,
   type NewObject,
@@ -757,6 +758,19 @@ export class SqliteStore implements Store {
   async countObjects(collectionId: string): Promise<number> {
     const pk = this.collectionPk(collectionId);
     return pk === undefined ? 0 : (this.stmt('SELECT count(*) AS n FROM objects WHERE coll = ?').get(pk)!.n as number);
+  }
+
+  async importObjects(collectionId: string, objects: ImportedObject[]): Promise<void> {
+    const pk = this.collectionPk(collectionId);
+    if (pk === undefined) throw new Error(`collection ${collectionId} does not exist`);
+    this.db.transaction(() => {
+      // A version already there (objects_by_id) or a date_added taken (objects_page) is left as it is: a resumed import repeats nothing.
+      const insert = this.stmt(`INSERT OR IGNORE INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, submission_id, warnings, json)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?)`);
+      for (const o of objects) insert.run(pk, o.dateAdded, o.id, o.type, o.version ?? null, o.versionKey, o.specVersion, o.mediaType, o.tlp, o.submissionId ?? null, o.warnings ?? null, o.json);
+      for (const id of new Set(objects.map((o) => o.id))) this.refreshFlags(pk, id);
+      if (objects.length > 0) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(Math.max(...objects.map((o) => o.dateAdded)), pk);
+    }).immediate();
   }
 
   /** Recomputes the version flags of one object after its versions changed (versionFlags). */

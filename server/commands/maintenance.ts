@@ -11,8 +11,10 @@ import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import { migrateMongo, mongoSchemaState } from '../../collections/mongo/schema-migrations.js';
 import { databaseName } from '../../collections/mongo/schemas.js';
 import { migrateSqlite, sqliteSchemaState } from '../../collections/sqlite/schema-migrations.js';
-import { versionFlags } from '../../collections/store.js';
+import { type Store, versionFlags } from '../../collections/store.js';
+import { openStore } from '../compose.js';
 import type { Config } from '../config.js';
+import { ExportError, exportRoot, importRoot, isRootExport } from './root-export.js';
 
 export const DB_FILE = 'meridian.sqlite';
 
@@ -297,7 +299,7 @@ export function maintenanceCommands(program: Command, configOf: (cmd: Command) =
     async function (this: Command, ...args: any[]) {
       const c = configOf(this);
       if (c.store !== 'sqlite') {
-        io.stderr('meridian: this command works on the embedded store; for MongoDB use mongodump/mongorestore (docs/operations.md)\n');
+        io.stderr('meridian: this command works on the embedded store; for MongoDB use mongodump/mongorestore, or meridian export / restore of one API root (docs/operations.md)\n');
         exit(2);
         return;
       }
@@ -349,18 +351,53 @@ export function maintenanceCommands(program: Command, configOf: (cmd: Command) =
       }),
     );
 
+  /** Runs an action on the configured store (either kind); an export's problems exit 1. */
+  const onStore = (action: (store: Store, ...args: any[]) => Promise<void>) =>
+    async function (this: Command, ...args: any[]) {
+      const store = openStore(configOf(this));
+      try {
+        await action(store, ...args);
+      } catch (err) {
+        if (!(err instanceof ExportError)) throw err;
+        io.stderr(`meridian: ${err.message}\n`);
+        exit(1);
+      } finally {
+        await store.close();
+      }
+    };
+  const restoreBackup = embedded((dataDir: string, o: { from: string; force?: boolean }) => {
+    const r = restore(o.from, dataDir, { force: o.force === true });
+    if (r.kept) io.stderr(`the previous store is kept as ${r.kept}\n`);
+    io.stdout(`restored ${o.from} into ${dataDir}: ${countLine(r.counts)}\n`);
+  });
+  const restoreExport = onStore(async (store: Store, o: { from: string }) => {
+    const r = await importRoot(store, o.from);
+    io.stdout(`restored API root ${r.apiRoot} from ${o.from}: collections ${r.collections}, objects ${r.objects}, grants ${r.grants - r.grantsSkipped}\n`);
+    if (r.grantsSkipped > 0) io.stderr(`${r.grantsSkipped} grants were left out: their account or organisation is not in this store\n`);
+  });
+
   program
-    .command('restore')
-    .description('put a backup in place as the embedded store (stop the server first); the current store is kept beside it')
-    .requiredOption('--from <file>', 'the backup file')
-    .option('--force', 'replace an existing store (it is renamed, not deleted)')
+    .command('export')
+    .description('write one API root (collections, desk rules, grants, every object version with its date_added) to a JSON Lines file, from either store; meridian restore reads it')
+    .requiredOption('--root <path>', 'the API root')
+    .requiredOption('--to <file>', 'the file to write')
+    .option('--force', 'replace the file if it exists')
     .action(
-      embedded((dataDir: string, o: { from: string; force?: boolean }) => {
-        const r = restore(o.from, dataDir, { force: o.force === true });
-        if (r.kept) io.stderr(`the previous store is kept as ${r.kept}\n`);
-        io.stdout(`restored ${o.from} into ${dataDir}: ${countLine(r.counts)}\n`);
+      onStore(async (store: Store, o: { root: string; to: string; force?: boolean }) => {
+        const n = await exportRoot(store, o.root, o.to, { force: o.force === true });
+        io.stdout(`exported API root ${o.root} to ${o.to}: collections ${n.collections}, objects ${n.objects}, grants ${n.grants}\n`);
       }),
     );
+
+  program
+    .command('restore')
+    .description('put a backup in place as the embedded store (stop the server first; the current store is kept beside it), or restore an API root from a file of meridian export into either store')
+    .requiredOption('--from <file>', 'the backup file, or an export of one API root')
+    .option('--force', 'replace an existing store (it is renamed, not deleted)')
+    .action(async function (this: Command, o: { from: string; force?: boolean }) {
+      if (existsSync(o.from) && (await isRootExport(o.from))) await restoreExport.call(this, o);
+      else await restoreBackup.call(this, o);
+    });
 
   program
     .command('check')

@@ -1,7 +1,7 @@
 // `meridian backup` while the server ingests, `meridian restore`, `meridian check`: a backup taken
 // under load is consistent, restores into a store that serves, and check names what it finds.
 // Schema migrations on real processes: a baseline store upgrades, a newer one is refused.
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -123,6 +123,31 @@ describe('end to end: backup, restore and check of the embedded store', function
     // Still broken: check repaired nothing.
     expect(check(broken).findings.find((f) => f.check === 'first/last version flags')!.ok).to.equal(false);
     expect(readdirSync(broken).filter((f) => f.endsWith('-wal'))).to.deep.equal([]);
+  });
+
+  it('export of one API root while serving, restored into a new embedded store and into MongoDB: the same root comes back', async function () {
+    const file = path.join(dir, 'fr.jsonl');
+    const exported = await runCli(['export', '--root', 'fr', '--to', file], env);
+    expect(exported.code, exported.stderr).to.equal(0);
+    expect(exported.stdout).to.match(/^exported API root fr to .*fr\.jsonl: collections 1, objects \d+, grants 1\n$/);
+    const body = (f: string) => readFileSync(f, 'utf8').split('\n').slice(1); // all but the header (its time)
+
+    const other = path.join(dir, 'from-export');
+    const restored = await runCli(['restore', '--from', file, '--data', other], env);
+    expect(restored.code, restored.stderr).to.equal(0);
+    expect(restored.stdout).to.match(/^restored API root fr from .*: collections 1, objects \d+, grants 0\n$/);
+    expect(restored.stderr).to.equal('1 grants were left out: their account or organisation is not in this store\n');
+    const again = path.join(dir, 'again.jsonl');
+    expect((await runCli(['export', '--root', 'fr', '--to', again, '--data', other], env)).code).to.equal(0);
+    // Same collections, versions, date_added and bytes (the grant stayed behind with its account).
+    expect(body(again)).to.deep.equal(body(file).filter((l) => !l.startsWith('{"type":"grant"')).map((l) => l.replace(/"grants":1\}/, '"grants":0}')));
+
+    const mongoEnv = { ...env, MERIDIAN_STORE: (await mongoTarget()).processUri() };
+    const intoMongo = await runCli(['restore', '--from', file], mongoEnv);
+    expect(intoMongo.code, intoMongo.stderr).to.equal(0);
+    const fromMongo = path.join(dir, 'from-mongo.jsonl');
+    expect((await runCli(['export', '--root', 'fr', '--to', fromMongo], mongoEnv)).code).to.equal(0);
+    expect(body(fromMongo)).to.deep.equal(body(again));
   });
 
   it('on a MongoDB store, points to mongodump (exit 2)', async function () {
