@@ -422,7 +422,9 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     expect(await row(page, order[1]!).getByRole('checkbox').isChecked()).to.equal(true);
     await page.keyboard.press('a');
     await page.getByRole('region', { name: /Approve 1 entry/ }).waitFor();
-    await page.waitForFunction(() => document.activeElement?.id === 'decision-title', undefined, { timeout: 2000 });
+    await page.waitForFunction(() => document.activeElement?.id === 'decision-title', undefined, { timeout: 5000 });
+    // the targets arrive with the collections; a keyboard user waits for them too
+    await page.getByRole('region', { name: /Approve 1 entry/ }).getByLabel(/^fr\/published/).waitFor();
     await tabTo((f) => f.id === 'target-fr-published', 'the fr target');
     await page.keyboard.press('Space');
     await tabTo((f) => f.text === 'Preview (dry run)', 'the preview button');
@@ -616,7 +618,7 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
       await form.getByRole('button', { name: 'Save' }).click();
       await page.locator('.outcome', { hasText: 'Saved de-analyst.' }).waitFor();
       // the focus goes back where it was, for whoever works with the keyboard
-      await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Edit de-analyst', undefined, { timeout: 2000 });
+      await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Edit de-analyst', undefined, { timeout: 5000 });
     };
     await editAccount(async (form) => {
       expect(await form.getByLabel('subscriber', { exact: true }).isChecked()).to.equal(true);

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { type Collection, type DecisionResult, WITHDRAWAL_REASONS } from '../types.js';
-import { ErrorNote, useLoad } from '../ui.js';
+import { ErrorNote, Loading, useLoad } from '../ui.js';
 
 export type Action = 'approve' | 'reject' | 'request-changes' | 'withdraw' | 'annotate';
 
@@ -98,6 +98,7 @@ export function DecisionPanel({ action, subject, onDone, onCancel }: { action: A
           <fieldset>
             <legend>{action === 'withdraw' ? 'Withdraw from' : 'Publish to'}</legend>
             {collections.error ? <ErrorNote error={collections.error} /> : null}
+            {collections.loading && !collections.data ? <Loading what="the collections" /> : null}
             {(collections.data ?? [])
               .filter((c) => action !== 'withdraw' || targetRef(c) === subject.target)
               .map((c) => {
