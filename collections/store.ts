@@ -142,12 +142,58 @@ export interface ObjectFilter {
 
 export interface ObjectQuery extends ObjectFilter {
   limit: number;
+  /**
+   * The work bound of one query: a filter that most versions fail (a marking cap, several types,
+   * spec or exact versions; see scanBounded) examines at most this many stored versions for a page.
+   * A page cut short by it has `more` and `resumeAfter`. Undefined: no bound.
+   */
+  scanLimit?: number;
 }
 
 export interface Page<T> {
   items: T[];
   /** More items match beyond this page. */
   more: boolean;
+  /**
+   * Set when the scan limit, not the page size, ended the page: the date_added of the last version
+   * examined, where the next page starts (TAXII 2.1 §3.4 lets a page hold fewer items than asked).
+   */
+  resumeAfter?: number;
+}
+
+/**
+ * Whether a query may need the scan limit: its filter can reject most of the versions the store
+ * walks in date_added order. By id (a few versions each), the default polling query (only last
+ * versions are walked) and one type (walked by type) examine little more than they return.
+ */
+export function scanBounded(q: ObjectQuery): boolean {
+  if (q.scanLimit === undefined || q.ids) return false;
+  const capped = q.maxTlp !== undefined && q.maxTlp < TLP_RANK.red;
+  const exactVersions = !q.versions.all && q.versions.keys.length > 0;
+  return capped || (q.types?.length ?? 0) > 1 || q.specVersions !== undefined || exactVersions;
+}
+
+/**
+ * One page of a query under its scan limit, for every backend: `windowEnd(n)` is the date_added of
+ * the n-th stored version after the page's start (undefined when none lies beyond it), `read(ceiling)`
+ * the query's first limit + 1 rows up to that date_added. A window of a few pages comes first, where
+ * a usual poll fills its page at little cost; only a filter that rejects most versions goes on to
+ * the whole scan limit, and a page it ends there short has `more` and `resumeAfter`.
+ */
+export async function scanLimitedPage<R>(
+  q: ObjectQuery,
+  windowEnd: (versions: number) => Promise<number | undefined> | number | undefined,
+  read: (ceiling: number | undefined) => Promise<R[]> | R[],
+): Promise<Page<R>> {
+  const sizes = scanBounded(q) ? [...new Set([Math.min(q.scanLimit!, 4 * (q.limit + 1)), q.scanLimit!])] : [undefined];
+  for (const size of sizes) {
+    const ceiling = size === undefined ? undefined : await windowEnd(size);
+    const rows = await read(ceiling);
+    const more = rows.length > q.limit;
+    if (more || ceiling === undefined) return { items: more ? rows.slice(0, q.limit) : rows, more };
+    if (size === q.scanLimit) return { items: rows, more: true, resumeAfter: ceiling };
+  }
+  throw new Error('unreachable: the last window is the scan limit');
 }
 
 export interface ManifestEntry {

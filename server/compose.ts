@@ -40,6 +40,7 @@ export async function createService(config: Readonly<Config>, store: Store, logg
       ...(config.defaultApiRoot ? { defaultApiRoot: config.defaultApiRoot } : {}),
       maxPageSize: config.maxPageSize,
       defaultPageSize: config.defaultPageSize,
+      queryScanLimit: config.queryScanLimit,
       statusRetentionMs: config.statusRetentionHours * 3600_000,
       syncIngestLimit: config.syncIngestLimit,
       scoIds: config.scoIds,

@@ -39,6 +39,7 @@ export const CONFIG_SCHEMA = {
     defaultApiRoot: { type: 'string', minLength: 1 },
     maxPageSize: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
     defaultPageSize: { type: 'integer', minimum: 1, maximum: 100000, default: 100 },
+    queryScanLimit: { type: 'integer', minimum: 0, maximum: 100000000, default: 100000, description: 'stored versions one page of objects, manifest or versions may examine when its filters (a marking cap, several types, spec or exact versions) reject most; a page cut short has more and next (0 = no limit)' },
     statusRetentionHours: { type: 'number', minimum: 24, default: 24, description: 'TAXII 2.1 §4.3: at least 24 hours' },
     syncIngestLimit: { type: 'integer', minimum: 0, default: 1000, description: 'envelopes up to this many objects complete before the 202' },
     changeRetentionDays: { type: 'number', minimum: 3, default: 30, description: 'change-log entries are kept this long (at least the 72-hour webhook retry horizon); an older cursor must resync' },
@@ -121,6 +122,7 @@ export interface Config {
   defaultApiRoot?: string;
   maxPageSize: number;
   defaultPageSize: number;
+  queryScanLimit: number;
   statusRetentionHours: number;
   syncIngestLimit: number;
   changeRetentionDays: number;

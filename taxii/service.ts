@@ -31,6 +31,8 @@ export interface TaxiiSettings {
   maxPageSize: number;
   /** Page size when the client gives no limit. */
   defaultPageSize: number;
+  /** Stored versions one page of objects, manifest or versions may examine (ObjectQuery.scanLimit). */
+  queryScanLimit?: number;
   /** How long a complete status resource stays readable (§4.3: at least 24 hours). */
   statusRetentionMs: number;
   /** Envelopes with at most this many objects are processed before the 202 is sent. */
@@ -61,11 +63,12 @@ function ok(body: unknown, status = 200): TaxiiResponse {
   return { status, body };
 }
 
-export function dateAddedHeaders(items: Array<{ dateAdded: number }>, lowerBound: number | undefined): Record<string, string> {
-  // §3.2 requires both headers on every 200. An empty page reports its lower bound, so continuing
-  // with added_after = X-TAXII-Date-Added-Last neither skips nor repeats anything.
+export function dateAddedHeaders(items: Array<{ dateAdded: number }>, lowerBound: number | undefined, resumeAfter?: number): Record<string, string> {
+  // §3.2 requires both headers on every 200. An empty page reports its lower bound, and a page the
+  // scan limit ended the last version it examined, so continuing with added_after =
+  // X-TAXII-Date-Added-Last neither skips nor repeats anything.
   const first = items[0]?.dateAdded ?? lowerBound ?? EMPTY_HEADERS_EPOCH;
-  const last = items[items.length - 1]?.dateAdded ?? lowerBound ?? EMPTY_HEADERS_EPOCH;
+  const last = resumeAfter ?? items[items.length - 1]?.dateAdded ?? lowerBound ?? EMPTY_HEADERS_EPOCH;
   return { 'X-TAXII-Date-Added-First': formatMicros(first), 'X-TAXII-Date-Added-Last': formatMicros(last) };
 }
 
@@ -231,6 +234,7 @@ export class TaxiiService {
       versions: versionMatch(filters.version),
       ...(filters.spec_version ? { specVersions: filters.spec_version } : {}),
       limit,
+      ...(this.settings.queryScanLimit ? { scanLimit: this.settings.queryScanLimit } : {}),
     };
     return { query, filters };
   }
@@ -245,11 +249,12 @@ export class TaxiiService {
     query: ObjectQuery,
     page: Page<T>,
   ) {
-    const last = page.items[page.items.length - 1];
-    const next = page.more && last
-      ? this.tokens.sign({ endpoint, collectionId, objectId, accountId: caller.account.id, filters, after: last.dateAdded })
+    // A page the scan limit ended goes on after the last version it examined (§3.4: fewer items than asked is allowed).
+    const after = page.resumeAfter ?? page.items[page.items.length - 1]?.dateAdded;
+    const next = page.more && after !== undefined
+      ? this.tokens.sign({ endpoint, collectionId, objectId, accountId: caller.account.id, filters, after })
       : undefined;
-    return { more: page.more, next, headers: dateAddedHeaders(page.items, query.addedAfter) };
+    return { more: page.more, next, headers: dateAddedHeaders(page.items, query.addedAfter, page.resumeAfter) };
   }
 
   /** A collection the caller may read, and the marking cap of what they may see in it. */

@@ -41,6 +41,7 @@ import {
   TLP_RANK,
   ingestChangeType,
   rejectedFailure,
+  scanLimitedPage,
   versionFlags,
   versionKeyFromMicros,
   writerKind,
@@ -795,14 +796,24 @@ export class MongoStore implements Store {
     return this.op(async () => {
       const c = await this.collectionDoc(collectionId);
       if (!c) return { items: [], more: false };
-      const filter = objectFilter(collectionId, query, this.visibleUpTo(c));
+      const visibleUpTo = this.visibleUpTo(c);
+      const filter = objectFilter(collectionId, query, visibleUpTo);
       if (!filter) return { items: [], more: false };
       const model = await this.objectsFor(c.apiRoot);
-      // objects_by_id with ids, objects_by_type with types, objects_page_last/_first for one flag,
-      // else objects_page; date_added order is the keyset order.
-      const docs = await model.find(filter, withBody ? { _id: 0, vid: 0 } : { _id: 0, json: 0 }).sort({ dateAdded: 1 }).limit(query.limit + 1).lean<Doc[]>();
-      const more = docs.length > query.limit;
-      return { items: (more ? docs.slice(0, query.limit) : docs).map(map), more };
+      const page = await scanLimitedPage<Doc>(
+        query,
+        async (n) => {
+          const window = await model.find({ collectionId, dateAdded: { $gt: query.addedAfter ?? -1, $lte: visibleUpTo } }, { _id: 0, dateAdded: 1 }).sort({ dateAdded: 1 }).skip(n - 1).limit(2).lean<Doc[]>(); // objects_page
+          return window.length === 2 ? (window[0]!.dateAdded as number) : undefined;
+        },
+        // objects_by_id with ids, objects_by_type with types, objects_page_last/_first for one flag,
+        // else objects_page; date_added order is the keyset order.
+        (ceiling) => {
+          const bounded = ceiling === undefined ? filter : { ...filter, dateAdded: { ...(filter.dateAdded as Record<string, number>), $lte: ceiling } };
+          return model.find(bounded, withBody ? { _id: 0, vid: 0 } : { _id: 0, json: 0 }).sort({ dateAdded: 1 }).limit(query.limit + 1).lean<Doc[]>();
+        },
+      );
+      return { ...page, items: page.items.map(map) };
     });
   }
 

@@ -41,6 +41,7 @@ import {
   ingestChangeType,
   intakeFacts,
   rejectedFailure,
+  scanLimitedPage,
   versionFlags,
   versionKeyFromMicros,
   writerKind,
@@ -722,16 +723,24 @@ export class SqliteStore implements Store {
     return this.stmt('SELECT pk FROM collections WHERE id = ?').get(collectionId)?.pk;
   }
 
-  private page<T>(collectionId: string, columns: string, query: ObjectQuery, map: (r: unknown[]) => T): Page<T> {
+  private async page<T>(collectionId: string, columns: string, query: ObjectQuery, map: (r: unknown[]) => T): Promise<Page<T>> {
     const pk = this.collectionPk(collectionId);
     if (pk === undefined) return { items: [], more: false };
     const { sql, params } = filterSql(query);
     // match[id] (and the object and versions endpoints) select a few versions: look them up by id.
     // Left alone, the planner walks the date_added index of the whole collection to avoid a sort.
     const table = query.ids ? 'objects INDEXED BY objects_by_id' : 'objects';
-    const rows = this.rawStmt(`SELECT ${columns} FROM ${table} WHERE coll = ?${sql} ORDER BY date_added LIMIT ?`).all(pk, ...params, query.limit + 1);
-    const more = rows.length > query.limit;
-    return { items: (more ? rows.slice(0, query.limit) : rows).map(map), more };
+    const page = await scanLimitedPage(
+      query,
+      // A walk of objects_page alone.
+      (n) => {
+        const window = this.stmt('SELECT date_added FROM objects WHERE coll = ? AND date_added > ? ORDER BY date_added LIMIT 2 OFFSET ?').all(pk, query.addedAfter ?? -1, n - 1);
+        return window.length === 2 ? (window[0]!.date_added as number) : undefined;
+      },
+      (ceiling) =>
+        this.rawStmt(`SELECT ${columns} FROM ${table} WHERE coll = ?${sql}${ceiling === undefined ? '' : ' AND date_added <= ?'} ORDER BY date_added LIMIT ?`).all(pk, ...params, ...(ceiling === undefined ? [] : [ceiling]), query.limit + 1),
+    );
+    return { ...page, items: page.items.map(map) };
   }
 
   async queryObjects(collectionId: string, query: ObjectQuery): Promise<Page<StoredObject>> {
@@ -1089,6 +1098,8 @@ export class SqliteStore implements Store {
   ): { published: number; next: number } {
       let published = 0;
       const pks = new Map<string, number | undefined>();
+      // A decision gives an entry's targets one provenance object: serialised once.
+      const provenances = new Map<Record<string, unknown>, string>();
       let i = from;
       while (i < publications.length) {
         if ((i - from) % 100 === 99 && performance.now() > until) break;
@@ -1108,7 +1119,7 @@ export class SqliteStore implements Store {
         if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version ?? 'no version'}) in collection ${p.collectionId}: ${stored.failure}`);
         this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, decisionId, JSON.stringify(p.provenance));
+          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, decisionId, provenances.get(p.provenance) ?? provenances.set(p.provenance, JSON.stringify(p.provenance)).get(p.provenance)!);
         this.appendChange(pk, tick(pk), { type: p.changeType, objectType: o.type, objectId: o.id, version: o.version, actorKind, tlp: o.tlp });
         published++;
       }

@@ -225,6 +225,38 @@ export function storeContract(name: string, harness: StoreHarness): void {
     });
 
     describe('objects', function () {
+      it('a scan limit bounds the versions one page examines: a short page with more and resumeAfter, and paging from it loses and repeats nothing', async function () {
+        // 3 green objects among 20 amber ones; a reader capped at green (TLP rank 1), 5 versions examined per page.
+        const green = [2, 9, 21].map(() => stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z', tlp: 1 }));
+        const objects = Array.from({ length: 20 }, () => stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z', tlp: 2 }));
+        objects.splice(2, 0, green[0]!);
+        objects.splice(9, 0, green[1]!);
+        objects.push(green[2]!);
+        await add(objects);
+        const seen: string[] = [];
+        let after: number | undefined;
+        let pages = 0;
+        for (let more = true; more && pages < 50; pages++) {
+          const page = await store.queryManifest(collectionId, query({ maxTlp: 1, scanLimit: 5, limit: 10, ...(after !== undefined ? { addedAfter: after } : {}) }));
+          expect(page.items.length).to.be.at.most(5);
+          seen.push(...page.items.map((i) => i.id));
+          if (page.resumeAfter !== undefined) {
+            expect(page.more).to.equal(true);
+            if (page.items.length) expect(page.resumeAfter).to.be.at.least(page.items.at(-1)!.dateAdded);
+          }
+          more = page.more;
+          after = page.resumeAfter ?? page.items.at(-1)?.dateAdded;
+        }
+        expect(seen).to.deep.equal(green.map((g) => g.id));
+        expect(pages).to.be.within(5, 6); // 23 versions, 5 at a time
+        // Unbounded, or a query that examines little more than it returns (by id, the default last
+        // versions uncapped), is never cut short.
+        expect((await store.queryManifest(collectionId, query({ maxTlp: 1, limit: 10 }))).items.map((i) => i.id)).to.deep.equal(green.map((g) => g.id));
+        const uncapped = await store.queryManifest(collectionId, query({ scanLimit: 5, limit: 100 }));
+        expect(uncapped.items).to.have.length(23);
+        expect(uncapped).to.include({ more: false }).and.not.have.property('resumeAfter');
+      });
+
       it('assigns unique, strictly increasing µs date_added, also within one batch (docs/architecture.md §6)', async function () {
         const { items } = await add(Array.from({ length: 50 }, () => stixObject('indicator', { modified: '2020-01-01T00:00:00.000Z' })));
         const dates = items.map((i) => i.dateAdded!);
