@@ -6,7 +6,7 @@
 // a disabled account or organisation closes the stream. One poller per collection wakes the
 // streams that follow it, so N streams cost one store read per poll, not N.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Store } from '../collections/store.js';
+import type { ChangeRecord, Store } from '../collections/store.js';
 import { type Caller, accessTo, tlpFilter } from '../taxii/access.js';
 import { TaxiiError } from '../taxii/errors.js';
 import { nowMicros } from '../taxii/time.js';
@@ -22,6 +22,9 @@ export interface StreamSettings {
   /** The reconnection delay told to clients (`retry:`). */
   retryMs: number;
 }
+
+/** Rendered events kept for other streams: a publication's worth; a stream further behind renders its own. */
+const RENDERED_KEPT = 20_000;
 
 export const STREAM_DEFAULTS: StreamSettings = { maxStreamsPerAccount: 10, heartbeatMs: 15_000, pollMs: 250, retryMs: 3_000 };
 
@@ -74,6 +77,8 @@ export class ChangeStreams {
   private readonly watchers = new Map<string, Watcher>();
   private readonly perAccount = new Map<string, number>();
   private readonly open = new Set<ServerResponse>();
+  /** The latest rendered events (oldest first, by change id). */
+  private readonly rendered = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -142,7 +147,7 @@ export class ChangeStreams {
         const page = await this.feed.read(current, position, 500);
         if (page.items.length > 0) {
           // A page in one write: one syscall for hundreds of events when a publication fans out to many streams.
-          const ok = res.write(page.items.map((c) => `id: ${c.id}\nevent: ${c.type}\ndata: ${JSON.stringify(changeView(c))}\n\n`).join(''));
+          const ok = res.write(page.items.map((c) => this.render(c)).join(''));
           if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
         }
         if (page.scanned !== undefined) position = page.scanned;
@@ -158,6 +163,17 @@ export class ChangeStreams {
       finish();
       if (!res.writableEnded) res.end();
     }
+  }
+
+  /** A change as an event (the same for every reader), rendered once for all the streams it reaches. */
+  private render(c: ChangeRecord): string {
+    let text = this.rendered.get(c.id);
+    if (text === undefined) {
+      text = `id: ${c.id}\nevent: ${c.type}\ndata: ${JSON.stringify(changeView(c))}\n\n`;
+      this.rendered.set(c.id, text);
+      if (this.rendered.size > RENDERED_KEPT) this.rendered.delete(this.rendered.keys().next().value!);
+    }
+    return text;
   }
 
   /** The scope as the caller's rights stand now (fresh account and grants), or undefined once it may not read. */
