@@ -269,6 +269,25 @@ describe('HTTP rate limits', () => {
     expect(all.more).to.equal(false);
   });
 
+  it('the header cap and the total connection cap are the configured ones', async () => {
+    const w = await world({ maxHeaderBytes: 2048, maxConnections: 5 });
+    const server = createHttpServer(w.config, w.app, createLogger('silent'));
+    expect(server.maxConnections).to.equal(5);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const text = await new Promise<string>((resolve) => {
+        const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1', () => socket.write(`GET /taxii2/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(3000)}\r\n\r\n`));
+        let t = '';
+        socket.on('data', (d) => (t += d));
+        socket.on('close', () => resolve(t));
+      });
+      expect(text).to.match(/^HTTP\/1\.1 431/).and.include('"error_code":"TAXII_ERR_HEADERS_TOO_LARGE"');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('0 turns a budget off', async () => {
     const w = await world({ rateLimitAddressPerMinute: 0, rateLimitReadsPerMinute: 0 });
     for (let i = 0; i < 20; i++) await w.get('/taxii2/').expect(200);
