@@ -1098,6 +1098,8 @@ export class SqliteStore implements Store {
   ): { published: number; next: number } {
       let published = 0;
       const pks = new Map<string, number | undefined>();
+      // A decision gives an entry's targets one provenance object: serialised once.
+      const provenances = new Map<Record<string, unknown>, string>();
       let i = from;
       while (i < publications.length) {
         if ((i - from) % 100 === 99 && performance.now() > until) break;
@@ -1117,7 +1119,7 @@ export class SqliteStore implements Store {
         if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version ?? 'no version'}) in collection ${p.collectionId}: ${stored.failure}`);
         this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, decisionId, JSON.stringify(p.provenance));
+          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, decisionId, provenances.get(p.provenance) ?? provenances.set(p.provenance, JSON.stringify(p.provenance)).get(p.provenance)!);
         this.appendChange(pk, tick(pk), { type: p.changeType, objectType: o.type, objectId: o.id, version: o.version, actorKind, tlp: o.tlp });
         published++;
       }
