@@ -10,6 +10,7 @@ import type { SchemaState } from '../../collections/migrations.js';
 import { MongoStore } from '../../collections/mongo/mongo-store.js';
 import { migrateMongo, mongoSchemaState } from '../../collections/mongo/schema-migrations.js';
 import { databaseName } from '../../collections/mongo/schemas.js';
+import { SCHEMA } from '../../collections/sqlite/schema.js';
 import { migrateSqlite, sqliteSchemaState } from '../../collections/sqlite/schema-migrations.js';
 import { type Store, versionFlags } from '../../collections/store.js';
 import { openStore } from '../compose.js';
@@ -162,6 +163,7 @@ const ORPHANS: Array<[string, string, string]> = [
 ];
 
 interface FlagRow {
+  pk: number;
   coll: number;
   id: string;
   version_key: string;
@@ -174,23 +176,25 @@ interface FlagRow {
   last_mask: number;
 }
 
-/** Objects (collection, id) whose stored first/last flags differ from what versionFlags computes. */
-function wrongFlags(db: Database.Database): { objects: number; rows: number } {
-  const rows = db.prepare('SELECT coll, id, version_key, tlp, spec_version, is_first, is_last, is_latest_spec, first_mask, last_mask FROM objects ORDER BY coll, id').iterate() as IterableIterator<FlagRow>;
+/** The stored versions whose first/last flags differ from what versionFlags computes, with the right ones. */
+function wrongFlags(db: Database.Database): { objects: number; fixes: Array<[pk: number, isFirst: number, isLast: number, isLatestSpec: number, firstMask: number, lastMask: number]> } {
+  const rows = db.prepare('SELECT pk, coll, id, version_key, tlp, spec_version, is_first, is_last, is_latest_spec, first_mask, last_mask FROM objects ORDER BY coll, id').iterate() as IterableIterator<FlagRow>;
   let objects = 0;
-  let wrongRows = 0;
+  const fixes: ReturnType<typeof wrongFlags>['fixes'] = [];
   let group: FlagRow[] = [];
   const settle = () => {
     if (group.length === 0) return;
     const flags = versionFlags(group.map((r) => ({ versionKey: r.version_key, tlp: r.tlp, specVersion: r.spec_version })));
-    const bad = group.filter((r, i) => {
+    let bad = false;
+    group.forEach((r, i) => {
       const f = flags[i]!;
-      return r.is_first !== (f.isFirst ? 1 : 0) || r.is_last !== (f.isLast ? 1 : 0) || r.is_latest_spec !== (f.isLatestSpec ? 1 : 0) || r.first_mask !== f.firstMask || r.last_mask !== f.lastMask;
-    }).length;
-    if (bad > 0) {
-      objects++;
-      wrongRows += bad;
-    }
+      const want = [r.pk, f.isFirst ? 1 : 0, f.isLast ? 1 : 0, f.isLatestSpec ? 1 : 0, f.firstMask, f.lastMask] as const;
+      if (r.is_first !== want[1] || r.is_last !== want[2] || r.is_latest_spec !== want[3] || r.first_mask !== want[4] || r.last_mask !== want[5]) {
+        fixes.push([...want]);
+        bad = true;
+      }
+    });
+    if (bad) objects++;
     group = [];
   };
   for (const row of rows) {
@@ -198,15 +202,55 @@ function wrongFlags(db: Database.Database): { objects: number; rows: number } {
     group.push(row);
   }
   settle();
-  return { objects, rows: wrongRows };
+  return { objects, fixes };
 }
 
 /**
- * Verifies a store without changing it: SQLite's integrity check, foreign keys, orphaned rows,
- * submission counts, and every object's first/last version flags. Safe while the server runs (it
- * reads one snapshot).
+ * Collections whose high-water mark of date_added is below a date_added they hold: the next write
+ * would take a date_added already used (they would collide on objects_page or changes' key).
  */
-export function check(dataDir: string): CheckReport {
+const LOW_HIGH_WATER = `SELECT c.pk, max(coalesce((SELECT max(date_added) FROM objects o WHERE o.coll = c.pk), 0), coalesce((SELECT max(date_added) FROM changes ch WHERE ch.coll = c.pk), 0)) AS top
+                        FROM collections c WHERE c.last_date_added < top`;
+
+/** The indexes SCHEMA declares, by name. */
+const SCHEMA_INDEXES = [...SCHEMA.matchAll(/CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);
+
+const FLAGS_CHECK = 'first/last version flags';
+const HIGH_WATER_CHECK = 'collection date_added high-water marks';
+/** What --repair changes: the checks whose repair recomputes what every write maintains. */
+const REPAIRABLE = new Set([FLAGS_CHECK, HIGH_WATER_CHECK]);
+
+/**
+ * Verifies a store: SQLite's integrity check, foreign keys, the schema version and its named
+ * indexes, orphaned rows, submission counts, every object's first/last version flags and each
+ * collection's date_added high-water mark. Without `repair` it changes nothing and is safe while
+ * the server runs (it reads one snapshot). With `repair` it fixes, in one transaction, what every
+ * write maintains and can be recomputed exactly (the flags, the high-water marks), then checks again.
+ */
+export function check(dataDir: string, options: { repair?: boolean } = {}): CheckReport & { repaired?: string[] } {
+  if (options.repair) {
+    const db = openExisting(dbPath(dataDir));
+    let repaired: string[];
+    try {
+      db.pragma('query_only = OFF');
+      repaired = db.transaction(() => {
+        const done: string[] = [];
+        const flags = wrongFlags(db);
+        if (flags.fixes.length > 0) {
+          const update = db.prepare('UPDATE objects SET is_first = ?, is_last = ?, is_latest_spec = ?, first_mask = ?, last_mask = ? WHERE pk = ?');
+          for (const [pk, ...values] of flags.fixes) update.run(...values, pk);
+          done.push(`${FLAGS_CHECK}: ${flags.fixes.length} versions of ${flags.objects} objects recomputed`);
+        }
+        const low = db.prepare(LOW_HIGH_WATER).all() as Array<{ pk: number; top: number }>;
+        for (const c of low) db.prepare('UPDATE collections SET last_date_added = ? WHERE pk = ?').run(c.top, c.pk);
+        if (low.length > 0) done.push(`${HIGH_WATER_CHECK}: ${low.length} raised to the newest date_added they hold`);
+        return done;
+      }).immediate();
+    } finally {
+      db.close();
+    }
+    return { ...check(dataDir), repaired };
+  }
   const db = openExisting(dbPath(dataDir));
   try {
     const findings: CheckFinding[] = [];
@@ -214,6 +258,15 @@ export function check(dataDir: string): CheckReport {
     findings.push(integrity.join() === 'ok' ? { check: 'SQLite integrity (pages, indexes)', ok: true } : { check: 'SQLite integrity (pages, indexes)', ok: false, problem: integrity.join('; '), repair: 'restore the latest good backup; REINDEX fixes index-only damage' });
     const fk = (db.pragma('foreign_key_check') as unknown[]).length;
     findings.push(fk === 0 ? { check: 'foreign keys', ok: true } : { check: 'foreign keys', ok: false, problem: `${fk} rows reference a missing row`, repair: 'delete the rows PRAGMA foreign_key_check lists' });
+    const schema = sqliteSchemaState(db);
+    findings.push(schema.pending.length === 0
+      ? { check: 'schema version', ok: true }
+      : { check: 'schema version', ok: false, problem: `at version ${schema.current}, this release is at ${schema.latest}`, repair: 'meridian migrate-schema (or start the server): it applies the pending steps' });
+    const present = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as Array<{ name: string }>).map((r) => r.name));
+    const missing = SCHEMA_INDEXES.filter((name) => !present.has(name));
+    findings.push(missing.length === 0
+      ? { check: 'named indexes', ok: true }
+      : { check: 'named indexes', ok: false, problem: `missing: ${missing.join(', ')}`, repair: 'meridian migrate-schema (or start the server): it creates the missing indexes' });
     db.exec('BEGIN'); // one snapshot for the counts below
     try {
       for (const [label, sql, repair] of ORPHANS) {
@@ -223,9 +276,13 @@ export function check(dataDir: string): CheckReport {
       const flags = wrongFlags(db);
       findings.push(
         flags.objects === 0
-          ? { check: 'first/last version flags', ok: true }
-          : { check: 'first/last version flags', ok: false, problem: `${flags.rows} versions of ${flags.objects} objects have wrong flags`, repair: 'recompute the flags of those objects (as every write does)' },
+          ? { check: FLAGS_CHECK, ok: true }
+          : { check: FLAGS_CHECK, ok: false, problem: `${flags.fixes.length} versions of ${flags.objects} objects have wrong flags`, repair: 'recompute the flags of those objects (as every write does): meridian check --repair' },
       );
+      const low = (db.prepare(LOW_HIGH_WATER).all() as unknown[]).length;
+      findings.push(low === 0
+        ? { check: HIGH_WATER_CHECK, ok: true }
+        : { check: HIGH_WATER_CHECK, ok: false, problem: `${low} collections hold a date_added above their mark (the next write there would collide)`, repair: 'raise each mark to the newest date_added the collection holds: meridian check --repair' });
       const found = counts(db);
       return { ok: findings.every((f) => f.ok || f.repair?.startsWith('none needed') === true), counts: found, findings };
     } finally {
@@ -401,16 +458,19 @@ export function maintenanceCommands(program: Command, configOf: (cmd: Command) =
 
   program
     .command('check')
-    .description('verify the embedded store (integrity, orphaned rows, submission counts, version flags) and say what a repair would do; changes nothing')
+    .description('verify the embedded store (integrity, schema version, named indexes, orphaned rows, submission counts, version flags, date_added marks) and say what a repair would do; changes nothing unless --repair')
     .option('--json', 'print one machine-readable report')
+    .option('--repair', `fix what can be recomputed exactly (${[...REPAIRABLE].join(', ')}) in one transaction, then check again`)
     .action(
-      embedded((dataDir: string, o: { json?: boolean }) => {
-        const r = check(dataDir);
+      embedded((dataDir: string, o: { json?: boolean; repair?: boolean }) => {
+        const r = check(dataDir, { repair: o.repair === true });
         if (o.json) io.stdout(`${JSON.stringify(r, null, 2)}\n`);
         else {
+          for (const line of r.repaired ?? []) io.stdout(`repaired ${line}\n`);
+          if (r.repaired?.length === 0) io.stdout('nothing to repair\n');
           io.stdout(`counts: ${countLine(r.counts)}\n`);
           for (const f of r.findings) io.stdout(f.ok ? `ok       ${f.check}\n` : `PROBLEM  ${f.check}: ${f.problem}\n         would repair: ${f.repair}\n`);
-          io.stdout(r.ok ? 'the store is consistent\n' : 'problems found (nothing was changed)\n');
+          io.stdout(r.ok ? 'the store is consistent\n' : o.repair ? 'problems remain that --repair does not change\n' : 'problems found (nothing was changed)\n');
         }
         if (!r.ok) exit(1);
       }),

@@ -117,12 +117,45 @@ describe('end to end: backup, restore and check of the embedded store', function
     const problems = Object.fromEntries(report.findings.filter((f) => !f.ok).map((f) => [f.check, f.problem]));
     expect(problems).to.include({ 'first/last version flags': '3 versions of 3 objects have wrong flags', 'API keys without their account': '1 found', 'complete submissions whose counts do not add up': '1 found' });
     const cli = await runCli(['check', '--data', broken], env);
-    expect(cli.code).to.equal(1);
+    expect(cli.code, cli.stderr).to.equal(1);
     expect(cli.stdout).to.match(/PROBLEM {2}first\/last version flags: 3 versions of 3 objects have wrong flags\n {9}would repair: recompute the flags/);
     expect(cli.stdout).to.include('problems found (nothing was changed)');
     // Still broken: check repaired nothing.
     expect(check(broken).findings.find((f) => f.check === 'first/last version flags')!.ok).to.equal(false);
     expect(readdirSync(broken).filter((f) => f.endsWith('-wal'))).to.deep.equal([]);
+  });
+
+  it('check names a low date_added mark, a missing index and a pending schema step; --repair recomputes flags and marks only, migrate-schema brings the rest', async function () {
+    const file = path.join(dir, 'to-repair.sqlite');
+    await backup(env.MERIDIAN_DATA_DIR!, file);
+    const broken = path.join(dir, 'repair');
+    restore(file, broken);
+    const db = new Database(path.join(broken, 'meridian.sqlite'));
+    db.exec('UPDATE objects SET is_last = 1 - is_last WHERE pk IN (SELECT pk FROM objects LIMIT 2)');
+    db.exec('UPDATE collections SET last_date_added = 5');
+    db.exec('DROP INDEX objects_by_type');
+    db.pragma('user_version = 1');
+    db.pragma('foreign_keys = OFF');
+    db.exec("INSERT INTO api_keys (id, account_id, name, prefix, hash, created_at) VALUES ('k2', 'no-such-account', 'x', 'pfx2', 'h', 0)");
+    db.close();
+    const problems = (r: ReturnType<typeof check>) => Object.fromEntries(r.findings.filter((f) => !f.ok).map((f) => [f.check, f.problem]));
+    expect(problems(check(broken))).to.deep.equal({
+      'foreign keys': '1 rows reference a missing row',
+      'schema version': 'at version 1, this release is at 2',
+      'named indexes': 'missing: objects_by_type',
+      'API keys without their account': '1 found',
+      'first/last version flags': '2 versions of 2 objects have wrong flags',
+      'collection date_added high-water marks': '1 collections hold a date_added above their mark (the next write there would collide)',
+    });
+    const repaired = await runCli(['check', '--repair', '--data', broken], env);
+    expect(repaired.code).to.equal(1); // the orphaned key, the index and the schema step remain
+    expect(repaired.stdout).to.match(/^repaired first\/last version flags: 2 versions of 2 objects recomputed\nrepaired collection date_added high-water marks: 1 raised to the newest date_added they hold\n/);
+    expect(repaired.stdout).to.include('problems remain that --repair does not change');
+    expect(Object.keys(problems(check(broken)))).to.deep.equal(['foreign keys', 'schema version', 'named indexes', 'API keys without their account']);
+    expect((await runCli(['migrate-schema', '--data', broken], env)).code).to.equal(0);
+    expect(Object.keys(problems(check(broken)))).to.deep.equal(['foreign keys', 'API keys without their account']);
+    const again = await runCli(['check', '--repair', '--data', broken], env);
+    expect(again.stdout).to.match(/^nothing to repair\n/);
   });
 
   it('export of one API root while serving, restored into a new embedded store and into MongoDB: the same root comes back', async function () {
