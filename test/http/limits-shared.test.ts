@@ -52,4 +52,24 @@ describe('HTTP rate limits shared by instances on MongoDB', function () {
     await request(other.app).get('/taxii2/').expect(401);
     expect(JSON.parse((await request(addresses.app).get('/taxii2/').expect(429)).text).error_code).to.equal('TAXII_ERR_RATE_LIMITED');
   });
+
+  it('with MongoDB away, budgets still hold, counted in memory', async function () {
+    // Needs the stand-in's outage switch; a real MongoDB cannot be stopped from here.
+    if (!target.outage) this.skip();
+    const store = new MongoStore({ uri: target.uri(), serverSelectionTimeoutMs: 500, startupTimeoutMs: 10_000, retryDelayMs: 100, ...target.storeOptions });
+    stores.push(store);
+    const t = await testServer({ rateLimitAddressPerMinute: 2 }, store);
+    const reader = await t.account([], 'reader');
+    const get = () => request(t.app).get('/taxii2/').set('Accept', TAXII_MEDIA_TYPE).set('Authorization', reader.auth);
+    await target.outage!.stop();
+    try {
+      // The requests that pass the budget fail on the store (503); the one beyond it is refused first.
+      await get().expect(503);
+      await get().expect(503);
+      const refused = await get().expect(429);
+      expect(refused.headers['retry-after']).to.match(/^[1-9]\d*$/);
+    } finally {
+      await target.outage!.start();
+    }
+  });
 });
