@@ -122,8 +122,9 @@ class Failures {
   readonly listed: Failure[] = [];
   constructor(private readonly io: PublishIo, private readonly json: boolean, private readonly progress: () => Progress | undefined) {}
 
-  add(f: Failure): void {
-    this.count++;
+  /** `objects`: how many objects the entry stands for (a server that counts failures it does not list). */
+  add(f: Failure, objects = 1): void {
+    this.count += objects;
     if (this.json) {
       if (this.listed.length < LISTED_FAILURES) this.listed.push(f);
       return;
@@ -133,8 +134,8 @@ class Failures {
   }
 
   /** The --json report's fields. */
-  report(): { failed: number; failures: Failure[]; failures_not_listed?: number } {
-    return { failed: this.count, failures: this.listed, ...(this.count > this.listed.length ? { failures_not_listed: this.count - this.listed.length } : {}) };
+  report(): { failed: number; failures: Failure[] } {
+    return { failed: this.count, failures: this.listed };
   }
 }
 
@@ -191,7 +192,8 @@ async function publish(args: string[], o: PublishOptions, io: PublishIo, failure
         throw err;
       }
       for (const f of status.failures ?? []) failures.add({ id: f.id, version: f.version, message: f.message ?? 'failed', where: 'server' });
-      if ((status.failures?.length ?? 0) < status.failure_count) failures.add({ id: undefined, message: `${status.failure_count - (status.failures?.length ?? 0)} more failures in status ${status.id} (not listed by the server)`, where: 'server' });
+      const unlisted = status.failure_count - (status.failures?.length ?? 0);
+      if (unlisted > 0) failures.add({ id: undefined, message: `${unlisted} more failures in status ${status.id} (not listed by the server)`, where: 'server' }, unlisted);
       sent += ids.length;
       succeeded += status.success_count;
       acknowledge(state, n, { objects: ids.length, success: status.success_count, failures: status.failure_count });
