@@ -4,8 +4,9 @@
 // change-log order, whichever instance took the POST. The instance holding the leases hangs
 // (SIGSTOP: alive but silent, as a lost host looks from elsewhere) in the middle of a backlog: the
 // other takes over once the leases run out, from the durable cursors — in order, nothing missing,
-// at most the event in flight sent twice; then it is killed (SIGKILL) for good. (A crashed process
-// of the same host is taken over at once: the restart test in webhooks.test.ts.)
+// at most the event in flight sent twice; then it is killed (SIGKILL) for good. Then, on two fresh
+// processes with a long lease, the one delivering is killed (SIGKILL) mid-backlog: a dead process of
+// the same host is taken over without waiting for its leases to run out.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,11 +47,12 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
   const instances: ServerProcess[] = [];
   const receivers: Receiver[] = [];
   const subscriptionIds: string[] = [];
+  let env: NodeJS.ProcessEnv;
 
   before(async function () {
     dir = mkdtempSync(path.join(tmpdir(), 'meridian-webhook-instances-'));
     ca = makeCa(dir);
-    const env = {
+    env = {
       MERIDIAN_DATA_DIR: path.join(dir, 'data'), MERIDIAN_LOG_LEVEL: 'info', ...PASSWORDS,
       MERIDIAN_WEBHOOK_ALLOW_TARGETS: '127.0.0.1', MERIDIAN_WEBHOOK_CA_FILE: ca.caFile, MERIDIAN_WEBHOOK_POLL_MS: '50',
       // A short lease, so the take-over after a SIGKILL happens within the test (an attempt must end inside it).
@@ -187,5 +189,48 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
       expect(resumed - stoppedAt, `receiver ${n}`).to.be.at.least(LEASE_SECONDS * 500);
     }
     console.log(`      the other instance took over; the backlog was complete ${(completeAfterMs / 1000).toFixed(1)} s after the hang (lease ${LEASE_SECONDS} s)`);
+  });
+
+  it('SIGKILL the delivering instance mid-backlog: another on the same host takes over without waiting for its lease — in order, nothing missing', async function () {
+    // Fresh instances with a long lease: a take-over sooner than half of it can only be the
+    // dead-process path (a holder renews once half is left, so its lease outlives it by at least that).
+    const longLease = 30;
+    await Promise.all(instances.map((i) => stopServer(i.child))); // a clean stop gives the leases up
+    const pair = await Promise.all([0, 1].map(() => startServer({ ...env, MERIDIAN_WEBHOOK_LEASE_SECONDS: String(longLease) })));
+    instances.push(...pair);
+    const arrivals: number[][] = receivers.map(() => []);
+    for (const [n, r] of receivers.entries()) {
+      r.respond = () => {
+        arrivals[n]!.push(Date.now());
+        return { status: 204, delayMs: 10 };
+      };
+    }
+    const before = receivers.map((r) => r.received.length);
+    await post(pair[0]!, Array.from({ length: 60 }, (_, k) => indicator({ name: `after the restart #${k}` })));
+    const ids = await changeIds();
+    await until(() => receivers.every((r, n) => r.received.length >= before[n]! + 5), 30_000, 'deliveries under way');
+    const leases = leaseOwners();
+    const pidOf = (owner: string) => Number(owner.split(':').at(-2));
+    const victim = pair.find((i) => [...leases.values()].some((o) => pidOf(o) === i.child.pid))!;
+    const survivor = pair.find((i) => i !== victim)!;
+    const taken = receivers.map((_, n) => n).filter((n) => pidOf(leases.get(subscriptionIds[n]!)!) === victim.child.pid);
+    const killedAt = Date.now();
+    await killServer(victim.child);
+    for (const r of receivers) await until(() => firstSeen(r).length >= ids.length, 60_000, 'the backlog after the kill');
+    for (const [n, r] of receivers.entries()) {
+      expect(firstSeen(r), 'every change, in order').to.deep.equal(ids);
+      const log = await api(survivor, 'GET', `/admin/v1/subscriptions/${subscriptionIds[n]}/deliveries?limit=1000`, FR);
+      const failures = (log.body.deliveries as Array<{ outcome: string }>).filter((d) => d.outcome === 'failure').length;
+      const repeats = (list: typeof r.received) => list.length - new Set(list.map((x) => x.id)).size;
+      // Repeats of the earlier tests, plus at most the event in flight at the kill and logged failures.
+      expect(repeats(r.received), `receiver ${n}`).to.be.at.most(repeats(r.received.slice(0, before[n])) + 1 + failures);
+    }
+    for (const n of taken) {
+      const resumed = arrivals[n]!.find((t) => t > killedAt + 250)!;
+      expect(resumed - killedAt, `receiver ${n} resumed`).to.be.below((longLease / 2) * 1000);
+    }
+    expect(survivor.log()).to.match(/webhook delivery taken over from another instance/);
+    const resumedMs = Math.max(...taken.map((n) => arrivals[n]!.find((t) => t > killedAt + 250)! - killedAt));
+    console.log(`      the other instance took over ${(resumedMs / 1000).toFixed(1)} s after the kill (its lease had at least ${longLease / 2} s left)`);
   });
 });
