@@ -3,9 +3,9 @@
 // Budgets are token buckets (rate-limiter-flexible's BurstyRateLimiter): a budget of N per minute
 // holds N tokens at first and refills at N a minute, in slices of a second or a few (bucketShape);
 // the part of the burst beyond one slice comes back every BURST_WINDOW_SECONDS. A client spreading
-// N requests over a minute is never refused; one sending N at once gets them, then waits for the
-// next slice (Retry-After: seconds, not the rest of a minute); over any long stretch nobody gets
-// more than N a minute plus a tenth (the burst's return).
+// N requests over a minute is practically never refused; one sending N at once gets them, then
+// waits for the next slice (Retry-After: seconds, not the rest of a minute); over any long stretch
+// nobody gets more than N a minute plus a tenth (the burst's return).
 // - per client address, every request but health checks and metrics, before authentication, so an
 //   unauthenticated flood is refused without any credential being checked;
 // - per account, reads (GET/HEAD) and writes (POST/PUT/PATCH/DELETE) apart, after authentication,
@@ -16,7 +16,7 @@
 //   address by server/auth/throttle.ts, which keeps its memory in the store.
 // On MongoDB the buckets live in the store's `rate_limits` collection (RateLimiterMongo on the
 // store's connection), so every instance draws on the same budget; each bucket falls back to this
-// process's memory while MongoDB does not answer. On SQLite (one instance) they live in memory.
+// process's memory while MongoDB does not answer. On SQLite they live in each process's memory.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import type { Connection } from 'mongoose';
@@ -72,6 +72,7 @@ export function bucketShape(perMinute: number): { steady: { points: number; seco
 class Buckets {
   private readonly byFigure = new Map<string, Bucket>();
   private readonly mongoDb: Promise<unknown> | undefined;
+  private indexes: Promise<void> | undefined;
 
   constructor(private readonly store: BucketStore) {
     const conn = store.mongo;
@@ -89,9 +90,10 @@ class Buckets {
     // unusable until a later tick (its first requests would fall back to memory).
     const storeClient = conn.readyState === 1 ? conn.db : this.mongoDb;
     const shared = new RateLimiterMongo({ ...options, storeClient, tableName: RATE_LIMIT_COLLECTION, disableIndexesCreation: true, insuranceLimiter: memory });
-    void this.mongoDb.then(() =>
-      shared.createIndexes().catch((err: unknown) => this.store.logger?.warn({ event: 'rate limits', err: { message: (err as Error).message } }, 'could not create the rate_limits indexes; budgets still work, expired buckets stay until the next start')),
-    );
+    // The collection's indexes (unique key, TTL on expire), once per process.
+    this.indexes ??= this.mongoDb
+      .then(() => shared.createIndexes())
+      .catch((err: unknown) => this.store.logger?.warn({ event: 'rate limits', err: { message: (err as Error).message } }, 'could not create the rate_limits indexes; shared budgets may miscount until a restart creates them'));
     return shared;
   }
 
