@@ -15,6 +15,7 @@ import { migrateSqlite, sqliteSchemaState } from '../../collections/sqlite/schem
 import { type Store, versionFlags } from '../../collections/store.js';
 import { openStore } from '../compose.js';
 import type { Config } from '../config.js';
+import { checkMongo } from './mongo-check.js';
 import { ExportError, exportRoot, importRoot, isRootExport } from './root-export.js';
 
 export const DB_FILE = 'meridian.sqlite';
@@ -458,21 +459,33 @@ export function maintenanceCommands(program: Command, configOf: (cmd: Command) =
 
   program
     .command('check')
-    .description('verify the embedded store (integrity, schema version, named indexes, orphaned rows, submission counts, version flags, date_added marks) and say what a repair would do; changes nothing unless --repair')
+    .description('verify the store (integrity, schema version, named indexes, orphaned rows, submission counts, version flags, date_added marks; on MongoDB the same where it applies) and say what a repair would do; changes nothing unless --repair')
     .option('--json', 'print one machine-readable report')
-    .option('--repair', `fix what can be recomputed exactly (${[...REPAIRABLE].join(', ')}) in one transaction, then check again`)
-    .action(
-      embedded((dataDir: string, o: { json?: boolean; repair?: boolean }) => {
-        const r = check(dataDir, { repair: o.repair === true });
-        if (o.json) io.stdout(`${JSON.stringify(r, null, 2)}\n`);
-        else {
-          for (const line of r.repaired ?? []) io.stdout(`repaired ${line}\n`);
-          if (r.repaired?.length === 0) io.stdout('nothing to repair\n');
-          io.stdout(`counts: ${countLine(r.counts)}\n`);
-          for (const f of r.findings) io.stdout(f.ok ? `ok       ${f.check}\n` : `PROBLEM  ${f.check}: ${f.problem}\n         would repair: ${f.repair}\n`);
-          io.stdout(r.ok ? 'the store is consistent\n' : o.repair ? 'problems remain that --repair does not change\n' : 'problems found (nothing was changed)\n');
-        }
-        if (!r.ok) exit(1);
-      }),
-    );
+    .option('--repair', `embedded store: fix what can be recomputed exactly (${[...REPAIRABLE].join(', ')}) in one transaction, then check again`)
+    .action(async function (this: Command, o: { json?: boolean; repair?: boolean }) {
+      const c = configOf(this);
+      if (isMongo(c.store) && o.repair) {
+        io.stderr('meridian: --repair works on the embedded store; on MongoDB, check reports what a repair would do\n');
+        exit(2);
+        return;
+      }
+      let r: CheckReport & { repaired?: string[] };
+      try {
+        r = isMongo(c.store) ? await checkMongo(c.store) : check(c.dataDir, { repair: o.repair === true });
+      } catch (err) {
+        if (!(err instanceof MaintenanceError)) throw err;
+        io.stderr(`meridian: ${err.message}\n`);
+        exit(1);
+        return;
+      }
+      if (o.json) io.stdout(`${JSON.stringify(r, null, 2)}\n`);
+      else {
+        for (const line of r.repaired ?? []) io.stdout(`repaired ${line}\n`);
+        if (r.repaired?.length === 0) io.stdout('nothing to repair\n');
+        io.stdout(`counts: ${countLine(r.counts)}\n`);
+        for (const f of r.findings) io.stdout(f.ok ? `ok       ${f.check}\n` : `PROBLEM  ${f.check}: ${f.problem}\n         would repair: ${f.repair}\n`);
+        io.stdout(r.ok ? 'the store is consistent\n' : o.repair ? 'problems remain that --repair does not change\n' : 'problems found (nothing was changed)\n');
+      }
+      if (!r.ok) exit(1);
+    });
 }

@@ -183,10 +183,48 @@ describe('end to end: backup, restore and check of the embedded store', function
     expect(body(fromMongo)).to.deep.equal(body(again));
   });
 
-  it('on a MongoDB store, points to mongodump (exit 2)', async function () {
-    const r = await runCli(['check'], { ...env, MERIDIAN_STORE: 'mongodb://127.0.0.1:1/x' });
+  it('on a MongoDB store, backup points to mongodump and export (exit 2)', async function () {
+    const r = await runCli(['backup', '--to', path.join(dir, 'x.sqlite')], { ...env, MERIDIAN_STORE: 'mongodb://127.0.0.1:1/x' });
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include('mongodump');
+  });
+
+  it('check on a MongoDB store: consistent after a restore; names wrong flags, a low date_added mark, an orphaned grant and a missing index', async function () {
+    const uri = (await mongoTarget()).processUri();
+    const mongoEnv = { ...env, MERIDIAN_STORE: uri };
+    expect((await post(5)).status).to.equal(202);
+    const file = path.join(dir, 'for-mongo-check.jsonl');
+    const exported = await runCli(['export', '--root', 'fr', '--to', file], env);
+    expect(exported.code, exported.stderr).to.equal(0);
+    const restored = await runCli(['restore', '--from', file], mongoEnv);
+    expect(restored.code, restored.stderr).to.equal(0);
+    const clean = await runCli(['check'], mongoEnv);
+    expect(clean.code, clean.stdout + clean.stderr).to.equal(0);
+    expect(clean.stdout).to.match(/^counts: .*objects \d+/);
+    expect(clean.stdout).to.include('the store is consistent');
+    const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 2000 }).asPromise();
+    try {
+      const objects = conn.collection('objects_fr');
+      const two = await objects.find({ isLast: true }).limit(2).toArray();
+      await objects.updateMany({ _id: { $in: two.map((d) => d._id) } }, { $set: { isLast: false } });
+      await conn.collection('collections').updateMany({}, { $set: { lastDateAdded: 5 } });
+      await conn.collection('grants').insertOne({ id: 'orphan', collectionId: 'no-such-collection', canRead: true, canWrite: false, maxTlp: 'red', createdAt: 0 });
+      if ((await mongoTarget()).real) await objects.dropIndex('objects_by_type'); // the stand-in keeps dropped indexes listed
+      const r = await runCli(['check', '--json'], mongoEnv);
+      expect(r.code).to.equal(1);
+      const problems = Object.fromEntries((JSON.parse(r.stdout) as { findings: Array<{ check: string; ok: boolean; problem?: string }> }).findings.filter((f) => !f.ok).map((f) => [f.check, f.problem]));
+      expect(problems).to.deep.include({
+        'first/last version flags': '2 versions of 2 objects have wrong flags',
+        'collection date_added high-water marks': '1 collections hold a date_added above their mark (the next write there would collide)',
+        'grants without their collection': '1 found',
+      });
+      if ((await mongoTarget()).real) expect(problems['named indexes of the objects collections']).to.equal('missing: objects_fr.objects_by_type');
+      const repair = await runCli(['check', '--repair'], mongoEnv);
+      expect([repair.code, repair.stderr]).to.deep.equal([2, 'meridian: --repair works on the embedded store; on MongoDB, check reports what a repair would do\n']);
+    } finally {
+      await conn.dropDatabase();
+      await conn.close();
+    }
   });
 });
 
