@@ -515,8 +515,10 @@ export interface QueueQuery {
   objectId?: string;
   /** Only revocations (new versions with revoked: true), or only the others. */
   revoked?: boolean;
-  /** Entries after this seq (the cursor). */
+  /** Entries after this seq in the listing's order (the cursor). */
   afterSeq?: number;
+  /** asc (default): oldest first; desc: newest first, afterSeq then continuing to lower seqs. */
+  order?: 'asc' | 'desc';
   limit: number;
 }
 
@@ -625,6 +627,21 @@ export interface CurationStats {
   timeToPublish: Array<{ organisationId?: string; publications: number; p50: number }>;
 }
 
+/**
+ * Submissions (POSTed envelopes) to intakes per submitting organisation and UTC day, from the
+ * audit log's objects.add events: durable, unlike status resources (kept statusRetentionHours),
+ * and counting envelopes whose every object failed, unlike queue entries.
+ */
+export const MICROS_PER_DAY = 86_400_000_000;
+
+export interface SubmissionsPerDay {
+  /** The submitting account's organisation (absent for accounts without one, or deleted accounts). */
+  organisationId?: string;
+  /** Start of the UTC day (µs). */
+  day: number;
+  submissions: number;
+}
+
 /** Another decision changed an entry first: the caller decided on a stale version. */
 export class StaleDecisionError extends Error {
   constructor(readonly entryId: string) {
@@ -638,7 +655,7 @@ export interface CurationStore {
   /** Replaces the desk rules of a collection (an empty object removes them). */
   putDeskRules(collectionId: string, rules: DeskRules): Promise<void>;
 
-  /** Queue entries by seq, oldest first; `more` when entries follow the page. */
+  /** Queue entries by seq, oldest first (or newest first); `more` when entries follow the page. */
   queryQueue(query: QueueQuery): Promise<Page<QueueEntry>>;
   getQueueEntries(ids: string[]): Promise<QueueEntry[]>;
   /** The latest rejected entry of (object id, version key), in any intake (sticky rejections). */
@@ -663,6 +680,8 @@ export interface CurationStore {
   /** The newest date_added dropped from the collection's change log (0 when nothing was): a reader whose cursor is older must resync. */
   changeHorizon(collectionId: string): Promise<number>;
   curationStats(intakeIds: string[]): Promise<CurationStats>;
+  /** Submissions to these intakes since `since` (µs, a UTC midnight), per organisation and day, by day. */
+  submissionsPerDay(intakeIds: string[], since: number): Promise<SubmissionsPerDay[]>;
 }
 
 /** Whether the object states revoked: true (parsed only when the word is there at all). Shared by every backend. */

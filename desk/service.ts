@@ -22,7 +22,7 @@ import type {
   StoredObject,
   WithdrawalReason,
 } from '../collections/store.js';
-import { StaleDecisionError, TLP_RANK, versionKeyFromMicros } from '../collections/store.js';
+import { MICROS_PER_DAY, StaleDecisionError, TLP_RANK, versionKeyFromMicros } from '../collections/store.js';
 import { tlpLevelOf } from 'stix2-validator-ts/markings';
 import { uuidV5 } from 'stix2-validator-ts/sco-id';
 import { timestampKey } from 'stix2-validator-ts/timestamp';
@@ -36,6 +36,9 @@ export const WITHDRAWAL_REASONS: readonly WithdrawalReason[] = ['false_positive'
 export const QUEUE_STATES: readonly QueueState[] = ['pending', 'approved', 'rejected', 'changes_requested', 'superseded'];
 /** Entries one decision may cover (a submission or a filter); more must be narrowed. */
 export const MAX_DECISION_ENTRIES = 100_000;
+/** The window of submissions per day in the statistics: default and largest, in UTC days ending today. */
+export const STATS_DEFAULT_DAYS = 14;
+export const STATS_MAX_DAYS = 90;
 /** Curators without a read grant on an intake see its queue up to this TLP (RED needs a RED grant). */
 const CURATOR_QUEUE_TLP = TLP_RANK['amber+strict'];
 /** Namespace of the desk identities' ids (uuid v5 of the organisation id). */
@@ -207,8 +210,8 @@ export class DeskService {
 
   // ---- the queue ---------------------------------------------------------------------------------
 
-  /** One page of the queue as the caller may see it; `next` continues after its last entry. */
-  async queue(caller: Caller, filter: QueueFilter, limit: number, afterSeq?: number): Promise<{ entries: QueueEntry[]; more: boolean; next?: number }> {
+  /** One page of the queue as the caller may see it, oldest or newest first; `next` continues after its last entry. */
+  async queue(caller: Caller, filter: QueueFilter, limit: number, afterSeq?: number, order: 'asc' | 'desc' = 'asc'): Promise<{ entries: QueueEntry[]; more: boolean; next?: number }> {
     const v = await this.visibility(caller);
     let intakeIds = [...v.intakes.keys()];
     if (filter.intake !== undefined) intakeIds = intakeIds.filter((id) => id === filter.intake);
@@ -225,6 +228,7 @@ export class DeskService {
       ...(filter.newerThan !== undefined ? { createdAfter: filter.newerThan } : {}),
       ...(filter.objectId !== undefined ? { objectId: filter.objectId } : {}),
       ...(afterSeq !== undefined ? { afterSeq } : {}),
+      order,
     };
     if (caps.size <= 1) {
       const cap = capOf(caps.values().next().value ?? TLP_RANK.red);
@@ -233,7 +237,7 @@ export class DeskService {
     }
     // Several caps: merge the pages of each cap group by seq.
     const pages = await Promise.all([...caps].map((cap) => this.store.queryQueue({ ...base, intakeIds: intakeIds.filter((id) => v.intakes.get(id)!.maxTlp === cap), maxTlp: capOf(cap), limit })));
-    const merged = pages.flatMap((p) => p.items).sort((a, b) => a.seq - b.seq);
+    const merged = pages.flatMap((p) => p.items).sort((a, b) => (order === 'asc' ? a.seq - b.seq : b.seq - a.seq));
     const entries = merged.slice(0, limit);
     const more = merged.length > limit || pages.some((p) => p.more);
     return { entries, more, ...(more && entries.length ? { next: entries.at(-1)!.seq } : {}) };
@@ -820,12 +824,24 @@ export class DeskService {
     });
   }
 
-  async stats(caller: Caller) {
+  /** Desk statistics; a vendor gets only its own submissions per day (the desk's sections empty). `days` (1 to STATS_MAX_DAYS) ends today (UTC). */
+  async stats(caller: Caller, days = STATS_DEFAULT_DAYS) {
     const v = await this.visibility(caller);
-    if (!v.decides) throw notFound();
-    const stats = await this.store.curationStats([...v.intakes.keys()]);
+    if (!v.decides && v.organisationId === undefined) throw notFound();
+    if (!Number.isInteger(days) || days < 1 || days > STATS_MAX_DAYS) throw invalid(`days must be an integer from 1 to ${STATS_MAX_DAYS}`);
     const names = new Map((await this.store.listOrganisations()).map((o) => [o.id, o.name]));
     const now = nowMicros();
+    const since = now - (now % MICROS_PER_DAY) - (days - 1) * MICROS_PER_DAY;
+    const perDay = (await this.store.submissionsPerDay([...v.intakes.keys()], since)).filter((r) => v.organisationId === undefined || r.organisationId === v.organisationId);
+    const submissions = {
+      days,
+      // By day, then vendor name (accounts without an organisation last).
+      submissions_per_day: perDay
+        .map((r) => ({ day: formatMicros(r.day).slice(0, 10), vendor: r.organisationId ? (names.get(r.organisationId) ?? r.organisationId) : null, submissions: r.submissions }))
+        .sort((a, b) => a.day.localeCompare(b.day) || (a.vendor ?? '\uffff').localeCompare(b.vendor ?? '\uffff')),
+    };
+    if (!v.decides) return { queues: [], decisions_per_curator: [], time_to_publish: [], ...submissions };
+    const stats = await this.store.curationStats([...v.intakes.keys()]);
     const seconds = (us?: number) => (us === undefined ? undefined : Math.round((now - us) / 1e4) / 100);
     return {
       queues: stats.queues.map((q) => {
@@ -834,6 +850,7 @@ export class DeskService {
       }),
       decisions_per_curator: stats.decisionsPerAccount.map((d) => ({ curator: d.actorName, decisions: d.decisions })),
       time_to_publish: stats.timeToPublish.map((t) => ({ vendor: t.organisationId ? (names.get(t.organisationId) ?? t.organisationId) : null, publications: t.publications, p50_seconds: Math.round(t.p50 / 1e4) / 100 })),
+      ...submissions,
     };
   }
 }

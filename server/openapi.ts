@@ -3,6 +3,7 @@
 // checks it against the routes the app really mounts (both ways), validates real responses against its
 // schemas, and finds every operation on the page.
 import type { Express } from 'express';
+import { STATS_DEFAULT_DAYS, STATS_MAX_DAYS } from '../desk/service.js';
 import { OPENAPI_PAGE_CSP, renderOpenApiPage } from './openapi-page.js';
 
 export const OPENAPI_PATH = '/openapi.json';
@@ -178,10 +179,25 @@ const paths: Record<string, Json> = {
   ...crud('/admin/v1/collections', 'collection', 'collection', 'collections'),
   ...crud('/admin/v1/grants', 'id', 'grant', 'grants'),
   '/admin/v1/audit': { get: admin('the audit log', { list: 'events' }) },
-  '/admin/v1/curation/queue': { get: { ...admin('the review queue, oldest first, keyset-paged', { list: 'entries' }), tags: ['curation'] } },
+  '/admin/v1/curation/queue': {
+    get: {
+      ...admin('the review queue, oldest first (or newest first), keyset-paged', { list: 'entries' }),
+      parameters: [
+        { name: 'order', in: 'query', required: false, schema: { enum: ['asc', 'desc'], default: 'asc' }, description: 'asc: oldest first; desc: newest first, across pages' },
+        query('next', 'the next of the previous page; valid only with the order it was given for (else 400)'),
+      ],
+      tags: ['curation'],
+    },
+  },
   '/admin/v1/curation/queue/{id}': { get: { ...admin('a queue entry with its object, findings, publications', { params: ['id'] }), tags: ['curation'] } },
   '/admin/v1/curation/decisions': { post: { ...admin('approve, reject, request-changes, withdraw or annotate (dry_run for a preview)', { body: true, created: true }), tags: ['curation'] } },
-  '/admin/v1/curation/stats': { get: { ...admin('queue depth and age, decisions, time to publish'), tags: ['curation'] } },
+  '/admin/v1/curation/stats': {
+    get: {
+      ...admin('queue depth and age, decisions, time to publish, submissions per vendor per UTC day (a vendor: only its own submissions)'),
+      parameters: [{ name: 'days', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: STATS_MAX_DAYS, default: STATS_DEFAULT_DAYS }, description: 'submissions per day over this many UTC days, ending today' }],
+      tags: ['curation'],
+    },
+  },
   '/admin/v1/curation/rules/{root}/{collection}': { get: { ...admin('an intake\'s policy or a published collection\'s release rules', { params: ['root', 'collection'] }), tags: ['curation'] }, put: { ...admin('set them', { body: true, params: ['root', 'collection'] }), tags: ['curation'] } },
   ...Object.fromEntries(Object.entries(crud('/admin/v1/subscriptions', 'id', 'webhook subscription')).map(([p, ops]) => [p, Object.fromEntries(Object.entries(ops).map(([m, op]) => [m, { ...(op as Json), tags: ['webhooks'] }]))])),
   ...Object.fromEntries(['disable', 'enable', 'rotate-secret', 'test', 'redeliver'].map((verb) => [`/admin/v1/subscriptions/{id}/${verb}`, { post: { ...admin(`${verb} a webhook subscription`, { body: true, params: ['id'] }), tags: ['webhooks'] } }])),

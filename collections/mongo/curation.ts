@@ -19,6 +19,8 @@ import {
   type PublicationRecord,
   type QueueEntry,
   type QueueQuery,
+  type SubmissionsPerDay,
+  MICROS_PER_DAY,
   StaleDecisionError,
   StoreConflictError,
   intakeFacts,
@@ -242,9 +244,10 @@ export class MongoCuration {
     if (q.createdBefore !== undefined || q.createdAfter !== undefined) f.createdAt = { ...opt('$lt', q.createdBefore), ...opt('$gt', q.createdAfter) };
     if (q.objectId !== undefined) f.objectId = q.objectId;
     if (q.revoked !== undefined) f.revoked = q.revoked;
-    if (q.afterSeq !== undefined) f.seq = { $gt: q.afterSeq };
-    // queue_by_intake_state with states, queue_by_organisation / _by_submission / _by_object by filter, else queue_by_intake
-    const docs = await this.x.queue.find(f).sort({ seq: 1 }).limit(q.limit + 1).lean<Doc[]>();
+    const desc = q.order === 'desc';
+    if (q.afterSeq !== undefined) f.seq = desc ? { $lt: q.afterSeq } : { $gt: q.afterSeq };
+    // queue_by_intake_state with states, queue_by_organisation / _by_submission / _by_object by filter, else queue_by_intake (newest first: walked backwards)
+    const docs = await this.x.queue.find(f).sort({ seq: desc ? -1 : 1 }).limit(q.limit + 1).lean<Doc[]>();
     const more = docs.length > q.limit;
     return { items: (more ? docs.slice(0, q.limit) : docs).map(toQueueEntry), more };
   }
@@ -648,6 +651,29 @@ export class MongoCuration {
       }
     }
     return { queues, decisionsPerAccount, timeToPublish };
+  }
+
+  async submissionsPerDay(intakeIds: string[], since: number): Promise<SubmissionsPerDay[]> {
+    if (intakeIds.length === 0) return [];
+    const groups = await this.x.audit.aggregate<{ _id: { actor?: string; day: number }; n: number }>([
+      { $match: { at: { $gte: since }, action: 'objects.add', target: { $in: intakeIds } } }, // audit_by_at
+      { $group: { _id: { actor: '$actor', day: { $subtract: ['$at', { $mod: ['$at', MICROS_PER_DAY] }] } }, n: { $sum: 1 } } },
+    ]);
+    const names = [...new Set(groups.flatMap((g) => (g._id.actor === undefined ? [] : [g._id.actor])))];
+    const accounts = names.length === 0 ? [] : await this.x.accounts.find({ name: { $in: names } }, { name: 1, organisationId: 1 }).lean<Doc[]>(); // accounts_by_name
+    const orgOf = new Map(accounts.map((a) => [a.name as string, a.organisationId as string | undefined]));
+    // Accounts of one organisation add up; the organisation is the account's.
+    const rows = new Map<string, SubmissionsPerDay>();
+    for (const g of groups) {
+      const org = g._id.actor === undefined ? undefined : orgOf.get(g._id.actor);
+      const key = `${g._id.day} ${org ?? ''}`;
+      const row = rows.get(key) ?? { ...opt('organisationId', org), day: g._id.day, submissions: 0 };
+      row.submissions += g.n;
+      rows.set(key, row);
+    }
+    // By day, then organisation in binary order (as SQLite sorts), accounts without one first.
+    const byOrg = (a: SubmissionsPerDay, b: SubmissionsPerDay) => ((a.organisationId ?? '') < (b.organisationId ?? '') ? -1 : (a.organisationId ?? '') > (b.organisationId ?? '') ? 1 : 0);
+    return [...rows.values()].sort((a, b) => a.day - b.day || byOrg(a, b));
   }
 
   /** A deleted collection takes its queue, desk rules, publications and change log with it. */

@@ -36,6 +36,7 @@ import {
   type StoredObject,
   type SubmissionItem,
   type SubmissionRecord,
+  type SubmissionsPerDay,
   StoreConflictError,
   StoreUnavailableError,
   TLP_RANK,
@@ -1289,5 +1290,9 @@ export class MongoStore implements Store {
 
   async curationStats(intakeIds: string[]): Promise<CurationStats> {
     return this.op(() => this.curation.curationStats(intakeIds));
+  }
+
+  async submissionsPerDay(intakeIds: string[], since: number): Promise<SubmissionsPerDay[]> {
+    return this.op(() => this.curation.submissionsPerDay(intakeIds, since));
   }
 }

@@ -35,6 +35,8 @@ import {
   type StoredObject,
   type SubmissionItem,
   type SubmissionRecord,
+  type SubmissionsPerDay,
+  MICROS_PER_DAY,
   StaleDecisionError,
   StoreConflictError,
   TLP_RANK,
@@ -329,8 +331,10 @@ export function queueSql(q: QueueQuery): { sql: string; params: Record<string, u
   add('created_at > @after', 'after', q.createdAfter);
   add('object_id = @objectId', 'objectId', q.objectId);
   add('revoked = @revoked', 'revoked', q.revoked === undefined ? undefined : q.revoked ? 1 : 0);
-  add('seq > @afterSeq', 'afterSeq', q.afterSeq);
-  return { sql: `SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq LIMIT @limit`, params };
+  const desc = q.order === 'desc';
+  add(desc ? 'seq < @afterSeq' : 'seq > @afterSeq', 'afterSeq', q.afterSeq);
+  // The same indexes serve newest first, walked backwards.
+  return { sql: `SELECT * FROM queue WHERE ${parts.join(' AND ')} ORDER BY seq${desc ? ' DESC' : ''} LIMIT @limit`, params };
 }
 
 /** A large decision's publications as decision_plans keeps them: each object once (one version goes to several targets). */
@@ -1243,5 +1247,13 @@ export class SqliteStore implements Store {
       return { ...(org != null ? { organisationId: org } : {}), publications: list.length, p50: list[Math.floor((list.length - 1) / 2)]! };
     });
     return { queues, decisionsPerAccount, timeToPublish };
+  }
+
+  async submissionsPerDay(intakeIds: string[], since: number): Promise<SubmissionsPerDay[]> {
+    // audit_by_at bounds the scan to the window; the organisation is the account's.
+    return this.stmt(`SELECT a.organisation_id AS org, au.at - au.at % ${MICROS_PER_DAY} AS day, count(*) AS n FROM audit au LEFT JOIN accounts a ON a.name = au.actor
+                      WHERE au.at >= ? AND au.action = 'objects.add' AND au.target IN (SELECT value FROM json_each(?)) GROUP BY day, org ORDER BY day, org`)
+      .all(since, JSON.stringify(intakeIds))
+      .map((r) => ({ ...(r.org != null ? { organisationId: r.org as string } : {}), day: r.day as number, submissions: r.n as number }));
   }
 }

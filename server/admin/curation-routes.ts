@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { Ajv } from 'ajv';
 import type { QueueState, Store, TlpLevel, WithdrawalReason } from '../../collections/store.js';
 import { TLP_NAMES } from '../../desk/rules.js';
-import { type DecisionRequest, DeskService, QUEUE_STATES, WITHDRAWAL_REASONS } from '../../desk/service.js';
+import { type DecisionRequest, DeskService, QUEUE_STATES, STATS_MAX_DAYS, WITHDRAWAL_REASONS } from '../../desk/service.js';
 import { type FilterWire, entryDetailView, entryView, parseRules, rulesView, toFilter } from '../../desk/wire.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError, notFound, schemaProblems } from '../../taxii/errors.js';
@@ -75,17 +75,22 @@ function bad(message: string): TaxiiError {
   return new TaxiiError('TAXII_ERR_INVALID', message);
 }
 
-const QUEUE_PARAMS = ['intake', 'organisation', 'submission', 'type', 'finding', 'tlp', 'older_than', 'newer_than', 'state', 'object', 'limit', 'next'];
+const QUEUE_PARAMS = ['intake', 'organisation', 'submission', 'type', 'finding', 'tlp', 'older_than', 'newer_than', 'state', 'object', 'order', 'limit', 'next'];
+const QUEUE_ORDERS = ['asc', 'desc'] as const;
+type QueueOrder = (typeof QUEUE_ORDERS)[number];
 
-/** The cursor of a queue page: the seq of its last entry, opaque to clients. */
-function encodeCursor(seq: number): string {
-  return Buffer.from(`q${seq}`).toString('base64url');
+/** The cursor of a queue page: the seq of its last entry and the order it continues in, opaque to clients. */
+function encodeCursor(seq: number, order: QueueOrder): string {
+  return Buffer.from(`${order === 'asc' ? 'q' : 'qd'}${seq}`).toString('base64url');
 }
 
-function decodeCursor(value: string): number {
-  const m = /^q(\d{1,15})$/.exec(Buffer.from(value, 'base64url').toString('utf8'));
+function decodeCursor(value: string, order: QueueOrder): number {
+  const m = /^q(d?)(\d{1,15})$/.exec(Buffer.from(value, 'base64url').toString('utf8'));
   if (!m) throw new TaxiiError('TAXII_ERR_BAD_NEXT', 'The "next" value is not one this server gave.');
-  return Number(m[1]);
+  const given: QueueOrder = m[1] ? 'desc' : 'asc';
+  // A cursor continues one direction; read the other way it would skip or repeat entries.
+  if (given !== order) throw new TaxiiError('TAXII_ERR_BAD_NEXT', `This "next" continues a listing with order=${given}; repeat order=${given}, or start again without "next".`);
+  return Number(m[2]);
 }
 
 export function curationRoutes(parts: { store: Store; desk: DeskService; logger: Logger }): Router {
@@ -118,6 +123,8 @@ export function curationRoutes(parts: { store: Store; desk: DeskService; logger:
     const limitText = q.get('limit');
     const limit = limitText === null ? QUEUE_DEFAULT_LIMIT : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1) throw bad('limit must be a positive integer');
+    const order = q.get('order') ?? 'asc';
+    if (!(QUEUE_ORDERS as readonly string[]).includes(order)) throw bad(`order must be one of ${QUEUE_ORDERS.join(', ')}`);
     const next = q.get('next');
     const filter = await toFilter(store, {
       ...(q.get('intake') !== null ? { intake: q.get('intake')! } : {}),
@@ -132,10 +139,10 @@ export function curationRoutes(parts: { store: Store; desk: DeskService; logger:
       ...(q.get('object') !== null ? { object: q.get('object')! } : {}),
     });
     const caller = callerOf(res);
-    const page = await desk.queue(caller, filter, Math.min(limit, QUEUE_MAX_LIMIT), next === null ? undefined : decodeCursor(next));
+    const page = await desk.queue(caller, filter, Math.min(limit, QUEUE_MAX_LIMIT), next === null ? undefined : decodeCursor(next, order as QueueOrder), order as QueueOrder);
     const orgs = await organisations();
     const vendor = !DeskService.decides(caller);
-    json(res, 200, { more: page.more, ...(page.next !== undefined ? { next: encodeCursor(page.next) } : {}), entries: page.entries.map((e) => entryView(e, orgs, vendor)) });
+    json(res, 200, { more: page.more, ...(page.next !== undefined ? { next: encodeCursor(page.next, order as QueueOrder) } : {}), entries: page.entries.map((e) => entryView(e, orgs, vendor)) });
   });
 
   router.get('/queue/:id', async (req, res) => {
@@ -172,8 +179,13 @@ export function curationRoutes(parts: { store: Store; desk: DeskService; logger:
     json(res, result.dry_run ? 200 : 201, result);
   });
 
-  router.get('/stats', async (_req, res) => {
-    json(res, 200, await desk.stats(callerOf(res)));
+  router.get('/stats', async (req, res) => {
+    const q = query(req);
+    for (const key of new Set(q.keys())) if (key !== 'days') throw bad(`unknown query parameter "${key}" (allowed: days)`);
+    if (q.getAll('days').length > 1) throw bad('query parameter "days" is repeated');
+    const days = q.get('days');
+    if (days !== null && !/^\d{1,3}$/.test(days)) throw bad(`days must be an integer from 1 to ${STATS_MAX_DAYS}`);
+    json(res, 200, await desk.stats(callerOf(res), days === null ? undefined : Number(days)));
   });
 
   const collectionOf = async (req: Request) => {

@@ -6,7 +6,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { userInfo } from 'node:os';
 import type { QueueState, Store, TlpLevel, WithdrawalReason } from '../../collections/store.js';
 import { TLP_NAMES } from '../../desk/rules.js';
-import { type DecisionRequest, type DecisionResult, DeskService, QUEUE_STATES, WITHDRAWAL_REASONS } from '../../desk/service.js';
+import { type DecisionRequest, type DecisionResult, DeskService, QUEUE_STATES, STATS_DEFAULT_DAYS, STATS_MAX_DAYS, WITHDRAWAL_REASONS } from '../../desk/service.js';
 import { entryDetailView, entryView, toFilter } from '../../desk/wire.js';
 import type { Caller } from '../../taxii/access.js';
 import { TaxiiError } from '../../taxii/errors.js';
@@ -70,7 +70,7 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
 
   curation
     .command('queue')
-    .description('list queue entries, oldest first (pending ones by default)')
+    .description('list queue entries, oldest first or --newest-first (pending ones by default)')
     .option('--intake <ref>', 'one intake collection: ROOT/ALIAS or its id')
     .option('--vendor <organisation>', 'entries of one vendor organisation')
     .option('--submission <id>', 'entries of one submission')
@@ -84,10 +84,11 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
       if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('an integer from 1 to 1000');
       return n;
     })
+    .option('--newest-first', 'newest entries first (a later page continues with --newest-first too)')
     .option('--after <seq>', 'continue after this position (printed as "next" by the previous page)')
     .addOption(asOption())
     .option('--json', 'entries as JSON')
-    .action(withStore(async (store, o: { intake?: string; vendor?: string; submission?: string; type?: string[]; finding?: string; tlp?: TlpLevel; state?: string[]; object?: string; limit?: number; after?: string; as?: string; json?: boolean }) => {
+    .action(withStore(async (store, o: { intake?: string; vendor?: string; submission?: string; type?: string[]; finding?: string; tlp?: TlpLevel; state?: string[]; object?: string; limit?: number; newestFirst?: boolean; after?: string; as?: string; json?: boolean }) => {
       const caller = await callerOf(store, o.as, false);
       const desk = new DeskService(store);
       const states = o.state?.includes('all') ? undefined : ((o.state ?? ['pending']) as QueueState[]);
@@ -102,7 +103,7 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
         ...(o.tlp ? { tlp: o.tlp } : {}),
         ...(o.object ? { object: o.object } : {}),
       });
-      const page = await desk.queue(caller, filter, o.limit ?? 100, o.after !== undefined ? Number(o.after) : undefined);
+      const page = await desk.queue(caller, filter, o.limit ?? 100, o.after !== undefined ? Number(o.after) : undefined, o.newestFirst ? 'desc' : 'asc');
       const orgs = new Map((await store.listOrganisations()).map((x) => [x.id, x]));
       if (o.json) {
         io.stdout(`${JSON.stringify({ more: page.more, ...(page.next !== undefined ? { next: page.next } : {}), entries: page.entries.map((e) => entryView(e, orgs, false)) }, null, 2)}\n`);
@@ -114,7 +115,7 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
       ])];
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
       for (const r of rows) io.stdout(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
-      if (page.more && page.next !== undefined) io.stdout(`more: meridian curation queue --after ${page.next} …\n`);
+      if (page.more && page.next !== undefined) io.stdout(`more: meridian curation queue ${o.newestFirst ? '--newest-first ' : ''}--after ${page.next} …\n`);
     }));
 
   curation
@@ -187,11 +188,16 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
 
   curation
     .command('stats')
-    .description('queue depth and age per intake, decisions per curator, time to publish per vendor')
+    .description('queue depth and age per intake, decisions per curator, time to publish and submissions per day per vendor')
     .addOption(asOption())
+    .option('--days <n>', `submissions per day over this many UTC days ending today (default ${STATS_DEFAULT_DAYS}, at most ${STATS_MAX_DAYS})`, (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > STATS_MAX_DAYS) throw new InvalidArgumentError(`an integer from 1 to ${STATS_MAX_DAYS}`);
+      return n;
+    })
     .option('--json', 'as JSON')
-    .action(withStore(async (store, o: { as?: string; json?: boolean }) => {
-      const stats = await new DeskService(store).stats(await callerOf(store, o.as, false));
+    .action(withStore(async (store, o: { as?: string; days?: number; json?: boolean }) => {
+      const stats = await new DeskService(store).stats(await callerOf(store, o.as, false), o.days);
       if (o.json) {
         io.stdout(`${JSON.stringify(stats, null, 2)}\n`);
         return;
@@ -202,5 +208,7 @@ export function curationCommands(program: Command, withStore: WithStore, io: Cur
       for (const d of stats.decisions_per_curator) io.stdout(`  ${d.curator}  ${d.decisions}\n`);
       io.stdout('TIME TO PUBLISH PER VENDOR (p50 seconds)\n');
       for (const t of stats.time_to_publish) io.stdout(`  ${t.vendor ?? '-'}  ${t.publications}  ${t.p50_seconds}\n`);
+      io.stdout(`SUBMISSIONS PER VENDOR PER DAY (UTC, last ${stats.days} days)\n`);
+      for (const d of stats.submissions_per_day) io.stdout(`  ${d.day}  ${d.vendor ?? '-'}  ${d.submissions}\n`);
     }));
 }

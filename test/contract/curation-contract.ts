@@ -339,6 +339,37 @@ export function curationContract(name: string, harness: StoreHarness): void {
         const last = await store.queryQueue({ intakeIds: [intake], limit: 5, afterSeq: seen.at(-1)!.seq });
         expect([last.items.length, last.more]).to.deep.equal([0, false]);
       });
+
+      it('pages newest first (order desc) by seq, the cursor continuing to lower seqs, losing and repeating nothing', async function () {
+        const objects = Array.from({ length: 61 }, (_, i) => stixObject(i % 3 ? 'indicator' : 'malware', { modified: '2021-01-01T00:00:00.000Z' }));
+        for (let i = 0; i < objects.length; i += 20) await submit(objects.slice(i, i + 20));
+        const walk = async (q: Partial<QueueQuery>, limit: number) => {
+          const seen: QueueEntry[] = [];
+          let afterSeq: number | undefined;
+          for (let pages = 0; ; pages++) {
+            expect(pages).to.be.below(100);
+            const page = await store.queryQueue({ intakeIds: [intake, intake2], limit, order: 'desc', ...q, ...(afterSeq !== undefined ? { afterSeq } : {}) });
+            seen.push(...page.items);
+            if (!page.more) break;
+            expect(page.items).to.have.length(limit);
+            afterSeq = page.items.at(-1)!.seq;
+          }
+          return seen;
+        };
+        const seen = await walk({}, 7);
+        expect(seen.map((e) => e.objectId)).to.deep.equal(objects.map((o) => o.id).reverse());
+        for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq).to.be.below(seen[i - 1]!.seq);
+        const malware = await walk({ types: ['malware'], states: ['pending'] }, 4);
+        expect(malware.map((e) => e.objectId)).to.deep.equal(objects.filter((o) => o.type === 'malware').map((o) => o.id).reverse());
+        // From the middle: the entries below that seq, newest first; asc from there gives the others.
+        const middle = seen[30]!.seq;
+        const below = await store.queryQueue({ intakeIds: [intake], limit: 100, order: 'desc', afterSeq: middle });
+        expect(below.items.map((e) => e.seq)).to.deep.equal(seen.slice(31).map((e) => e.seq));
+        const above = await store.queryQueue({ intakeIds: [intake], limit: 100, order: 'asc', afterSeq: middle });
+        expect(above.items.map((e) => e.seq)).to.deep.equal(seen.slice(0, 30).map((e) => e.seq).reverse());
+        const first = await store.queryQueue({ intakeIds: [intake], limit: 5, order: 'desc', afterSeq: seen.at(-1)!.seq });
+        expect([first.items.length, first.more]).to.deep.equal([0, false]);
+      });
     });
 
     describe('decisions', function () {
@@ -845,6 +876,36 @@ export function curationContract(name: string, harness: StoreHarness): void {
         const none = await store.curationStats([intake2]);
         expect(none.timeToPublish).to.deep.equal([]);
         expect(none.queues).to.deep.equal([{ intakeId: intake2, depth: 0 }]);
+      });
+
+      it('counts submissions to intakes per organisation and UTC day from the objects.add audit events, since a time', async function () {
+        const DAY = 86_400_000_000;
+        const today = nowMicros() - (nowMicros() % DAY);
+        await store.createAccount({ id: randomUUID(), name: 'acme-lab-2', organisationId: vendorOrg, passwordHash: 'x', roles: ['publisher'], curatorRoots: [], disabled: false });
+        const post = (actor: string, target: string, at: number, action = 'objects.add') => store.appendAudit({ at, actor, action, outcome: 'success', target, detail: { submission: randomUUID(), objects: 1, bytes: 100 } });
+        await post('acme-bot', intake, today - 3 * DAY + 5); // before the window
+        await post('acme-bot', intake, today - 2 * DAY); // the window's first microsecond
+        await post('acme-bot', intake2, today - 2 * DAY + DAY - 1); // the same UTC day's last
+        await post('globex-bot', intake, today - 2 * DAY + 1000);
+        await post('acme-lab-2', intake, today - DAY + 7); // another account of the same vendor
+        await post('acme-bot', intake, today - DAY + 9);
+        await post('acme-bot', pubA, today - DAY + 11); // a published collection: not asked about
+        await post('acme-bot', intake, today - DAY + 13, 'object.delete'); // not a submission
+        await post('gone-account', intake, today + 1); // no account (any more): no organisation
+        await post('globex-bot', intake, today + 2);
+        const days = await store.submissionsPerDay([intake, intake2], today - 2 * DAY);
+        const sorted = [vendorOrg, otherVendorOrg].sort();
+        const row = (day: number, org: string | undefined, submissions: number) => ({ ...(org ? { organisationId: org } : {}), day, submissions });
+        const expected = [
+          ...sorted.map((org) => row(today - 2 * DAY, org, org === vendorOrg ? 2 : 1)),
+          row(today - DAY, vendorOrg, 2),
+          row(today, undefined, 1),
+          row(today, otherVendorOrg, 1),
+        ];
+        expect(days).to.deep.equal(expected);
+        expect(await store.submissionsPerDay([intake2], today - 2 * DAY)).to.deep.equal([row(today - 2 * DAY, vendorOrg, 1)]);
+        expect(await store.submissionsPerDay([intake, intake2], today + 3)).to.deep.equal([]);
+        expect(await store.submissionsPerDay([], today - 2 * DAY)).to.deep.equal([]);
       });
     });
 

@@ -118,7 +118,10 @@ describe('end to end: the desk on the meridian process, with crashes', function 
     const queue = await runCli(['curation', 'queue', '--as', 'alice', '--json'], env);
     expect(queue.code, queue.stderr).to.equal(0);
     const entries = JSON.parse(queue.stdout).entries as Array<{ id: string; rev: number; object_id: string }>;
-    expect(entries.map((e) => e.object_id).sort()).to.deep.equal([a.id, malware.id].sort());
+    expect(entries.map((e) => e.object_id)).to.deep.equal([a.id, malware.id]);
+    const newest = await runCli(['curation', 'queue', '--as', 'alice', '--newest-first', '--limit', '1'], env);
+    expect(newest.stdout).to.include(malware.id).and.not.include(a.id);
+    expect(newest.stdout).to.match(/more: meridian curation queue --newest-first --after \d+/);
     const malwareEntry = entries.find((e) => e.object_id === malware.id)!;
     // release rules of de forbid malware: the CLI says which rule, exits 1, and nothing is written
     const refused = await runCli(['curation', 'approve', `${malwareEntry.id}@${malwareEntry.rev}`, '--to', 'de', '--as', 'alice'], env);
@@ -136,6 +139,11 @@ describe('end to end: the desk on the meridian process, with crashes', function 
     expect(((await polled.json()).objects as Array<{ id: string }>).map((o) => o.id).sort()).to.deep.equal([a.id, malware.id].sort());
     const stats = await runCli(['curation', 'stats', '--json'], env);
     expect(JSON.parse(stats.stdout).decisions_per_curator).to.deep.equal([{ curator: 'alice', decisions: 1 }]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(JSON.parse(stats.stdout).submissions_per_day).to.deep.equal([{ day: today, vendor: 'acme-labs', submissions: 1 }]);
+    const text = await runCli(['curation', 'stats', '--days', '3'], env);
+    expect(text.stdout).to.match(new RegExp(`SUBMISSIONS PER VENDOR PER DAY \\(UTC, last 3 days\\)\\n  ${today}  acme-labs  1\\n`));
+    expect((await runCli(['curation', 'stats', '--days', '91'], env)).code).to.not.equal(0);
   });
 
   it('applies a bulk approval wholly or not at all when killed in the middle, and publishes nothing twice', async function () {

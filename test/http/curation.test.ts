@@ -271,4 +271,88 @@ describe('the desk: intake → review → publication (§5.5 status, curation AP
     expect(new Set(seen).size).to.equal(45);
     expect([...seen].sort()).to.deep.equal(objects.map((o) => o.id).sort());
   });
+
+  it('lists newest first with order=desc across pages; a cursor is refused with the other order', async function () {
+    const w = await world();
+    const { s } = w;
+    const objects = Array.from({ length: 25 }, (_, i) => indicator({ name: `n${i}` }));
+    for (let i = 0; i < objects.length; i += 5) await post(s, w.vendor, 'desk', 'intake', objects.slice(i, i + 5));
+    const walk = async (order: string) => {
+      const seen: string[] = [];
+      let next: string | undefined;
+      do {
+        const page = await queue(s, w.cur1, `?limit=4&order=${order}${next ? `&next=${next}` : ''}`);
+        expect(page.status, JSON.stringify(page.body)).to.equal(200);
+        seen.push(...page.body.entries.map((x: { object_id: string }) => x.object_id));
+        next = page.body.next;
+      } while (next);
+      return seen;
+    };
+    expect(await walk('desc')).to.deep.equal(objects.map((o) => o.id).reverse());
+    expect(await walk('asc')).to.deep.equal(objects.map((o) => o.id));
+    const desc = (await queue(s, w.cur1, '?limit=4&order=desc')).body.next as string;
+    const asc = (await queue(s, w.cur1, '?limit=4')).body.next as string;
+    for (const [cursor, order] of [[desc, 'asc'], [desc, ''], [asc, 'desc']] as const) {
+      const refused = await queue(s, w.cur1, `?limit=4&next=${cursor}${order ? `&order=${order}` : ''}`);
+      expect(refused.status).to.equal(400);
+      expect(refused.body.description).to.match(/continues a listing with order=(asc|desc)/);
+    }
+    const bad = await queue(s, w.cur1, '?order=sideways');
+    expect(bad.status).to.equal(400);
+    expect(bad.body.description).to.match(/order must be one of asc, desc/);
+  });
+
+  it('counts submissions per vendor and UTC day over a bounded window, fully failed ones too, in the caller\'s scope', async function () {
+    const w = await world();
+    const { s } = w;
+    const { admin } = s;
+    await admin.addOrganisation({ name: 'globex', kind: 'vendor' });
+    const globex = await s.account(['publisher'], 'globex-bot', { organisation: 'globex' });
+    const intakeDe = await s.collection('desk', { alias: 'intake-de', purpose: 'intake', title: 'German intake' });
+    await admin.grant({ collection: intakeDe.id, apiRoot: 'desk', account: globex.name, read: false, write: true });
+    // Only de curators (and desk curators) see this intake: its policy names de as its only target.
+    const rules = await request(s.app).put('/admin/v1/curation/rules/desk/intake-de').set('Authorization', w.cur1.auth).set('Content-Type', JSON_TYPE).send({ policy: { mode: 'review', targets: ['de'] } });
+    expect(rules.status, JSON.stringify(rules.body)).to.equal(200);
+
+    expect((await post(s, w.vendor, 'desk', 'intake', [indicator({ name: 'ok' })])).status).to.equal(202);
+    const failed = await post(s, w.vendor, 'desk', 'intake', [{ ...indicator({ name: 'bad' }), pattern: "[ipv4-addr:value = '1.2.3.4'" }]);
+    expect([failed.status, failed.body.success_count, failed.body.failure_count]).to.deep.equal([202, 0, 1]);
+    // The queue has no entry of it: counted from the queue, it would be missing.
+    expect((await queue(s, w.cur1, '?intake=desk/intake')).body.entries).to.have.length(1);
+    expect((await post(s, globex, 'desk', 'intake-de', [indicator({ name: 'de' })])).status).to.equal(202);
+    // A published collection is no intake: not counted.
+    await admin.grant({ collection: w.fr.id, apiRoot: 'fr', account: w.vendor.name, read: false, write: true });
+    expect((await post(s, w.vendor, 'fr', 'published', [indicator({ name: 'direct' })])).status).to.equal(202);
+    // Earlier days, as the audit log has them: 3 and 20 days ago (UTC).
+    const DAY = 86_400_000_000;
+    const now = Date.now() * 1000;
+    const today = now - (now % DAY);
+    for (const ago of [3, 20]) await s.store.appendAudit({ at: today - ago * DAY + 5, actor: 'acme-bot', action: 'objects.add', outcome: 'success', target: w.intake.id, detail: {} });
+    const dayOf = (ago: number) => new Date((today - ago * DAY) / 1000).toISOString().slice(0, 10);
+
+    const stats = (who: TestAccount, q = '') => request(s.app).get(`/admin/v1/curation/stats${q}`).set('Authorization', who.auth);
+    const all = await stats(w.cur1);
+    expect(all.status).to.equal(200);
+    expect(all.body.days).to.equal(14);
+    expect(all.body.submissions_per_day).to.deep.equal([
+      { day: dayOf(3), vendor: 'acme-labs', submissions: 1 },
+      { day: dayOf(0), vendor: 'acme-labs', submissions: 2 },
+      { day: dayOf(0), vendor: 'globex', submissions: 1 },
+    ]);
+    expect((await stats(w.cur1, '?days=30')).body.submissions_per_day[0]).to.deep.equal({ day: dayOf(20), vendor: 'acme-labs', submissions: 1 });
+    expect((await stats(w.cur1, '?days=1')).body.submissions_per_day.map((d: { day: string }) => d.day)).to.deep.equal([dayOf(0), dayOf(0)]);
+    // A curator of fr only does not see the de intake's submissions.
+    const frOnly = await stats(w.frOnly);
+    expect(frOnly.body.submissions_per_day).to.deep.equal([{ day: dayOf(3), vendor: 'acme-labs', submissions: 1 }, { day: dayOf(0), vendor: 'acme-labs', submissions: 2 }]);
+    // A vendor sees its own submissions only, and none of the desk's figures.
+    const own = await stats(globex);
+    expect(own.status).to.equal(200);
+    expect(own.body).to.deep.equal({ queues: [], decisions_per_curator: [], time_to_publish: [], days: 14, submissions_per_day: [{ day: dayOf(0), vendor: 'globex', submissions: 1 }] });
+    expect((await stats(w.subFr)).status).to.equal(404);
+    for (const q of ['?days=0', '?days=91', '?days=abc', '?days=1.5', '?days=7&days=8', '?weeks=2']) {
+      const refused = await stats(w.cur1, q);
+      expect(refused.status, q).to.equal(400);
+      expect(refused.body.description, q).to.match(/days|weeks/);
+    }
+  });
 });
