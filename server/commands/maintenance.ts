@@ -1,6 +1,7 @@
-// `meridian backup`, `meridian restore` and `meridian check` on the embedded (SQLite) store
-// (docs/operations.md "Backup and restore"), the MongoDB store being backed up with MongoDB's
-// tools; `meridian migrate-schema` on both stores (docs/operations.md "Upgrade").
+// `meridian backup` and `meridian restore` of the embedded (SQLite) store's file (docs/operations.md
+// "Backup and restore"; MongoDB is backed up with its own tools); on both stores `meridian check`
+// (MongoDB: mongo-check.ts), `meridian export` / `restore` of one API root (root-export.ts) and
+// `meridian migrate-schema` (docs/operations.md "Upgrade").
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -347,9 +348,9 @@ interface Out {
 }
 
 /**
- * The commands at the CLI: `backup --to FILE`, `restore --from FILE`, `check [--json]`,
- * `migrate-schema [--dry-run]`. Exit codes: 0 done (check: nothing wrong), 1 a refusal or a
- * finding, 2 not possible on this store (or a store from a newer Meridian).
+ * The commands at the CLI: `backup --to FILE`, `restore --from FILE`, `check [--json] [--repair]`,
+ * `export --root R --to FILE`, `migrate-schema [--dry-run]`. Exit codes: 0 done (check: nothing
+ * wrong), 1 a refusal or a finding, 2 not possible on this store (or a store from a newer Meridian).
  */
 export function maintenanceCommands(program: Command, configOf: (cmd: Command) => Readonly<Pick<Config, 'dataDir' | 'store'>>, io: Out, exit: (code: number) => void): void {
   /** Runs a command on the embedded store; a MongoDB store gets the procedure to follow instead. */
