@@ -83,6 +83,10 @@ export interface Stats {
   queues: Array<{ intake: string; api_root: string; alias?: string; depth: number; age_seconds?: { p50?: number; p95?: number; oldest?: number } }>;
   decisions_per_curator: Array<{ curator: string; decisions: number }>;
   time_to_publish: Array<{ vendor: string | null; publications: number; p50_seconds: number }>;
+  /** The window of submissions_per_day, in UTC days ending today. */
+  days: number;
+  /** Days without submissions are left out. */
+  submissions_per_day: Array<{ day: string; vendor: string | null; submissions: number }>;
 }
 
 export interface Collection {

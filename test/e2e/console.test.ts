@@ -336,20 +336,27 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     const notes = ((await api<{ objects?: Array<{ type: string; content?: string; object_refs?: string[] }> }>(['fr-analyst', PW.fr], '/fr/collections/published/objects/?match[type]=note')).body.objects ?? []);
     expect(notes.map((n) => [n.content, n.object_refs])).to.deep.equal([['seen in three cases in France', [b.id]]]);
 
-    // the dashboard, from the desk's statistics
+    // the dashboard, from the desk's statistics; an envelope whose every object fails is a submission too
+    await vendorPosts([{ ...indicator({ name: 'Unparsable pattern' }), pattern: "[ipv4-addr:value = '1.2.3.4'" }]);
     await nav.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('img', { name: /Decisions per curator: alice/ }).waitFor();
     const perCollection = await page.getByRole('img', { name: /^Objects published per collection/ }).getAttribute('aria-label');
     // France: A, B, the desk's note and the desk's identity that signs it
     expect(perCollection).to.include('fr/published 4 objects').and.include('de/published 1 objects').and.include('global/published 0 objects');
     await page.getByRole('img', { name: /^Age of the oldest waiting entry per intake: desk\/intake \d+ s/ }).waitFor();
-    // submissions per vendor per day: today's column against the queue's distinct submissions since midnight UTC
+    // submissions per vendor per day: every column against the API's statistics (the two envelopes of
+    // this test and the failed one; the queue holds entries of two only)
     const today = new Date().toISOString().slice(0, 10);
-    const sinceMidnight = (await api<{ entries: Array<{ submission: string; vendor?: string }> }>(['alice', PW.alice], `/admin/v1/curation/queue?newer_than=${today}T00:00:00Z&limit=1000`)).body.entries;
-    const submissions = new Set(sinceMidnight.filter((e) => e.vendor === 'acme-labs').map((e) => e.submission)).size;
-    expect(submissions).to.equal(2);
-    const perDay = await page.getByRole('img', { name: /^Submissions per vendor per day/ }).getAttribute('aria-label');
-    expect(perDay).to.include(`${today.slice(5)}: acme-labs ${submissions}`);
+    const stats = (await api<Stats>(['alice', PW.alice], '/admin/v1/curation/stats?days=7')).body;
+    expect(stats.submissions_per_day).to.deep.equal([{ day: today, vendor: 'acme-labs', submissions: 3 }]);
+    const perDay = await page.getByRole('img', { name: /^Submissions per vendor per day \(UTC, last 7 days\)/ }).getAttribute('aria-label');
+    const columns = perDay!.slice(perDay!.indexOf(': ') + 2).split('; ');
+    expect(columns).to.have.length(7);
+    for (const [i, column] of columns.entries()) {
+      const day = new Date(Date.parse(`${today}T00:00:00Z`) - (6 - i) * 86_400_000).toISOString().slice(0, 10);
+      const rows = stats.submissions_per_day.filter((r) => r.day === day);
+      expect(column).to.equal(`${day.slice(5)}: ${rows.map((r) => `${r.vendor} ${r.submissions}`).join(', ') || 'no submissions'}`);
+    }
 
     // API roots are an admin's to create and change: a curator sees the list only, and the API agrees
     await nav.getByRole('link', { name: 'API roots' }).click();
@@ -379,6 +386,9 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await vendorPosts([vuln]);
     expect((await queue(`?object=${vuln.id}`))[0]?.state).to.equal('approved');
     expect(await polled(['fr-analyst', PW.fr], 'fr')).to.include(vuln.id);
+    // the dashboard again, with the auto-published vulnerability's submission counted
+    await nav.getByRole('link', { name: 'Dashboard' }).click();
+    expect(await page.getByRole('img', { name: /^Submissions per vendor per day/ }).getAttribute('aria-label')).to.include(`${today.slice(5)}: acme-labs 4`);
     await shot(page, 'dashboard');
     await accessible(page, 'dashboard');
     expect(problemsOf(page)).to.deep.equal([]);
@@ -475,7 +485,19 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await filtered;
     await page.locator('table.queue caption', { hasText: '50 entries (more on the next page)' }).waitFor();
-    expect(await page.locator('table.queue tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-object')))).to.satisfy((ids: string[]) => ids.every((id) => batch.some((o) => o.id === id)));
+    const shown = () => page.locator('table.queue tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-object')));
+    expect(await shown()).to.deep.equal(batch.slice(0, 50).map((o) => o.id));
+    // newest first across all pages: the server's order (the page and the API agree), and the next page continues it
+    const newestFirst = batch.map((o) => o.id).reverse();
+    const ordered = page.waitForResponse((r) => isQueue(new URL(r.url())) && new URL(r.url()).searchParams.get('order') === 'desc');
+    await page.getByLabel('Order (all pages)').selectOption('newest first');
+    await ordered;
+    await page.locator(`table.queue tbody tr:first-child[data-object="${newestFirst[0]}"]`).waitFor();
+    expect(await shown()).to.deep.equal(newestFirst.slice(0, 50));
+    expect((await queue(`?state=pending&submission=${posted.body.id}&order=desc&limit=50`)).map((e) => e.object_id)).to.deep.equal(newestFirst.slice(0, 50));
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.locator('table.queue caption', { hasText: '2 entries' }).waitFor();
+    expect(await shown()).to.deep.equal(newestFirst.slice(50));
     await page.getByLabel('Decide on every entry matching the filters (all pages)').check();
     await page.getByRole('button', { name: 'Reject…' }).click();
     const reject = page.getByRole('region', { name: 'Reject every entry matching the filters' });

@@ -1,48 +1,25 @@
 // The desk at a glance, from GET /admin/v1/curation/stats: queue depth and age per intake,
-// decisions per curator and time to publish per vendor, as charts with their numbers; the
-// submissions each vendor sent per day, from the queue; what each published collection (each
-// country) holds, from its manifest; and webhook health.
+// decisions per curator, time to publish and submissions per day per vendor, as charts with their
+// numbers; what each published collection (each country) holds, from its manifest; and webhook health.
 import { api, qs } from '../api.js';
-import type { Collection, QueuePage, Stats } from '../types.js';
+import type { Collection, Stats } from '../types.js';
 import { BarChart, ErrorNote, Loading, PageTitle, StackedColumns, useLoad } from '../ui.js';
 import { targetRef } from './decision.js';
 
+/** Days of the submissions chart (the statistics' window; its columns fit the dashboard). */
 const DAYS = 7;
-/** At most this many queue pages of 1000 entries are read for the chart (it says so when cut). */
-const MAX_PAGES = 10;
+const DAY_MS = 86_400_000;
 
-/**
- * Submissions (distinct submission ids) per vendor per UTC day over the last DAYS days, from the
- * queue entries created since (every state): what reached the desk, as the curation API shows it.
- */
-async function submissionsPerDay(): Promise<{ days: Array<{ label: string; values: Record<string, number> }>; vendors: string[]; cut: boolean }> {
+/** The statistics' submissions per vendor per day as one column per UTC day of the window, days without any included. */
+function perDayColumns(stats: Stats): { days: Array<{ label: string; values: Record<string, number> }>; vendors: string[] } {
   const today = new Date();
   today.setUTCHours(0, 0, 0, 0);
-  const since = new Date(today.getTime() - (DAYS - 1) * 86_400_000);
-  const seen = new Map<string, Set<string>>(); // day → "vendor submission"
-  let next: string | undefined;
-  let pages = 0;
-  do {
-    const page = await api.get<QueuePage>(`/admin/v1/curation/queue${qs({ newer_than: since.toISOString(), limit: 1000, next })}`);
-    for (const e of page.entries) {
-      const day = e.created.slice(0, 10);
-      seen.set(day, (seen.get(day) ?? new Set()).add(`${e.vendor ?? '(none)'}\n${e.submission}`));
-    }
-    next = page.next;
-    pages += 1;
-  } while (next && pages < MAX_PAGES);
-  const vendors = new Set<string>();
-  const days = Array.from({ length: DAYS }, (_, i) => {
-    const day = new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10);
-    const values: Record<string, number> = {};
-    for (const key of seen.get(day) ?? []) {
-      const vendor = key.split('\n')[0]!;
-      vendors.add(vendor);
-      values[vendor] = (values[vendor] ?? 0) + 1;
-    }
-    return { label: day.slice(5), values };
+  const vendorOf = (r: Stats['submissions_per_day'][number]) => r.vendor ?? '(none)';
+  const days = Array.from({ length: stats.days }, (_, i) => {
+    const day = new Date(today.getTime() - (stats.days - 1 - i) * DAY_MS).toISOString().slice(0, 10);
+    return { label: day.slice(5), values: Object.fromEntries(stats.submissions_per_day.filter((r) => r.day === day).map((r) => [vendorOf(r), r.submissions])) };
   });
-  return { days, vendors: [...vendors].sort(), cut: next !== undefined };
+  return { days, vendors: [...new Set(stats.submissions_per_day.map(vendorOf))].sort() };
 }
 
 /** Objects (latest versions) per published collection, from each collection's TAXII manifest: one page, counted. */
@@ -58,30 +35,23 @@ async function publishedCounts(): Promise<Array<{ label: string; value: number }
 }
 
 export function Dashboard() {
-  const stats = useLoad(() => api.get<Stats>('/admin/v1/curation/stats'), 'stats');
+  const stats = useLoad(() => api.get<Stats>(`/admin/v1/curation/stats${qs({ days: DAYS })}`), 'stats');
   const published = useLoad(publishedCounts, 'published');
   // Webhook health: the subscriptions the account may see (all of them for admins), by state.
   const hooks = useLoad(() => api.get<{ subscriptions: Array<{ state: string }> }>('/admin/v1/subscriptions').then((r) => r.subscriptions, () => undefined), 'hooks');
-  const perDay = useLoad(submissionsPerDay, 'per-day');
   const d = stats.data;
+  const perDay = d && perDayColumns(d);
   return (
     <>
       <PageTitle>Dashboard</PageTitle>
-      <ErrorNote error={stats.error ?? published.error ?? perDay.error} />
+      <ErrorNote error={stats.error ?? published.error} />
       {!d ? (
         !stats.error && <Loading what="statistics" />
       ) : (
         <div class="charts">
           <BarChart title="Queue depth per intake" unit="entries" rows={d.queues.map((q) => ({ label: `${q.api_root}/${q.alias ?? q.intake}`, value: q.depth }))} />
           <BarChart title="Age of the oldest waiting entry per intake" format={age} rows={d.queues.filter((q) => q.depth > 0).map((q) => ({ label: `${q.api_root}/${q.alias ?? q.intake}`, value: q.age_seconds?.oldest ?? 0 }))} />
-          {perDay.data && (
-            <StackedColumns
-              title={`Submissions per vendor per day (UTC, last ${DAYS} days${perDay.data.cut ? `, first ${MAX_PAGES * 1000} queue entries` : ''})`}
-              unit="submissions"
-              columns={perDay.data.days}
-              series={perDay.data.vendors}
-            />
-          )}
+          {perDay && <StackedColumns title={`Submissions per vendor per day (UTC, last ${d.days} days)`} unit="submissions" columns={perDay.days} series={perDay.vendors} />}
           <BarChart title="Decisions per curator" unit="decisions" rows={d.decisions_per_curator.map((c) => ({ label: c.curator, value: c.decisions }))} />
           {published.data && <BarChart title="Objects published per collection (per country)" unit="objects" rows={published.data} />}
           {hooks.data && hooks.data.length > 0 && (

@@ -9,14 +9,15 @@ import { type Action, DecisionPanel, outcomeText, targetRef } from './decision.j
 
 const AGES: Record<string, number> = { 'older than 1 hour': 3600, 'older than 1 day': 86_400, 'older than 7 days': 7 * 86_400 };
 const TLP_ORDER = ['clear', 'green', 'amber', 'amber+strict', 'red'];
-/** Orders of the rows of the page shown (the queue endpoint pages oldest first). */
+/** The queue's order across all pages, as the queue endpoint pages it (order=asc|desc). */
+const ORDERS = { 'oldest first': 'asc', 'newest first': 'desc' } as const;
+/** Orders of the rows of the page shown; ties (and "queue order") keep the queue's order (a stable sort). */
 const SORTS: Record<string, (a: Entry, b: Entry) => number> = {
-  'oldest first': (a, b) => a.date_added.localeCompare(b.date_added),
-  'newest first': (a, b) => b.date_added.localeCompare(a.date_added),
-  'highest TLP first': (a, b) => TLP_ORDER.indexOf(b.tlp) - TLP_ORDER.indexOf(a.tlp) || a.date_added.localeCompare(b.date_added),
-  'most findings first': (a, b) => b.findings.length - a.findings.length || a.date_added.localeCompare(b.date_added),
-  'object type': (a, b) => a.object_type.localeCompare(b.object_type) || a.date_added.localeCompare(b.date_added),
-  vendor: (a, b) => (a.vendor ?? '').localeCompare(b.vendor ?? '') || a.date_added.localeCompare(b.date_added),
+  'queue order': () => 0,
+  'highest TLP first': (a, b) => TLP_ORDER.indexOf(b.tlp) - TLP_ORDER.indexOf(a.tlp),
+  'most findings first': (a, b) => b.findings.length - a.findings.length,
+  'object type': (a, b) => a.object_type.localeCompare(b.object_type),
+  vendor: (a, b) => (a.vendor ?? '').localeCompare(b.vendor ?? ''),
 };
 const FILTERS = ['state', 'intake', 'organisation', 'type', 'finding', 'tlp', 'submission', 'object', 'age'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -30,20 +31,21 @@ export function QueuePage({ me }: { me: Me }) {
   const decides = roles.decides(me);
   const [filters, setFilters] = useState<Filters>({ state: 'pending' });
   const [cursor, setCursor] = useState<string>();
+  const [order, setOrder] = useState<keyof typeof ORDERS>('oldest first');
   /** The filters as the curation API takes them (the age as a time), without empty ones. */
   const wireFilters = (): Record<string, string> => {
     const { age, ...rest } = filters;
     const olderThan = age && AGES[age] ? new Date(Date.now() - AGES[age] * 1000).toISOString() : undefined;
     return Object.fromEntries(Object.entries({ ...rest, older_than: olderThan }).filter((e): e is [string, string] => Boolean(e[1])));
   };
-  const query = () => qs({ ...wireFilters(), limit: 50, next: cursor });
+  const query = () => qs({ ...wireFilters(), order: ORDERS[order], limit: 50, next: cursor });
   // Deciding on every entry the filters match (all pages), not on the rows selected on this one.
   const [everyMatch, setEveryMatch] = useState(false);
-  const page = useLoad(() => api.get<Page>(`/admin/v1/curation/queue${query()}`), JSON.stringify([filters, cursor]));
+  const page = useLoad(() => api.get<Page>(`/admin/v1/curation/queue${query()}`), JSON.stringify([filters, order, cursor]));
   // Intakes by id, named root/alias as the intake filter takes them; vendors (and curators of other
   // roots) may not list the collections: their rows name the API root only.
   const intakes = useLoad(() => (decides ? api.get<{ collections: Collection[] }>('/admin/v1/collections').then((r) => new Map(r.collections.map((c) => [c.id, targetRef(c)])), () => undefined) : Promise.resolve(undefined)), 'intakes');
-  const [sort, setSort] = useState<keyof typeof SORTS>('oldest first');
+  const [sort, setSort] = useState<keyof typeof SORTS>('queue order');
   const entries = [...(page.data?.entries ?? [])].sort(SORTS[sort]);
   const [active, setActiveState] = useState(0);
   // Read by the key handler: keys pressed faster than a render must see the latest row.
@@ -162,6 +164,24 @@ export function QueuePage({ me }: { me: Me }) {
         <Select name="age" label="Age" options={Object.keys(AGES)} value={filters.age} />
         <button type="submit">Apply filters</button>
       </form>
+      <div class="field inline">
+        <label for="queue-order">Order (all pages)</label>
+        <select
+          id="queue-order"
+          value={order}
+          onChange={(e) => {
+            // A cursor continues one order only: the other order starts again at its first page.
+            setOrder((e.currentTarget as HTMLSelectElement).value as keyof typeof ORDERS);
+            setCursor(undefined);
+          }}
+        >
+          {Object.keys(ORDERS).map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </div>
       <div class="field inline">
         <label for="queue-sort">Sort this page</label>
         <select id="queue-sort" value={sort} onChange={(e) => setSort((e.currentTarget as HTMLSelectElement).value)}>
