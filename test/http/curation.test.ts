@@ -277,11 +277,11 @@ describe('the desk: intake → review → publication (§5.5 status, curation AP
     const { s } = w;
     const objects = Array.from({ length: 25 }, (_, i) => indicator({ name: `n${i}` }));
     for (let i = 0; i < objects.length; i += 5) await post(s, w.vendor, 'desk', 'intake', objects.slice(i, i + 5));
-    const walk = async (order: string) => {
+    const walk = async (order: string, who = w.cur1) => {
       const seen: string[] = [];
       let next: string | undefined;
       do {
-        const page = await queue(s, w.cur1, `?limit=4&order=${order}${next ? `&next=${next}` : ''}`);
+        const page = await queue(s, who, `?limit=4&order=${order}${next ? `&next=${next}` : ''}`);
         expect(page.status, JSON.stringify(page.body)).to.equal(200);
         seen.push(...page.body.entries.map((x: { object_id: string }) => x.object_id));
         next = page.body.next;
@@ -297,6 +297,16 @@ describe('the desk: intake → review → publication (§5.5 status, curation AP
       expect(refused.status).to.equal(400);
       expect(refused.body.description).to.match(/continues a listing with order=(asc|desc)/);
     }
+    // Intakes with different TLP caps for the caller (a curator of fr, outside the desk root, with a
+    // read grant on one of them) are listed apart and merged: newest first still, across pages.
+    const second = await s.collection('desk', { alias: 'intake-2', purpose: 'intake', title: 'Second intake' });
+    await s.admin.grant({ collection: second.id, apiRoot: 'desk', account: w.vendor.name, read: false, write: true });
+    await s.admin.grant({ collection: second.id, apiRoot: 'desk', account: w.frOnly.name, read: true, write: false, maxTlp: 'red' });
+    const mixed = Array.from({ length: 6 }, (_, i) => indicator({ name: `m${i}` }));
+    for (const [i, o] of mixed.entries()) await post(s, w.vendor, 'desk', i % 2 ? 'intake-2' : 'intake', [o]);
+    const everything = [...objects, ...mixed].map((o) => o.id);
+    expect(await walk('desc', w.frOnly)).to.deep.equal([...everything].reverse());
+    expect(await walk('asc', w.frOnly)).to.deep.equal(everything);
     const bad = await queue(s, w.cur1, '?order=sideways');
     expect(bad.status).to.equal(400);
     expect(bad.body.description).to.match(/order must be one of asc, desc/);
