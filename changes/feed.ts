@@ -40,6 +40,13 @@ export function changeView(c: ChangeRecord) {
   };
 }
 
+/** Whether a reader with this scope sees a change: its TLP cap and its change and object type filters. */
+export function entitled(c: ChangeRecord, scope: Pick<FeedScope, 'maxTlp' | 'filters'>): boolean {
+  if (scope.maxTlp !== undefined && c.tlp > scope.maxTlp) return false;
+  if (scope.filters.types && !scope.filters.types.includes(c.type)) return false;
+  return !scope.filters.type || scope.filters.type.includes(c.objectType);
+}
+
 export class ChangeFeed {
   constructor(
     private readonly store: Store,
@@ -78,7 +85,6 @@ export class ChangeFeed {
     const items: ChangeRecord[] = [];
     let scanned = position;
     let budget = limit * SCAN_FACTOR;
-    const { filters, maxTlp } = scope;
     for (;;) {
       const batch = Math.min(Math.max(limit + 1, 100), 1000);
       const page = await this.store.readChanges(scope.collection.id, scanned ?? 0, batch);
@@ -86,10 +92,7 @@ export class ChangeFeed {
         if (items.length === limit) return { items, more: true, scanned };
         scanned = c.dateAdded;
         budget--;
-        if (maxTlp !== undefined && c.tlp > maxTlp) continue;
-        if (filters.types && !filters.types.includes(c.type)) continue;
-        if (filters.type && !filters.type.includes(c.objectType)) continue;
-        items.push(c);
+        if (entitled(c, scope)) items.push(c);
       }
       if (!page.more) return { items, more: false, scanned };
       if (budget <= 0) return { items, more: true, scanned };

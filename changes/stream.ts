@@ -3,14 +3,14 @@
 // change id, `event:` its type, one JSON `data:` line — a comment every heartbeat, and `retry:`.
 // A client resumes with Last-Event-ID (or ?last_event_id= where it cannot set headers) and gets
 // exactly the changes after it. Access is re-checked before every batch of events: a revoked grant,
-// a disabled account or organisation closes the stream. One poller per collection wakes the
-// streams that follow it, so N streams cost one store read per poll, not N.
+// a disabled account or organisation closes the stream. One watcher per collection reads each new
+// change once and hands it, rendered once, to every stream caught up with it (see Watcher).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChangeRecord, Store } from '../collections/store.js';
 import { type Caller, accessTo, tlpFilter } from '../taxii/access.js';
 import { TaxiiError } from '../taxii/errors.js';
 import { nowMicros } from '../taxii/time.js';
-import { type ChangeFeed, type FeedScope, changeView } from './feed.js';
+import { type ChangeFeed, type FeedScope, changeView, entitled } from './feed.js';
 
 export interface StreamSettings {
   /** Open streams one account may hold; more get 429. */
@@ -23,21 +23,51 @@ export interface StreamSettings {
   retryMs: number;
 }
 
-/** Rendered events kept for other streams: a publication's worth; a stream further behind renders its own. */
-const RENDERED_KEPT = 20_000;
+/** Changes a watcher keeps, rendered, for the streams it feeds (a publication's worth); a stream further behind reads its own. */
+const WINDOW = 20_000;
+/** Log entries a watcher reads per look at most (then it lets the next look go on). */
+const POLL_PAGES = 20;
 
 export const STREAM_DEFAULTS: StreamSettings = { maxStreamsPerAccount: 10, heartbeatMs: 15_000, pollMs: 250, retryMs: 3_000 };
 
-interface Follower {
-  wake: () => void;
+/** A change as an event: the same text for every reader. */
+function eventText(c: ChangeRecord): string {
+  return `id: ${c.id}\nevent: ${c.type}\ndata: ${JSON.stringify(changeView(c))}\n\n`;
 }
 
-/** One poller per followed collection: remembers the newest date_added seen and wakes its followers past it. */
+/** One open stream as its collection's watcher sees it. */
+interface Follower {
+  /** date_added of the last log entry this stream is past (sent, or not for this reader). */
+  position: number;
+  /** The account whose rights the stream follows (rights are looked up once per account per batch). */
+  caller: Caller;
+  filters: FeedScope['filters'];
+  /** The caller's rights now: undefined once it may no longer read (the stream then ends). */
+  rights(): Promise<Pick<FeedScope, 'maxTlp'> | undefined>;
+  /** Writes a batch of events; false when the socket is full (the stream then waits for it to drain, off the watcher). */
+  send(chunk: Buffer): boolean;
+  /** Access revoked: ends the stream. */
+  revoke(): void;
+  /** Set while the watcher feeds the stream; called when it stops doing so. */
+  release?: () => void;
+}
+
+/**
+ * One per followed collection: reads each new page of the log once, renders each change once, and
+ * hands every stream caught up with it the events after its position, filtered by its rights.
+ * Streams that share a position and a profile (TLP cap, type filters) share one filtered and
+ * encoded batch, so N streams cost one read, one rendering and a write each, not N of each.
+ */
 class Watcher {
-  readonly followers = new Set<Follower>();
+  private readonly live = new Set<Follower>();
   private timer: NodeJS.Timeout | undefined;
+  /** Recent changes with their events, oldest first: the log in (from, newest]. */
+  private window: Array<{ change: ChangeRecord; text: string }> = [];
+  private from = 0;
   private newest = 0;
   private busy = false;
+  /** Deliveries run one at a time, so a stream is never handed the same change twice. */
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -45,40 +75,127 @@ class Watcher {
     private readonly pollMs: number,
   ) {}
 
-  start(from: number): void {
-    this.newest = Math.max(this.newest, from);
-    this.timer ??= setInterval(() => void this.poll(), this.pollMs);
-    this.timer.unref();
+  /**
+   * Feeds a stream that has read the log up to its position until it falls out of the window (a
+   * full socket, a burst larger than the window) or ends; resolves then. At once when its position
+   * is already behind the window: it reads on its own first.
+   */
+  async follow(f: Follower): Promise<void> {
+    if (!this.timer) {
+      this.from = this.newest = f.position;
+      this.timer = setInterval(() => void this.poll(), this.pollMs);
+      this.timer.unref();
+    }
+    if (f.position < this.from) {
+      // Caught up on its own but behind the window: when the log holds nothing between the two,
+      // the stream may start at the window; else it reads on.
+      const from = this.from;
+      const [next] = (await this.store.readChanges(this.collectionId, f.position, 1)).items;
+      if ((next && next.dateAdded <= from) || from < this.from) return;
+      f.position = from;
+    }
+    return new Promise<void>((resolve) => {
+      f.release = () => {
+        this.live.delete(f);
+        f.release = undefined;
+        resolve();
+      };
+      this.live.add(f);
+      void this.deliver([f]);
+    });
+  }
+
+  /** Whether the window holds everything after `position` (a stream there needs no reading of its own). */
+  covers(position: number): boolean {
+    return this.timer !== undefined && position >= this.from;
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    for (const f of this.live) f.release?.();
   }
 
   private async poll(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      // The followers read their own pages; here only "something is new" matters.
-      const page = await this.store.readChanges(this.collectionId, this.newest, 1000);
-      if (page.items.length === 0) return;
-      this.newest = page.items.at(-1)!.dateAdded;
-      for (const f of this.followers) f.wake();
+      for (let pages = 0; pages < POLL_PAGES && this.timer; pages++) {
+        const page = await this.store.readChanges(this.collectionId, this.newest, 1000);
+        if (page.items.length === 0) break;
+        for (const change of page.items) this.window.push({ change, text: eventText(change) });
+        this.newest = page.items.at(-1)!.dateAdded;
+        if (this.window.length > WINDOW) {
+          const dropped = this.window.splice(0, this.window.length - WINDOW);
+          this.from = dropped.at(-1)!.change.dateAdded;
+        }
+        await this.deliver([...this.live]);
+        if (!page.more) break;
+      }
     } catch {
       // a store outage: the next poll tries again, and streams keep their position
     } finally {
       this.busy = false;
     }
   }
+
+  private deliver(targets: Follower[]): Promise<void> {
+    this.turn = this.turn.then(() => this.deliverNow(targets)).catch(() => undefined);
+    return this.turn;
+  }
+
+  private async deliverNow(targets: Follower[]): Promise<void> {
+    // Rights as they are now, once per account for this batch.
+    const rights = new Map<string, Promise<Pick<FeedScope, 'maxTlp'> | undefined>>();
+    const due = targets.filter((f) => f.position < this.newest);
+    for (const f of due) if (!rights.has(f.caller.account.id)) rights.set(f.caller.account.id, f.rights());
+    const settled = new Map<string, Pick<FeedScope, 'maxTlp'> | undefined>();
+    for (const [account, r] of rights) settled.set(account, await r);
+    // From here on nothing waits: the window and the positions are read and moved in one go.
+    const batches = new Map<string, Buffer | undefined>();
+    for (const f of due) {
+      if (!this.live.has(f)) continue; // ended meanwhile
+      const r = settled.get(f.caller.account.id);
+      if (!r) {
+        f.release?.();
+        f.revoke();
+        continue;
+      }
+      if (f.position < this.from) {
+        f.release?.();
+        continue;
+      }
+      const scope = { maxTlp: r.maxTlp, filters: f.filters };
+      const key = `${f.position}|${r.maxTlp ?? ''}|${f.filters.types?.join(',') ?? ''}|${f.filters.type?.join(',') ?? ''}`;
+      let batch = batches.get(key);
+      if (!batches.has(key)) {
+        batch = this.batch(f.position, scope);
+        batches.set(key, batch);
+      }
+      f.position = this.newest;
+      if (batch && !f.send(batch)) f.release?.();
+    }
+  }
+
+  /** The events after `position` the scope may see, as one chunk (undefined: none). */
+  private batch(position: number, scope: Pick<FeedScope, 'maxTlp' | 'filters'>): Buffer | undefined {
+    let lo = 0;
+    let hi = this.window.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.window[mid]!.change.dateAdded <= position) lo = mid + 1;
+      else hi = mid;
+    }
+    const texts: string[] = [];
+    for (let i = lo; i < this.window.length; i++) if (entitled(this.window[i]!.change, scope)) texts.push(this.window[i]!.text);
+    return texts.length ? Buffer.from(texts.join('')) : undefined;
+  }
 }
 
 export class ChangeStreams {
-  private readonly watchers = new Map<string, Watcher>();
+  private readonly watchers = new Map<string, { watcher: Watcher; streams: number }>();
   private readonly perAccount = new Map<string, number>();
   private readonly open = new Set<ServerResponse>();
-  /** The latest rendered events (oldest first, by change id). */
-  private readonly rendered = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -116,64 +233,66 @@ export class ChangeStreams {
     res.write(`retry: ${this.settings.retryMs}\n\n`);
 
     let closed = false;
-    let wakeUp: (() => void) | undefined;
-    const follower: Follower = { wake: () => wakeUp?.() };
-    const watcher = this.watch(scope.collection.id, position);
-    watcher.followers.add(follower);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), this.settings.heartbeatMs);
+    let watcher: Watcher | undefined = this.watch(scope.collection.id);
+    const follower: Follower = {
+      position,
+      caller,
+      filters: scope.filters,
+      rights: () => this.currentScope(caller, scope),
+      send: (chunk) => res.write(chunk),
+      revoke: () => res.end(),
+    };
+    const heartbeat = setInterval(() => {
+      // Rights are looked at now and then even when nothing is published.
+      void this.currentScope(caller, scope).then((current) => {
+        if (closed) return;
+        if (current) res.write(': keep-alive\n\n');
+        else res.end();
+      }, () => undefined);
+    }, this.settings.heartbeatMs);
     heartbeat.unref();
     const finish = () => {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
-      watcher.followers.delete(follower);
-      if (watcher.followers.size === 0) {
-        watcher.stop();
-        this.watchers.delete(scope.collection.id);
-      }
+      follower.release?.();
+      if (watcher) this.unwatch(scope.collection.id);
+      watcher = undefined;
       const left = (this.perAccount.get(account) ?? 1) - 1;
       if (left > 0) this.perAccount.set(account, left);
       else this.perAccount.delete(account);
       this.open.delete(res);
-      wakeUp?.();
     };
     req.on('close', finish);
     res.on('close', finish);
 
     try {
-      while (!closed) {
+      let caughtUp = false;
+      while (!closed && watcher && !res.writableEnded) {
+        if (caughtUp) {
+          // Fed by the collection's watcher until the stream falls behind it or ends.
+          await watcher.follow(follower);
+          if (res.writableNeedDrain) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+          // Let go for a full socket: fed again once it drained, unless the watcher moved on past it.
+          caughtUp = watcher?.covers(follower.position) ?? false;
+          continue;
+        }
+        // On its own: from a resume point, or after falling behind the watcher.
         const current = await this.currentScope(caller, scope);
         if (!current) break; // access revoked: the stream ends
-        const page = await this.feed.read(current, position, 500);
+        const page = await this.feed.read(current, follower.position, 500);
         if (page.items.length > 0) {
-          // A page in one write: one syscall for hundreds of events when a publication fans out to many streams.
-          const ok = res.write(page.items.map((c) => this.render(c)).join(''));
+          // A page in one write: one syscall for hundreds of events.
+          const ok = res.write(page.items.map(eventText).join(''));
           if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
         }
-        if (page.scanned !== undefined) position = page.scanned;
-        if (page.more) continue;
-        await new Promise<void>((resolve) => {
-          wakeUp = resolve;
-          // Also look on our own now and then: grants may change without new changes.
-          setTimeout(resolve, this.settings.heartbeatMs).unref();
-        });
-        wakeUp = undefined;
+        if (page.scanned !== undefined) follower.position = page.scanned;
+        caughtUp = !page.more;
       }
     } finally {
       finish();
       if (!res.writableEnded) res.end();
     }
-  }
-
-  /** A change as an event (the same for every reader), rendered once for all the streams it reaches. */
-  private render(c: ChangeRecord): string {
-    let text = this.rendered.get(c.id);
-    if (text === undefined) {
-      text = `id: ${c.id}\nevent: ${c.type}\ndata: ${JSON.stringify(changeView(c))}\n\n`;
-      this.rendered.set(c.id, text);
-      if (this.rendered.size > RENDERED_KEPT) this.rendered.delete(this.rendered.keys().next().value!);
-    }
-    return text;
   }
 
   /** The scope as the caller's rights stand now (fresh account and grants), or undefined once it may not read. */
@@ -188,14 +307,23 @@ export class ChangeStreams {
     return { collection: scope.collection, filters: scope.filters, ...(maxTlp !== undefined ? { maxTlp } : {}) };
   }
 
-  private watch(collectionId: string, from: number): Watcher {
+  /** The collection's watcher, shared by the streams that follow it. */
+  private watch(collectionId: string): Watcher {
     let w = this.watchers.get(collectionId);
     if (!w) {
-      w = new Watcher(this.store, collectionId, this.settings.pollMs);
+      w = { watcher: new Watcher(this.store, collectionId, this.settings.pollMs), streams: 0 };
       this.watchers.set(collectionId, w);
     }
-    w.start(from);
-    return w;
+    w.streams++;
+    return w.watcher;
+  }
+
+  private unwatch(collectionId: string): void {
+    const w = this.watchers.get(collectionId);
+    if (w && --w.streams === 0) {
+      w.watcher.stop();
+      this.watchers.delete(collectionId);
+    }
   }
 
   /** Open streams (for metrics and tests). */
@@ -206,7 +334,7 @@ export class ChangeStreams {
   /** Ends every stream (shutdown): clients reconnect elsewhere with their Last-Event-ID. */
   close(): void {
     for (const res of this.open) res.end();
-    for (const w of this.watchers.values()) w.stop();
+    for (const w of this.watchers.values()) w.watcher.stop();
     this.watchers.clear();
   }
 }

@@ -195,6 +195,28 @@ describe('change feed and live stream (an extension of TAXII 2.1 §5)', function
       await until(() => viaQuery.events.length === 3, 'the events after the first');
     });
 
+    it('hands streams of different rights and filters on one collection each exactly the events the feed shows them, in order', async function () {
+      const w = await world();
+      const base = await listen(w);
+      // One watcher serves them all: a TLP cap (fr-police: green), no cap (the curator), change and object type filters.
+      const readers = [
+        { who: w.subFr, query: '' },
+        { who: w.subFr, query: '?types=object.updated' },
+        { who: w.curator, query: '' },
+        { who: w.curator, query: '?match[type]=malware' },
+        { who: w.curator, query: '?types=object.published,object.updated' },
+      ].map((r) => ({ ...r, stream: open(base, r.who, `/fr/collections/published/changes/${r.query}`) }));
+      await until(() => readers.every((r) => r.stream.es.readyState === EventSource.OPEN), 'the streams to open');
+      const green = await publish(w, { ...indicator({ name: 'g' }), object_marking_refs: [TLP2_IDS.green!] }, ['fr']);
+      await publish(w, { ...indicator({ name: 'amber' }), object_marking_refs: [TLP2_IDS.amber!] }, ['fr']);
+      await publish(w, { ...green, modified: '2024-06-01T00:00:00.000Z', name: 'g2' }, ['fr']);
+      const expected = await Promise.all(readers.map(async (r) => ((await feed(w.s, r.who, 'fr', r.query)).body.changes ?? []).map((c: { id: string }) => c.id)));
+      expect(expected.map((ids) => ids.length)).to.deep.equal([2, 1, 3, 0, 3]);
+      await until(() => readers.every((r, i) => r.stream.events.length >= expected[i]!.length), 'every stream\'s events');
+      await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
+      expect(readers.map((r) => r.stream.events.map((e) => e.id))).to.deep.equal(expected);
+    });
+
     it('closes the stream when the grant is revoked, and refuses what it may not open', async function () {
       const w = await world({ streamsPerAccount: 2 });
       const base = await listen(w);
