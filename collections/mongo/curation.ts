@@ -656,7 +656,7 @@ export class MongoCuration {
   async submissionsPerDay(intakeIds: string[], since: number): Promise<SubmissionsPerDay[]> {
     if (intakeIds.length === 0) return [];
     const groups = await this.x.audit.aggregate<{ _id: { actor?: string; day: number }; n: number }>([
-      { $match: { at: { $gte: since }, action: 'objects.add', target: { $in: intakeIds } } }, // audit_by_at
+      { $match: { at: { $gte: since }, action: 'objects.add', target: { $in: intakeIds } } }, // audit_submissions
       { $group: { _id: { actor: '$actor', day: { $subtract: ['$at', { $mod: ['$at', MICROS_PER_DAY] }] } }, n: { $sum: 1 } } },
     ]);
     const names = [...new Set(groups.flatMap((g) => (g._id.actor === undefined ? [] : [g._id.actor])))];

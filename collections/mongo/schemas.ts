@@ -260,6 +260,8 @@ auditSchema.index({ actor: 1, action: 1, at: 1 }, { name: 'audit_by_actor' });
 auditSchema.index({ remote: 1, action: 1, at: 1 }, { name: 'audit_by_remote' });
 // GET /admin/v1/audit by time range
 auditSchema.index({ at: 1 }, { name: 'audit_by_at' });
+// GET /admin/v1/curation/stats submissions per day: POSTs only, so logins and other events cost it nothing
+auditSchema.index({ action: 1, at: 1 }, { name: 'audit_submissions', partialFilterExpression: { action: 'objects.add' } });
 
 export const submissionSchema = new Schema({
   id: { type: String, required: true },

@@ -108,6 +108,8 @@ CREATE INDEX IF NOT EXISTS audit_by_actor ON audit(actor, action, at);
 -- login throttling by client address
 CREATE INDEX IF NOT EXISTS audit_by_remote ON audit(remote, action, at);
 CREATE INDEX IF NOT EXISTS audit_by_at ON audit(at);
+-- GET /admin/v1/curation/stats submissions per day: POSTs only, so logins and other events cost it nothing
+CREATE INDEX IF NOT EXISTS audit_submissions ON audit(at, target, actor) WHERE action = 'objects.add';
 
 CREATE TABLE IF NOT EXISTS objects (
   pk INTEGER PRIMARY KEY,

@@ -1262,9 +1262,12 @@ export class SqliteStore implements Store {
   }
 
   async submissionsPerDay(intakeIds: string[], since: number): Promise<SubmissionsPerDay[]> {
-    // audit_by_at bounds the scan to the window; the organisation is the account's.
-    return this.stmt(`SELECT a.organisation_id AS org, au.at - au.at % ${MICROS_PER_DAY} AS day, count(*) AS n FROM audit au LEFT JOIN accounts a ON a.name = au.actor
-                      WHERE au.at >= ? AND au.action = 'objects.add' AND au.target IN (SELECT value FROM json_each(?)) GROUP BY day, org ORDER BY day, org`)
+    // audit_submissions covers the window's POSTs (nothing else); counted per account name first, so an
+    // account is looked up once per day, not once per POST. The organisation is the account's.
+    return this.stmt(`SELECT a.organisation_id AS org, g.day, sum(g.n) AS n FROM
+                        (SELECT actor, at - at % ${MICROS_PER_DAY} AS day, count(*) AS n FROM audit
+                         WHERE at >= ? AND action = 'objects.add' AND target IN (SELECT value FROM json_each(?)) GROUP BY actor, day) g
+                      LEFT JOIN accounts a ON a.name = g.actor GROUP BY g.day, org ORDER BY g.day, org`)
       .all(since, JSON.stringify(intakeIds))
       .map((r) => ({ ...(r.org != null ? { organisationId: r.org as string } : {}), day: r.day as number, submissions: r.n as number }));
   }
