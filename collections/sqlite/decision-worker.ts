@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './sqlite-store.js';
 
 type Plan = Parameters<SqliteStore['applyDecision']>[0];
-type Job = { job: number } & ({ type: 'apply'; plan: Plan } | { type: 'resume' });
+type Job = { job: number } & ({ type: 'apply'; plan: Plan; count: number } | { type: 'resume' });
 
 const port = parentPort!;
 const { location, checkpoints } = workerData as { location: string; checkpoints: 'backstop' | 'inline' };
@@ -15,7 +15,12 @@ const parts = new Map<number, Plan['publications']>();
 
 async function run(m: Job): Promise<void> {
   try {
-    const outcome = m.type === 'apply' ? await store.applyDecision({ ...m.plan, publications: parts.get(m.job) ?? [] }) : await store.resumeDecisions();
+    let outcome: unknown;
+    if (m.type === 'apply') {
+      const publications = parts.get(m.job) ?? [];
+      if (publications.length !== m.count) throw new Error(`${publications.length} of the decision's ${m.count} publications reached the writer; nothing was written`);
+      outcome = await store.applyDecision({ ...m.plan, publications });
+    } else outcome = await store.resumeDecisions();
     port.postMessage({ job: m.job, outcome });
   } catch (err) {
     const e = err as Error & { entryId?: string };

@@ -52,7 +52,8 @@ export class DecisionWriter {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       worker.postMessage({ type: 'part', job, publications: plan.publications.slice(i, i + PART) });
     }
-    return this.send({ type: 'apply', plan: { ...plan, publications: [] } }, job) as Promise<DecisionOutcome>;
+    // The count lets the worker refuse a plan whose parts did not all reach it (a worker restarted in between).
+    return this.send({ type: 'apply', plan: { ...plan, publications: [] }, count: plan.publications.length }, job) as Promise<DecisionOutcome>;
   }
 
   /** Rolls forward the decisions a crash interrupted (SqliteStore.resumeDecisions in the worker). */
