@@ -71,6 +71,12 @@ export interface DeliveryRecord {
   nextAttemptAt?: number;
 }
 
+/** What a delivery attempt changes besides the log: see WebhookStore.logDelivery. */
+export interface DeliveryEffects {
+  cursor?: { source: string; position: number };
+  subscription?: SubscriptionChanges;
+}
+
 /** Who delivers a subscription's events now, and until when (µs) unless renewed. */
 export interface DeliveryLease {
   owner: string;
@@ -108,8 +114,13 @@ export interface WebhookStore {
   /** Gives the lease up when `owner` holds it, so another instance can take over at once. */
   releaseLease(subscriptionId: string, owner: string): Promise<void>;
 
-  /** Appends one attempt to the delivery log. */
-  logDelivery(d: DeliveryRecord): Promise<void>;
+  /**
+   * Appends one attempt to the delivery log and, with it (in one transaction where the store has
+   * them), what follows from it: the cursor moved past the event, forward only, after a success;
+   * and the worker's bookkeeping on the subscription (rev unchanged). Returns the subscription as
+   * written when `effects.subscription` is given and it exists.
+   */
+  logDelivery(d: DeliveryRecord, effects?: DeliveryEffects): Promise<SubscriptionRecord | undefined>;
   /** Newest first; `before` pages on `at`. */
   listDeliveries(subscriptionId: string, query: { before?: number; limit: number }): Promise<DeliveryRecord[]>;
   getDelivery(subscriptionId: string, id: string): Promise<DeliveryRecord | undefined>;

@@ -124,9 +124,10 @@ export class Metrics {
       get(target, key, receiver) {
         const value: unknown = Reflect.get(target, key, receiver);
         if (key !== 'logDelivery' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        return async (d: DeliveryRecord) => {
-          await (value as (d: DeliveryRecord) => Promise<void>).call(target, d);
+        return async (d: DeliveryRecord, ...rest: unknown[]) => {
+          const written: unknown = await (value as (...a: unknown[]) => Promise<unknown>).call(target, d, ...rest);
           deliveries.inc({ outcome: d.outcome, kind: d.kind });
+          return written;
         };
       },
     });

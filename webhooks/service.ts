@@ -192,14 +192,21 @@ export class SubscriptionService {
     for (const c of changes.collections ?? s.collections) wanted[c] = current[c] ?? at;
     if (eventTypes.some((t) => t.startsWith('curation.'))) wanted[CURATION_SOURCE] = current[CURATION_SOURCE] ?? (await this.audit(caller, 'subscription.update', id, { curation_from: 'now' }));
     await this.store.webhooks.setCursors(id, wanted, true);
-    const next = await this.store.webhooks.updateSubscription(id, changes, true);
+    const next = await this.change(id, changes);
     await this.audit(caller, 'subscription.update', id, { fields: Object.keys(input) });
     return this.view(next!);
   }
 
+  /** An API change (a new rev), told to this process's worker at once (others read it again within a second). */
+  private async change(id: string, changes: SubscriptionChanges): Promise<SubscriptionRecord | undefined> {
+    const next = await this.store.webhooks.updateSubscription(id, changes, true);
+    this.worker.changed(id);
+    return next;
+  }
+
   async disable(caller: Caller, id: string, reason?: string) {
     await this.own(caller, id);
-    const next = await this.store.webhooks.updateSubscription(id, { state: 'disabled', disabledReason: reason?.trim() || `disabled by ${caller.account.name}`, disabledAt: nowMicros(), nextAttemptAt: undefined }, true);
+    const next = await this.change(id, { state: 'disabled', disabledReason: reason?.trim() || `disabled by ${caller.account.name}`, disabledAt: nowMicros(), nextAttemptAt: undefined });
     await this.audit(caller, 'subscription.disable', id, {});
     return this.view(next!);
   }
@@ -207,7 +214,7 @@ export class SubscriptionService {
   /** Enables again: delivery resumes from the durable cursor (nothing missed meanwhile is lost). */
   async enable(caller: Caller, id: string) {
     await this.own(caller, id);
-    const next = await this.store.webhooks.updateSubscription(id, { state: 'enabled', disabledReason: undefined, disabledAt: undefined, attempts: 0, nextAttemptAt: undefined, failingSince: undefined }, true);
+    const next = await this.change(id, { state: 'enabled', disabledReason: undefined, disabledAt: undefined, attempts: 0, nextAttemptAt: undefined, failingSince: undefined });
     await this.audit(caller, 'subscription.enable', id, {});
     this.worker.nudge();
     return this.view(next!);
@@ -220,7 +227,7 @@ export class SubscriptionService {
     const at = nowMicros();
     const [current] = s.secrets;
     const secrets = [{ sealed, createdAt: at }, ...(current ? [{ ...current, until: at + ROTATION_OVERLAP_US }] : [])];
-    const next = await this.store.webhooks.updateSubscription(id, { secrets }, true);
+    const next = await this.change(id, { secrets });
     await this.audit(caller, 'subscription.rotate-secret', id, {});
     return { ...(await this.view(next!)), secret: value };
   }
@@ -228,6 +235,7 @@ export class SubscriptionService {
   async remove(caller: Caller, id: string): Promise<void> {
     await this.own(caller, id);
     await this.store.webhooks.deleteSubscription(id);
+    this.worker.changed(id);
     await this.audit(caller, 'subscription.delete', id, {});
   }
 
@@ -257,7 +265,7 @@ export class SubscriptionService {
       const cursors = await this.store.webhooks.cursors(id);
       const rewound = Object.fromEntries(Object.keys(cursors).filter((k) => k !== CURATION_SOURCE).map((k) => [k, Math.min(cursors[k]!, what.from!)]));
       await this.store.webhooks.setCursors(id, rewound, false);
-      await this.store.webhooks.updateSubscription(id, {}, true); // a new rev: the worker reads the cursors again
+      await this.change(id, {}); // a new rev: the worker reads the cursors again
       await this.audit(caller, 'subscription.redeliver', id, { from: formatMicros(what.from) });
       this.worker.nudge();
       return { replay_from: formatMicros(what.from) };

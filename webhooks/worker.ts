@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { CollectionRecord, Store } from '../collections/store.js';
 import { TLP_RANK } from '../collections/store.js';
-import { CURATION_SOURCE, type DeliveryRecord, type SubscriptionRecord } from '../collections/webhook-store.js';
+import { CURATION_SOURCE, type DeliveryEffects, type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord } from '../collections/webhook-store.js';
 import { nowMicros } from '../taxii/time.js';
 import { AccessCache } from './access.js';
 import { CURATION_ACTIONS, type WebhookPayload, changePayload, curationAudience, curationEventId, curationPayload, passesFilters, resyncEventId, resyncPayload } from './events.js';
@@ -58,6 +58,12 @@ const PAGE = 200;
 /** lastSuccessAt is rewritten at most this often (µs) while a backlog goes out. */
 const SUCCESS_NOTE_US = 60_000_000;
 const PURGE_EVERY_MS = 3600_000;
+/**
+ * A subscription is read again at least this often while it delivers (and at once when this
+ * process's API changes it): another instance's change (a disable, new filters) takes effect
+ * within this, like a grant's (AccessCache).
+ */
+const SUBSCRIPTION_FRESH_MS = 1000;
 
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -75,6 +81,10 @@ export class DeliveryWorker {
   private readonly held = new Map<string, number>();
   /** Subscriptions another instance delivers: → when its lease runs out unless renewed (µs). */
   private readonly elsewhere = new Map<string, number>();
+  /** Subscriptions as last read or written here, and when. */
+  private readonly known = new Map<string, { s: SubscriptionRecord; at: number }>();
+  /** Secrets in the clear by their sealed form (decrypted once, not per attempt). */
+  private readonly unsealed = new Map<string, string>();
 
   constructor(private readonly store: Store, private readonly sender: Sender, private readonly log: WorkerLog, private readonly options: WorkerOptions) {
     this.access = new AccessCache(store);
@@ -99,6 +109,11 @@ export class DeliveryWorker {
     await Promise.allSettled([...this.held.keys()].map((id) => this.store.webhooks.releaseLease(id, this.owner)));
     this.held.clear();
     this.sender.close();
+  }
+
+  /** The subscription was changed through the API: read it again before the next attempt. */
+  changed(id: string): void {
+    this.known.delete(id);
   }
 
   /** Looks for work now (e.g. right after a publication) instead of at the next poll. */
@@ -146,7 +161,7 @@ export class DeliveryWorker {
       // Held for at least half the lease from here, so the attempt below ends inside it.
       const lease = await this.hold(id);
       if (!lease) return;
-      const s = await this.store.webhooks.getSubscription(id);
+      const s = await this.subscription(id, lease === 'taken');
       if (!s || s.state !== 'enabled' || (s.nextAttemptAt !== undefined && s.nextAttemptAt > nowMicros())) return;
       if (s.rev !== rev || lease === 'taken') {
         // Changed through the API (filters, a rewind), or the lease was (re)taken and another
@@ -171,15 +186,34 @@ export class DeliveryWorker {
       const attempt = s.attempts + 1;
       const result = await this.send(s, event.id, event.payload);
       if (this.stopping && !result.ok) return; // aborted by a stop: not the receiver's failure, and sent again after the restart
-      const nextAttemptAt = result.ok ? undefined : await this.failed(s, attempt, result);
-      await this.logAttempt(s, event.id, event.payload.type, 'event', attempt, result, next, nextAttemptAt);
-      if (!result.ok) return;
-      await this.moveCursor(s.id, next, cursors, buffers);
-      const now = nowMicros();
-      if (s.attempts > 0 || s.failingSince !== undefined || s.lastSuccessAt === undefined || now - s.lastSuccessAt > SUCCESS_NOTE_US) {
-        await this.store.webhooks.updateSubscription(s.id, { attempts: 0, nextAttemptAt: undefined, failingSince: undefined, lastSuccessAt: now }, false);
+      if (!result.ok) {
+        const failure = this.failed(s, attempt, result);
+        this.remember(await this.logAttempt(s, event.id, event.payload.type, 'event', attempt, result, next, failure.nextAttemptAt, { subscription: failure.changes }));
+        return;
       }
+      // The log entry, the cursor past the event and (now and then) the success noted: one write.
+      const now = nowMicros();
+      const note = s.attempts > 0 || s.failingSince !== undefined || s.lastSuccessAt === undefined || now - s.lastSuccessAt > SUCCESS_NOTE_US;
+      const changes: SubscriptionChanges | undefined = note ? { attempts: 0, nextAttemptAt: undefined, failingSince: undefined, lastSuccessAt: now } : undefined;
+      this.remember(await this.logAttempt(s, event.id, event.payload.type, 'event', attempt, result, next, undefined, { cursor: next, ...(changes ? { subscription: changes } : {}) }));
+      cursors[next.source] = next.position;
+      buffers.get(next.source)!.shift();
     }
+  }
+
+  /** The subscription as it stands: the copy known here while fresh, else read again. */
+  private async subscription(id: string, reread: boolean): Promise<SubscriptionRecord | undefined> {
+    const known = this.known.get(id);
+    if (known && !reread && Date.now() - known.at < SUBSCRIPTION_FRESH_MS) return known.s;
+    const s = await this.store.webhooks.getSubscription(id);
+    if (s) this.known.set(id, { s, at: Date.now() });
+    else this.known.delete(id);
+    return s;
+  }
+
+  /** A subscription as the store just wrote it (read in the same write): as good as read again. */
+  private remember(s: SubscriptionRecord | undefined): void {
+    if (s) this.known.set(s.id, { s, at: Date.now() });
   }
 
   /**
@@ -301,7 +335,15 @@ export class DeliveryWorker {
     this.key ??= this.store.secret('webhooks');
     const key = await this.key;
     const now = nowMicros();
-    return s.secrets.filter((x) => x.until === undefined || x.until > now).map((x) => unseal(key, x.sealed));
+    return s.secrets.filter((x) => x.until === undefined || x.until > now).map((x) => {
+      let secret = this.unsealed.get(x.sealed);
+      if (secret === undefined) {
+        if (this.unsealed.size >= 4 * this.options.concurrency) this.unsealed.clear();
+        secret = unseal(key, x.sealed);
+        this.unsealed.set(x.sealed, secret);
+      }
+      return secret;
+    });
   }
 
   /** One signed attempt (the timestamp is the attempt's; the id stays the event's). */
@@ -311,12 +353,12 @@ export class DeliveryWorker {
     return this.sender.post(s.url, headers, body, this.abort.signal);
   }
 
-  private async logAttempt(s: SubscriptionRecord, eventId: string, eventType: string, kind: DeliveryRecord['kind'], attempt: number, result: AttemptResult, from?: Pick<Pending, 'source' | 'position'>, nextAttemptAt?: number): Promise<void> {
-    await this.store.webhooks.logDelivery({
+  private logAttempt(s: SubscriptionRecord, eventId: string, eventType: string, kind: DeliveryRecord['kind'], attempt: number, result: AttemptResult, from?: Pick<Pending, 'source' | 'position'>, nextAttemptAt?: number, effects?: DeliveryEffects): Promise<SubscriptionRecord | undefined> {
+    return this.store.webhooks.logDelivery({
       id: randomUUID(), subscriptionId: s.id, eventId, eventType, ...(from ? { source: from.source, position: from.position } : {}), kind, attempt,
       at: nowMicros(), outcome: result.ok ? 'success' : 'failure', ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}), durationMs: result.durationMs,
       ...(result.error ? { error: result.error } : {}), ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
-    });
+    }, effects);
   }
 
   /** A test delivery or a redelivery: sent once now, logged, outside the subscription's queue. */
@@ -345,14 +387,16 @@ export class DeliveryWorker {
     return { id: change.id, payload: changePayload(change, collection, this.options.publicBase()) };
   }
 
-  /** After a failed attempt at the head event: 410 disables; else the next attempt is scheduled (returned), or the subscription disabled. */
-  private async failed(s: SubscriptionRecord, attempt: number, result: AttemptResult): Promise<number | undefined> {
+  /**
+   * After a failed attempt at the head event, what to write on the subscription: 410 disables; else
+   * the next attempt is scheduled (nextAttemptAt), or the subscription disabled.
+   */
+  private failed(s: SubscriptionRecord, attempt: number, result: AttemptResult): { changes: SubscriptionChanges; nextAttemptAt?: number } {
     const now = nowMicros();
     const failingSince = s.failingSince ?? now;
-    const disable = async (reason: string) => {
+    const disable = (reason: string) => {
       this.log.warn({ event: 'webhook', subscription: s.id, organisation: s.organisationId, reason }, 'webhook subscription disabled');
-      await this.store.webhooks.updateSubscription(s.id, { state: 'disabled', disabledReason: reason, disabledAt: now, attempts: attempt, nextAttemptAt: undefined, failingSince }, false);
-      return undefined;
+      return { changes: { state: 'disabled' as const, disabledReason: reason, disabledAt: now, attempts: attempt, nextAttemptAt: undefined, failingSince } };
     };
     if (result.statusCode === 410) return disable('the receiver answered 410 Gone');
     if (scheduleExhausted(attempt, this.options.retrySeconds) && (now - failingSince) / 1000 >= this.options.disableAfterMs) {
@@ -360,7 +404,6 @@ export class DeliveryWorker {
     }
     const throttled = result.statusCode === 429 || result.statusCode === 503 ? retryAfterMs(result.retryAfter) : undefined;
     const nextAttemptAt = now + (throttled ?? retryDelayMs(attempt, this.options.retrySeconds)) * 1000;
-    await this.store.webhooks.updateSubscription(s.id, { attempts: attempt, nextAttemptAt, failingSince }, false);
-    return nextAttemptAt;
+    return { changes: { attempts: attempt, nextAttemptAt, failingSince }, nextAttemptAt };
   }
 }

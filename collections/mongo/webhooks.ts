@@ -2,7 +2,7 @@
 // in `_id` (identityId), a subscription is rewritten whole under compare-and-set on a write counter,
 // and a cursor only moves forward ($max) unless the API rewinds it.
 import { Schema, type Connection, type Model } from 'mongoose';
-import { type DeliveryLease, type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
+import { type DeliveryEffects, type DeliveryLease, type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
 import { MAJORITY, identityId, isDuplicateKey } from './schemas.js';
 
 type Doc = Record<string, any>;
@@ -91,17 +91,19 @@ export class MongoWebhooks implements WebhookStore {
   }
 
   async updateSubscription(id: string, changes: SubscriptionChanges, bump: boolean): Promise<SubscriptionRecord | undefined> {
-    return this.run(async () => {
-      const _id = identityId('webhook-subscription', id);
-      for (;;) {
-        const d = await this.subscriptions.findById(_id).lean<Doc>(); // _id
-        if (!d) return undefined;
-        const next = applyChanges(JSON.parse(d.doc) as SubscriptionRecord, changes, bump, Date.now() * 1000);
-        const r = await this.subscriptions.updateOne({ _id, w: d.w }, { $set: { state: next.state, doc: JSON.stringify(next), w: (d.w as number) + 1 } }, MAJORITY); // _id
-        if (r.matchedCount === 1) return next;
-        // Another writer came first: apply the changes to what it wrote.
-      }
-    });
+    return this.run(() => this.update(id, changes, bump));
+  }
+
+  private async update(id: string, changes: SubscriptionChanges, bump: boolean): Promise<SubscriptionRecord | undefined> {
+    const _id = identityId('webhook-subscription', id);
+    for (;;) {
+      const d = await this.subscriptions.findById(_id).lean<Doc>(); // _id
+      if (!d) return undefined;
+      const next = applyChanges(JSON.parse(d.doc) as SubscriptionRecord, changes, bump, Date.now() * 1000);
+      const r = await this.subscriptions.updateOne({ _id, w: d.w }, { $set: { state: next.state, doc: JSON.stringify(next), w: (d.w as number) + 1 } }, MAJORITY); // _id
+      if (r.matchedCount === 1) return next;
+      // Another writer came first: apply the changes to what it wrote.
+    }
   }
 
   async deleteSubscription(id: string): Promise<boolean> {
@@ -134,9 +136,11 @@ export class MongoWebhooks implements WebhookStore {
   }
 
   async advanceCursor(subscriptionId: string, source: string, position: number): Promise<void> {
-    return this.run(async () => {
-      await this.cursorModel.updateOne({ _id: identityId('webhook-cursor', subscriptionId, source) }, { $max: { position } }, MAJORITY); // _id
-    });
+    return this.run(() => this.advance(subscriptionId, source, position));
+  }
+
+  private async advance(subscriptionId: string, source: string, position: number): Promise<void> {
+    await this.cursorModel.updateOne({ _id: identityId('webhook-cursor', subscriptionId, source) }, { $max: { position } }, MAJORITY); // _id
   }
 
   async acquireLease(subscriptionId: string, owner: string, until: number, now: number): Promise<DeliveryLease> {
@@ -166,13 +170,20 @@ export class MongoWebhooks implements WebhookStore {
     });
   }
 
-  async logDelivery(d: DeliveryRecord): Promise<void> {
+  async logDelivery(d: DeliveryRecord, effects: DeliveryEffects = {}): Promise<SubscriptionRecord | undefined> {
     return this.run(async () => {
-      try {
-        await this.deliveries.create([{ _id: identityId('webhook-delivery', d.id), id: d.id, subscriptionId: d.subscriptionId, at: d.at, doc: JSON.stringify(d) }]);
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err; // logged before (a retried write)
-      }
+      // Three documents, written at once rather than in a transaction: each write is idempotent
+      // (the entry's _id, the cursor's $max, the subscription's compare-and-set), and the attempt
+      // they record has already happened, so any of them landing alone loses nothing (an event
+      // whose cursor did not move is sent again with its webhook-id: at least once).
+      const [, , updated] = await Promise.all([
+        this.deliveries.create([{ _id: identityId('webhook-delivery', d.id), id: d.id, subscriptionId: d.subscriptionId, at: d.at, doc: JSON.stringify(d) }]).catch((err: unknown) => {
+          if (!isDuplicateKey(err)) throw err; // logged before (a retried write)
+        }),
+        effects.cursor ? this.advance(d.subscriptionId, effects.cursor.source, effects.cursor.position) : undefined,
+        effects.subscription ? this.update(d.subscriptionId, effects.subscription, false) : undefined,
+      ]);
+      return updated;
     });
   }
 

@@ -1,7 +1,7 @@
 // Webhook subscriptions, cursors and the delivery log in the embedded store. A subscription's
 // settings are one JSON document (read whole, written whole); what is looked up has a column.
 import type Database from 'better-sqlite3';
-import { type DeliveryLease, type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
+import { type DeliveryEffects, type DeliveryLease, type DeliveryRecord, type SubscriptionChanges, type SubscriptionRecord, type WebhookStore, applyChanges } from '../webhook-store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webhook_subscriptions (
@@ -86,13 +86,16 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async updateSubscription(id: string, changes: SubscriptionChanges, bump: boolean): Promise<SubscriptionRecord | undefined> {
-    return this.db.transaction(() => {
-      const row = this.stmt('SELECT doc FROM webhook_subscriptions WHERE id = ?').get(id) as Row | undefined;
-      if (!row) return undefined;
-      const next = applyChanges(JSON.parse(row.doc) as SubscriptionRecord, changes, bump, Date.now() * 1000);
-      this.stmt('UPDATE webhook_subscriptions SET state = ?, doc = ? WHERE id = ?').run(next.state, stored(next), id);
-      return next;
-    }).immediate();
+    return this.db.transaction(() => this.update(id, changes, bump)).immediate();
+  }
+
+  /** Inside a transaction: read, change, write back. */
+  private update(id: string, changes: SubscriptionChanges, bump: boolean): SubscriptionRecord | undefined {
+    const row = this.stmt('SELECT doc FROM webhook_subscriptions WHERE id = ?').get(id) as Row | undefined;
+    if (!row) return undefined;
+    const next = applyChanges(JSON.parse(row.doc) as SubscriptionRecord, changes, bump, Date.now() * 1000);
+    this.stmt('UPDATE webhook_subscriptions SET state = ?, doc = ? WHERE id = ?').run(next.state, stored(next), id);
+    return next;
   }
 
   async deleteSubscription(id: string): Promise<boolean> {
@@ -120,6 +123,10 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async advanceCursor(subscriptionId: string, source: string, position: number): Promise<void> {
+    this.advance(subscriptionId, source, position);
+  }
+
+  private advance(subscriptionId: string, source: string, position: number): void {
     this.stmt('UPDATE webhook_cursors SET position = max(position, ?) WHERE subscription_id = ? AND source = ?').run(position, subscriptionId, source);
   }
 
@@ -136,8 +143,13 @@ export class SqliteWebhooks implements WebhookStore {
     this.stmt('DELETE FROM webhook_leases WHERE subscription_id = ? AND owner = ?').run(subscriptionId, owner);
   }
 
-  async logDelivery(d: DeliveryRecord): Promise<void> {
-    this.stmt('INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, at, doc) VALUES (?, ?, ?, ?)').run(d.id, d.subscriptionId, d.at, JSON.stringify(d));
+  async logDelivery(d: DeliveryRecord, effects: DeliveryEffects = {}): Promise<SubscriptionRecord | undefined> {
+    // One transaction (one commit) per attempt: a backlog goes out at one commit per delivery.
+    return this.db.transaction(() => {
+      this.stmt('INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, at, doc) VALUES (?, ?, ?, ?)').run(d.id, d.subscriptionId, d.at, JSON.stringify(d));
+      if (effects.cursor) this.advance(d.subscriptionId, effects.cursor.source, effects.cursor.position);
+      return effects.subscription ? this.update(d.subscriptionId, effects.subscription, false) : undefined;
+    }).immediate();
   }
 
   async listDeliveries(subscriptionId: string, query: { before?: number; limit: number }): Promise<DeliveryRecord[]> {

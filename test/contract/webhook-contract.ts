@@ -113,6 +113,21 @@ export function webhookContract(name: string, harness: StoreHarness): void {
       }
     });
 
+    it('a delivery logged with its effects: the entry, the cursor forward only, the worker\'s bookkeeping without a new rev', async function () {
+      const a = await store.webhooks.createSubscription({ ...subscription('org-a', 1000), attempts: 2, failingSince: 900 }, { c1: 5, c2: 7 });
+      const d = delivery(a.id, 1100, { source: 'c1', position: 20 });
+      const written = await store.webhooks.logDelivery(d, { cursor: { source: 'c1', position: 20 }, subscription: { attempts: 0, failingSince: undefined, lastSuccessAt: 1100 } });
+      expect(written).to.deep.include({ id: a.id, rev: a.rev, attempts: 0, lastSuccessAt: 1100 });
+      expect(written).to.not.have.property('failingSince');
+      expect(await store.webhooks.getSubscription(a.id)).to.deep.equal(written);
+      expect(await store.webhooks.getDelivery(a.id, d.id)).to.deep.equal(d);
+      expect(await store.webhooks.cursors(a.id)).to.deep.equal({ c1: 20, c2: 7 });
+      // A late writer's older position does not move the cursor back; no subscription changes: nothing returned.
+      expect(await store.webhooks.logDelivery(delivery(a.id, 1200), { cursor: { source: 'c1', position: 15 } })).to.equal(undefined);
+      expect((await store.webhooks.cursors(a.id)).c1).to.equal(20);
+      expect(await store.webhooks.listDeliveries(a.id, { limit: 10 })).to.have.length(2);
+    });
+
     it('keeps the delivery log newest first with paging, finds one entry, and purges by age', async function () {
       const a = await store.webhooks.createSubscription(subscription('org-a', 1000), {});
       const b = await store.webhooks.createSubscription(subscription('org-b', 1000), {});
