@@ -66,10 +66,12 @@ describe('schema migrations: the embedded (SQLite) store', function () {
     db.close();
   }
 
-  it('a new store is created at the latest version', async function () {
-    const store = new SqliteStore({ location: dir });
+  it('a new store is created at the latest version, with no step to apply or report', async function () {
+    const logged: string[] = [];
+    const store = new SqliteStore({ location: dir, log: (_level, message) => logged.push(message) });
     await store.close();
     expect(version()).to.equal(SQLITE_MIGRATIONS.at(-1)!.version);
+    expect(logged).to.deep.equal([]);
   });
 
   it('a baseline store is brought to the latest version at open, its data kept, and reports it', async function () {
