@@ -27,6 +27,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export class Sender {
   private readonly httpsAgent: https.Agent;
   private readonly httpAgent: http.Agent;
+  /** Sockets whose connected address passed the check, with the host it was checked for. */
+  private readonly checked = new WeakMap<object, string>();
 
   constructor(private readonly options: SenderOptions) {
     // Keep-alive: a backlog goes out over one warm connection per receiver, not a handshake each.
@@ -71,13 +73,16 @@ export class Sender {
         req.destroy();
       }, this.options.timeoutMs);
       req.on('socket', (socket) => {
-        // The address connected to, checked again (IP literals skip lookup; a reused socket was checked when it connected).
+        // The address connected to, checked again (IP literals skip lookup); a kept-alive socket
+        // reused for the same target was checked when it connected.
+        const checked = this.checked.get(socket);
+        if (checked === url.host) return;
         const check = () => {
           const address = socket.remoteAddress;
           if (address && !this.options.policy.mayConnect(url, address)) {
             finish({ ok: false, error: `refused to deliver to ${address}` });
             req.destroy();
-          }
+          } else if (address) this.checked.set(socket, url.host);
         };
         if ((socket as { connecting?: boolean }).connecting) socket.once('connect', check);
         else check();

@@ -45,6 +45,8 @@ function stored(s: SubscriptionRecord): string {
 export class SqliteWebhooks implements WebhookStore {
   /** Prepared once: a backlog runs a few statements per delivery. */
   private readonly statements = new Map<string, Database.Statement>();
+  /** Delivery attempts waiting for the next commit (see commitAttempts). */
+  private readonly attempts: Array<{ d: DeliveryRecord; effects: DeliveryEffects; resolve: (s: SubscriptionRecord | undefined) => void; reject: (err: unknown) => void }> = [];
 
   constructor(private readonly db: Database.Database) {
     db.exec(SCHEMA);
@@ -144,12 +146,30 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async logDelivery(d: DeliveryRecord, effects: DeliveryEffects = {}): Promise<SubscriptionRecord | undefined> {
-    // One transaction (one commit) per attempt: a backlog goes out at one commit per delivery.
-    return this.db.transaction(() => {
-      this.stmt('INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, at, doc) VALUES (?, ?, ?, ?)').run(d.id, d.subscriptionId, d.at, JSON.stringify(d));
-      if (effects.cursor) this.advance(d.subscriptionId, effects.cursor.source, effects.cursor.position);
-      return effects.subscription ? this.update(d.subscriptionId, effects.subscription, false) : undefined;
-    }).immediate();
+    return new Promise((resolve, reject) => {
+      this.attempts.push({ d, effects, resolve, reject });
+      if (this.attempts.length === 1) setImmediate(() => this.commitAttempts());
+    });
+  }
+
+  /**
+   * Attempts that ended in the same turn of the event loop (many subscriptions deliver at once)
+   * are written in one transaction: one commit for all, each answered once it is durable.
+   */
+  private commitAttempts(): void {
+    const batch = this.attempts.splice(0);
+    let written: Array<SubscriptionRecord | undefined>;
+    try {
+      written = this.db.transaction(() => batch.map(({ d, effects }) => {
+        this.stmt('INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, at, doc) VALUES (?, ?, ?, ?)').run(d.id, d.subscriptionId, d.at, JSON.stringify(d));
+        if (effects.cursor) this.advance(d.subscriptionId, effects.cursor.source, effects.cursor.position);
+        return effects.subscription ? this.update(d.subscriptionId, effects.subscription, false) : undefined;
+      })).immediate();
+    } catch (err) {
+      for (const a of batch) a.reject(err);
+      return;
+    }
+    batch.forEach((a, i) => a.resolve(written[i]));
   }
 
   async listDeliveries(subscriptionId: string, query: { before?: number; limit: number }): Promise<DeliveryRecord[]> {
