@@ -219,6 +219,8 @@ CREATE INDEX IF NOT EXISTS queue_by_intake_state ON queue(intake_id, state, seq)
 CREATE INDEX IF NOT EXISTS queue_by_intake ON queue(intake_id, seq);
 -- queue listing by vendor organisation (a vendor's own entries)
 CREATE INDEX IF NOT EXISTS queue_by_organisation ON queue(organisation_id, seq);
+-- one vendor's entries in one state of an intake (a vendor's own pending list, a curator's by vendor and state), keyset on seq
+CREATE INDEX IF NOT EXISTS queue_by_intake_organisation_state ON queue(intake_id, organisation_id, state, seq);
 -- decisions on a whole submission, queue listing by submission
 CREATE INDEX IF NOT EXISTS queue_by_submission ON queue(submission_id, seq);
 -- supersession on ingest, sticky rejections, an entry's earlier versions
