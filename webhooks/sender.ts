@@ -27,6 +27,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export class Sender {
   private readonly httpsAgent: https.Agent;
   private readonly httpAgent: http.Agent;
+  /** The policy's verdict per target URL (the policy is fixed for the process's life). */
+  private readonly refusals = new Map<string, string | undefined>();
   /** Sockets whose connected address passed the check, with the host it was checked for. */
   private readonly checked = new WeakMap<object, string>();
 
@@ -51,7 +53,12 @@ export class Sender {
       } catch {
         return resolve({ ok: false, durationMs: 0, error: 'invalid URL' });
       }
-      const refusal = this.options.policy.checkUrl(target);
+      let refusal = this.refusals.get(target);
+      if (!this.refusals.has(target)) {
+        if (this.refusals.size >= 10_000) this.refusals.clear();
+        refusal = this.options.policy.checkUrl(target);
+        this.refusals.set(target, refusal);
+      }
       if (refusal) return resolve({ ok: false, durationMs: 0, error: refusal });
       const secure = url.protocol === 'https:';
       let settled = false;
