@@ -17,6 +17,7 @@ import { bulkLoad, sqliteBackend } from './backends.js';
 import { Client, load, type LoadResult, type Summary, summarise } from './client.js';
 import { Rng, envelopes, generateObjects } from './dataset.js';
 import { ServerProcess, cli } from './server.js';
+import type { BenchRow } from './row.js';
 
 export interface PushOptions {
   log: (message: string) => void;
@@ -30,16 +31,6 @@ export interface PushOptions {
   logLevel?: string;
   /** Extra node flags for the server (--profile: --cpu-prof). */
   nodeFlags?: string[];
-}
-
-/** A row of bench/run.ts's table. */
-export interface PushRow {
-  figure: string;
-  value: string;
-  limit: string;
-  ratio?: string;
-  target: string;
-  met?: boolean;
 }
 
 const PASSWORD = 'bench-password-not-secret';
@@ -154,14 +145,14 @@ async function until(check: () => boolean, timeoutMs: number): Promise<boolean> 
   return true;
 }
 
-export async function benchPush(o: PushOptions): Promise<{ rows: PushRow[]; figures: Record<string, unknown> }> {
+export async function benchPush(o: PushOptions): Promise<{ rows: BenchRow[]; figures: Record<string, unknown> }> {
   const PUBLICATION = o.publication ?? 10_000;
   const RECEIVERS = o.receivers ?? 50;
   const STREAMS = o.streams ?? 500;
   const FEED = o.feedEntries ?? 0;
   const SEED = o.seed ?? 20251130;
   const log = o.log;
-  const rows: PushRow[] = [];
+  const rows: BenchRow[] = [];
   const figures: Record<string, unknown> = { publication: PUBLICATION, receivers: RECEIVERS, streams: STREAMS, loadAverage: os.loadavg() };
 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-push-'));

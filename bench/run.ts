@@ -19,6 +19,7 @@ import { REPO, ServerProcess, cli } from './server.js';
 import { benchPush } from './push.js';
 import { benchToolkit } from './toolkit.js';
 import { validationVsParse } from './validation-limit.js';
+import type { BenchRow } from './row.js';
 
 // ---- options ----------------------------------------------------------------------------------
 
@@ -67,15 +68,7 @@ const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() 
 
 // ---- the table ----------------------------------------------------------------------------------
 
-interface Row {
-  figure: string;
-  value: string;
-  limit: string;
-  ratio?: string;
-  target: string;
-  met?: boolean;
-}
-const rows: Row[] = [];
+const rows: BenchRow[] = [];
 const figures: Record<string, unknown> = {};
 const ms = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms` : 'n/a');
 const num = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -93,8 +86,8 @@ function loadRow(figure: string, r: LoadResult, limit: Summary | undefined, targ
 }
 
 function printTable(): void {
-  const head: Row = { figure: 'figure', value: 'measured', limit: 'limit (same run)', ratio: 'ratio', target: 'target' };
-  const cells = (r: Row) => [r.figure, r.value, r.limit, r.ratio ?? '', r.target, r.met === undefined ? '' : r.met ? 'met' : 'MISSED'];
+  const head: BenchRow = { figure: 'figure', value: 'measured', limit: 'limit (same run)', ratio: 'ratio', target: 'target' };
+  const cells = (r: BenchRow) => [r.figure, r.value, r.limit, r.ratio ?? '', r.target, r.met === undefined ? '' : r.met ? 'met' : 'MISSED'];
   const all = [cells(head), ...rows.map(cells)];
   const widths = all[0]!.map((_, i) => Math.max(...all.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;

@@ -19,6 +19,7 @@ import { TaxiiClient } from '../client/index.js';
 import { Client } from './client.js';
 import { type Obj, attackDataset, generateObjects } from './dataset.js';
 import { REPO, ServerProcess, cli } from './server.js';
+import type { BenchRow } from './row.js';
 
 export interface ToolkitOptions {
   log: (message: string) => void;
@@ -26,16 +27,6 @@ export interface ToolkitOptions {
   objects?: number;
   seed?: number;
   logLevel?: string;
-}
-
-/** A row of bench/run.ts's table. */
-export interface ToolkitRow {
-  figure: string;
-  value: string;
-  limit: string;
-  ratio?: string;
-  target: string;
-  met?: boolean;
 }
 
 /** The bound for the publish client: RSS ≤ 200 MB whatever the input's size. */
@@ -140,12 +131,12 @@ async function* textsOf(objects: Obj[]): AsyncGenerator<string> {
   for (const o of objects) yield JSON.stringify(o);
 }
 
-export async function benchToolkit(o: ToolkitOptions): Promise<{ rows: ToolkitRow[]; figures: Record<string, unknown> }> {
+export async function benchToolkit(o: ToolkitOptions): Promise<{ rows: BenchRow[]; figures: Record<string, unknown> }> {
   const { log } = o;
   const count = o.objects ?? 1_000_000;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-bench-client-'));
   const dataDir = path.join(dir, 'data');
-  const rows: ToolkitRow[] = [];
+  const rows: BenchRow[] = [];
   const figures: Record<string, unknown> = { loadAverageAtStart: os.loadavg() };
   let server: ServerProcess | undefined;
   try {
