@@ -150,16 +150,22 @@ describe('HTTP rate limits', () => {
       let answer = '';
       socket.on('data', (d) => (answer += d));
       socket.write(`POST ${w.base()}/objects/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${w.rw.auth}\r\nAccept: ${TAXII_MEDIA_TYPE}\r\nContent-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`);
-      let refusedObject = indicator();
-      let refused = await w.post(`${w.base()}/objects/`, { objects: [refusedObject] });
-      // Until the first one holds its slot (its credentials are being checked meanwhile).
-      for (const until = Date.now() + 10_000; refused.status === 202 && Date.now() < until; ) {
+      // Until the first one holds its slot (its credentials are being checked meanwhile). The probes
+      // are not JSON: one that finds the slot free holds it only while its few bytes are read (then
+      // 400), never for a whole submission, so it cannot take the slot from the first POST.
+      for (const until = Date.now() + 30_000; ; ) {
+        const probe = await w.post(`${w.base()}/objects/`, '{');
+        if (probe.status === 429) break;
+        expect(probe.status, probe.text).to.equal(400);
+        expect(answer, 'the first POST was answered before its body was sent').to.equal('');
+        expect(Date.now(), 'the first POST never held its ingest slot').to.be.below(until);
         await new Promise((resolve) => setTimeout(resolve, 50));
-        refused = await w.post(`${w.base()}/objects/`, { objects: [(refusedObject = indicator())] });
       }
+      const refusedObject = indicator();
+      const refused = await w.post(`${w.base()}/objects/`, { objects: [refusedObject] });
       expectRateLimited(refused);
       expect(JSON.parse(refused.text).description, answer).to.match(/being processed.*nothing of it was recorded/);
-      expect((await request(w.app).get('/metrics')).text).to.match(/^meridian_rate_limited_total\{budget="ingest"\} 1$/m);
+      expect((await request(w.app).get('/metrics')).text).to.match(/^meridian_rate_limited_total\{budget="ingest"\} 2$/m);
       // Other accounts have slots of their own.
       await w.post(`${w.base()}/objects/`, { objects: [indicator()] }, w.writer).expect(202);
       // The first POST completes; its slot is free again.
