@@ -25,6 +25,11 @@ export interface StreamSettings {
 
 /** Changes a watcher keeps, rendered, for the streams it feeds (a publication's worth); a stream further behind reads its own. */
 const WINDOW = 20_000;
+/**
+ * Bytes a fed stream may have waiting for its socket before it is let go to catch up on its own:
+ * a few batches, so that streams keep sharing them (the batches are shared buffers, not copies).
+ */
+const QUEUED_MAX = 1 << 20;
 /** Log entries a watcher reads per look at most (then it lets the next look go on). */
 const POLL_PAGES = 20;
 
@@ -44,7 +49,7 @@ interface Follower {
   filters: FeedScope['filters'];
   /** The caller's rights now: undefined once it may no longer read (the stream then ends). */
   rights(): Promise<Pick<FeedScope, 'maxTlp'> | undefined>;
-  /** Writes a batch of events; false when the socket is full (the stream then waits for it to drain, off the watcher). */
+  /** Writes a batch of events; false when too much waits for the socket (the stream then waits for it to drain, off the watcher). */
   send(chunk: Buffer): boolean;
   /** Access revoked: ends the stream. */
   revoke(): void;
@@ -239,7 +244,10 @@ export class ChangeStreams {
       caller,
       filters: scope.filters,
       rights: () => this.currentScope(caller, scope),
-      send: (chunk) => res.write(chunk),
+      send: (chunk) => {
+        res.write(chunk);
+        return res.writableLength <= QUEUED_MAX;
+      },
       revoke: () => res.end(),
     };
     const heartbeat = setInterval(() => {
