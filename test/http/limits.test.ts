@@ -143,20 +143,33 @@ describe('HTTP rate limits', () => {
     const server = createHttpServer(w.config, w.app, createLogger('silent'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      // rw's first POST holds its slot while its body is still coming.
+      // rw's first POST holds its slot while its body is still coming. Until it holds it (its
+      // credentials are being checked meanwhile), probes that are not JSON look for the 429: one that
+      // finds the slot free holds it only while its few bytes are read (then 400). Should the first
+      // POST arrive in that moment and be refused itself, it is sent again.
       const first = indicator();
       const body = JSON.stringify({ objects: [first] });
-      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+      let socket!: net.Socket;
       let answer = '';
-      socket.on('data', (d) => (answer += d));
-      socket.write(`POST ${w.base()}/objects/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${w.rw.auth}\r\nAccept: ${TAXII_MEDIA_TYPE}\r\nContent-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`);
-      // Until the first one holds its slot (its credentials are being checked meanwhile). The probes
-      // are not JSON: one that finds the slot free holds it only while its few bytes are read (then
-      // 400), never for a whole submission, so it cannot take the slot from the first POST.
+      const sendFirst = () => {
+        answer = '';
+        socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+        socket.on('data', (d) => (answer += d));
+        socket.write(`POST ${w.base()}/objects/ HTTP/1.1\r\nHost: x\r\nAuthorization: ${w.rw.auth}\r\nAccept: ${TAXII_MEDIA_TYPE}\r\nContent-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`);
+      };
+      sendFirst();
+      let probes429 = 0;
       for (const until = Date.now() + 30_000; ; ) {
         const probe = await w.post(`${w.base()}/objects/`, '{');
-        if (probe.status === 429) break;
-        expect(probe.status, probe.text).to.equal(400);
+        if (probe.status === 429) {
+          probes429++;
+          if (answer === '') break;
+        } else expect(probe.status, probe.text).to.equal(400);
+        if (answer.startsWith('HTTP/1.1 429')) {
+          socket.destroy();
+          probes429++; // the first POST's own refusal is counted too
+          sendFirst();
+        }
         expect(answer, 'the first POST was answered before its body was sent').to.equal('');
         expect(Date.now(), 'the first POST never held its ingest slot').to.be.below(until);
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -165,7 +178,7 @@ describe('HTTP rate limits', () => {
       const refused = await w.post(`${w.base()}/objects/`, { objects: [refusedObject] });
       expectRateLimited(refused);
       expect(JSON.parse(refused.text).description, answer).to.match(/being processed.*nothing of it was recorded/);
-      expect((await request(w.app).get('/metrics')).text).to.match(/^meridian_rate_limited_total\{budget="ingest"\} 2$/m);
+      expect((await request(w.app).get('/metrics')).text).to.match(new RegExp(`^meridian_rate_limited_total\\{budget="ingest"\\} ${probes429 + 1}$`, 'm'));
       // Other accounts have slots of their own.
       await w.post(`${w.base()}/objects/`, { objects: [indicator()] }, w.writer).expect(202);
       // The first POST completes; its slot is free again.
