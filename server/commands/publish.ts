@@ -28,6 +28,7 @@ export interface PublishIo {
   stderr: (s: string) => void;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
+  /** Progress is drawn as a redrawn bar (a terminal) or as lines. */
   tty: boolean;
 }
 

@@ -4,17 +4,11 @@
 import v8 from 'node:v8';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runPoll } from './poll.js';
-import { runPublish } from './publish.js';
+import { type PublishIo, runPublish } from './publish.js';
 import { RemoteUsageError, remoteOptions } from './taxii-remote.js';
 
-export interface RemoteIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  stdin: NodeJS.ReadableStream;
-  env: NodeJS.ProcessEnv;
-  /** Progress is drawn as a redrawn bar (a terminal) or as lines. */
-  tty: boolean;
-}
+/** What publish reads and writes; poll takes the same, less stdin. */
+export type RemoteIo = PublishIo;
 
 /** The commands this module serves (the entry points look at the first argument). */
 export const REMOTE_COMMANDS: readonly string[] = ['publish', 'poll'];
