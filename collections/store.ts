@@ -593,6 +593,8 @@ export interface DecisionPlan {
     collectionId: string;
     entryId?: string;
     object: NewObject;
+    /** The collection holding this very version (an intake): a plan kept for after a crash refers to it instead of repeating the JSON. */
+    source?: string;
     changeType: Exclude<ChangeType, 'object.withdrawn'>;
     provenance: Record<string, unknown>;
   }>;

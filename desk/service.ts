@@ -144,11 +144,32 @@ function versionKeyOf(o: Pick<StoredObject, 'version' | 'dateAdded'>): string {
   return (o.version !== undefined ? timestampKey(o.version) : undefined) ?? versionKeyFromMicros(o.dateAdded);
 }
 
+/** Decisions covering more entries than this are made by the decision thread, when there is one. */
+const THREAD_ENTRIES = 100;
+
 export class DeskService {
   constructor(
     private readonly store: Store,
     private readonly log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void } = { warn: () => {}, info: () => {} },
+    /** Where large decisions are made off the event loop (SQLite: decision-thread.ts); the same code runs there. */
+    private readonly thread?: { decide(caller: Caller, req: DecisionRequest): Promise<DecisionResult>; warm(): void; close(): Promise<void> },
   ) {}
+
+  /** Readies the decision thread, if there is one, so that the first large decision does not wait for it to start. */
+  warm(): void {
+    this.thread?.warm();
+  }
+
+  /** Stops the decision thread (a decision in progress ends at a transaction boundary and is finished at the next start). */
+  async close(): Promise<void> {
+    await this.thread?.close();
+  }
+
+  /** A decision selecting entries by submission or filter, or listing many: planning it takes long enough to keep readers waiting. */
+  private static large(req: DecisionRequest): boolean {
+    if (req.action !== 'approve' && req.action !== 'reject' && req.action !== 'request-changes') return false;
+    return req.submission !== undefined || req.filter !== undefined || (req.entries?.length ?? 0) > THREAD_ENTRIES;
+  }
 
   // ---- who sees what ----------------------------------------------------------------------------
 
@@ -377,6 +398,7 @@ export class DeskService {
   }
 
   async decide(caller: Caller, req: DecisionRequest): Promise<DecisionResult> {
+    if (this.thread && DeskService.large(req)) return this.thread.decide(caller, req);
     const v = await this.visibility(caller);
     if (!v.decides) throw notFound();
     switch (req.action) {
@@ -537,7 +559,7 @@ export class DeskService {
           };
           provenances.set(curators.join(), provenance);
         }
-        publications.push({ collectionId: t.collection.id, entryId: entry.id, object: (copy ??= this.newObject(objects, entry)), changeType: change, provenance });
+        publications.push({ collectionId: t.collection.id, entryId: entry.id, object: (copy ??= this.newObject(objects, entry)), source: entry.intakeId, changeType: change, provenance });
         publishedNow[i]!.add(entry.objectId);
         reports[i]!.publish.push({ id: entry.objectId, type: entry.objectType, ...(entry.version ? { version: entry.version } : {}), change });
         publishedSomewhere = true;
@@ -550,11 +572,11 @@ export class DeskService {
     const refs = [...new Set(selectedObjects.flatMap((o) => referencesOf(o)))].filter((r) => !selectedIds.has(r));
     const wanted = req.includeRefs === 'all' ? refs : req.includeRefs ? refs.filter((r) => r.startsWith('identity--') || r.startsWith('marking-definition--')) : [];
     const intakeIds = [...new Set(selected.map((s) => s.entry.intakeId))];
-    const refObjects = new Map<string, StoredObject>();
+    const refObjects = new Map<string, { object: StoredObject; intakeId: string }>();
     for (const intakeId of intakeIds) {
       for (let i = 0; i < wanted.length; i += 500) {
         const page = await this.store.queryObjects(intakeId, { ids: wanted.slice(i, i + 500), versions: { first: false, last: true, keys: [] }, limit: 500 });
-        for (const o of page.items) refObjects.set(o.id, o);
+        for (const o of page.items) refObjects.set(o.id, { object: o, intakeId });
       }
     }
     for (const [i, t] of targets.entries()) {
@@ -563,10 +585,11 @@ export class DeskService {
       for (const ref of refs) {
         await pause();
         if (publishedNow[i]!.has(ref)) continue;
-        const along = refObjects.get(ref);
-        if (along) {
+        const found = refObjects.get(ref);
+        if (found) {
+          const along = found.object;
           publications.push({
-            collectionId: t.collection.id, object: this.storedToNew(along), changeType: 'object.published',
+            collectionId: t.collection.id, object: this.storedToNew(along), source: found.intakeId, changeType: 'object.published',
             provenance: { included_by: kind, intake: intakeIds[0], curators: caller ? [caller.account.id] : [], decided_at: formatMicros(at), policy: caller ? 'review' : kind },
           });
           report.publish.push({ id: along.id, type: along.type, ...(along.version ? { version: along.version } : {}), change: 'object.published' });

@@ -5,6 +5,7 @@ import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
 import { ChangeFeed } from '../changes/feed.js';
 import { ChangeStreams, STREAM_DEFAULTS } from '../changes/stream.js';
 import { DeskService } from '../desk/service.js';
+import { DecisionThread } from '../desk/decision-thread.js';
 import { IngestRunner } from '../taxii/ingest-runner.js';
 import { PageTokens } from '../taxii/paging.js';
 import { TaxiiService } from '../taxii/service.js';
@@ -59,7 +60,8 @@ export async function composeApp(config: Readonly<Config>, given: Store, logger:
   metrics.observeDesk(store);
   metrics.observeWebhooks(store);
   const service = await createService(config, store, logger);
-  const desk = new DeskService(store, logger);
+  // On SQLite, large decisions are made by a thread of their own (readers keep the event loop).
+  const desk = new DeskService(store, logger, given instanceof SqliteStore && given.companion ? new DecisionThread(given.companion) : undefined);
   // What lands in an intake meets the intake's policy (auto-publish, revocations) once validated.
   service.onSubmissionComplete(async (submissionId) => {
     await desk.applyPolicy(submissionId);

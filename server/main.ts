@@ -31,6 +31,7 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
   const resumed = await service.resumePending();
   // Decisions a crash interrupted are finished, then the intakes' policy meets what waits (both idempotent).
   const decisionsResumed = await store.resumeDecisions();
+  desk.warm();
   void desk.applyPolicy().catch((err: unknown) => logger.error({ err }, 'the start-up policy pass failed; it runs again at the next start'));
   const purge = setInterval(() => {
     service.purgeStatuses().catch((err) => logger.error({ err }, 'status purge failed'));
@@ -69,6 +70,7 @@ export async function serve(config: Readonly<Config>): Promise<{ close: () => Pr
       if ((await Promise.race([service.close().then(() => 'done' as const), deadline])) === 'late') {
         logger.warn({ event: 'shutdown', timeoutSeconds: config.shutdownTimeoutSeconds }, 'ingests still running at the shutdown deadline; they stay pending and are finished at the next start');
       }
+      await desk.close();
       await store.close();
       process.removeListener('SIGHUP', onHangup);
       logger.info({ event: 'stopped' }, 'Meridian stopped');

@@ -6,8 +6,9 @@
 // Protocol with the worker, per job: open {body, options, indexes?, size, credit} → opened {count}
 // | failed; then the worker sends batch {items, last} messages on its own, one per credit; the
 // main thread grants a credit for each batch it takes; close abandons the job.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { IngestItem } from '../collections/store.js';
+import { startModuleWorker } from '../collections/threads.js';
 import type { PipelineOptions } from 'stix2-validator-ts';
 import { openEnvelope } from './envelope.js';
 import { type ErrorCode, TaxiiError } from './errors.js';
@@ -31,15 +32,8 @@ interface Inbox {
 /** Batches the worker may prepare ahead of the main thread. */
 const CREDIT = 2;
 
-// The worker runs the same module format as this file: .js when built; from source (under tsx,
-// in tests) it first registers tsx in the worker, which does not inherit the loader.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(`./ingest-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
-
 function startWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL);
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { eval: true });
+  return startModuleWorker(import.meta.url, 'ingest-worker');
 }
 
 function throwIfFailed(reply: Reply): Exclude<Reply, { type: 'failed' }> {

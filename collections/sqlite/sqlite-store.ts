@@ -350,22 +350,40 @@ function inKeyOrder(publications: DecisionPlan['publications']): DecisionPlan['p
   return publications.map((p) => ({ p, k: key(p) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.p);
 }
 
-/** A large decision's publications as decision_plans keeps them: each object once (one version goes to several targets). */
+/**
+ * A large decision's publications as decision_plans keeps them: each object once (one version goes
+ * to several targets), and an object copied from a collection (an intake) without its JSON, which
+ * is read from there again if the plan is ever resumed: a plan of 10,000 objects stays a few MB.
+ */
 function packPublications(publications: DecisionPlan['publications']): string {
-  const objects: NewObject[] = [];
+  const objects: Array<NewObject | (Omit<NewObject, 'json'> & { source: string })> = [];
   const indexOf = new Map<NewObject, number>();
-  const rows = publications.map(({ object, ...rest }) => {
+  const rows = publications.map(({ object, source, ...rest }) => {
     let i = indexOf.get(object);
-    if (i === undefined) indexOf.set(object, (i = objects.push(object) - 1));
+    if (i === undefined) {
+      const { json, ...bare } = object;
+      indexOf.set(object, (i = objects.push(source !== undefined && object.versionKey !== undefined ? { ...bare, source } : { ...bare, json }) - 1));
+    }
     return { ...rest, object: i };
   });
   return JSON.stringify({ objects, publications: rows });
 }
 
-function unpackPublications(text: string): DecisionPlan['publications'] {
-  const packed = JSON.parse(text) as DecisionPlan['publications'] | { objects: NewObject[]; publications: Array<Omit<DecisionPlan['publications'][number], 'object'> & { object: number }> };
+/** The publications of a kept plan; `jsonOf` reads a referenced object's JSON (undefined: it is no longer there, and neither is its copy). */
+function unpackPublications(text: string, jsonOf: (source: string, id: string, versionKey: string) => string | undefined): DecisionPlan['publications'] {
+  type Packed = NewObject | (Omit<NewObject, 'json'> & { source: string });
+  const packed = JSON.parse(text) as DecisionPlan['publications'] | { objects: Packed[]; publications: Array<Omit<DecisionPlan['publications'][number], 'object'> & { object: number }> };
   if (Array.isArray(packed)) return packed; // a plan written before objects were kept once
-  return packed.publications.map((p) => ({ ...p, object: packed.objects[p.object]! }));
+  const objects = packed.objects.map((o): NewObject | undefined => {
+    if (!('source' in o)) return o;
+    const { source, ...bare } = o;
+    const json = jsonOf(source, bare.id, bare.versionKey!);
+    return json === undefined ? undefined : { ...bare, json };
+  });
+  return packed.publications.flatMap((p) => {
+    const object = objects[p.object];
+    return object ? [{ ...p, object }] : [];
+  });
 }
 
 export class SqliteStore implements Store {
@@ -377,6 +395,8 @@ export class SqliteStore implements Store {
   /** Set by close(): a large decision stops between two of its transactions (rolled forward at the next start). */
   private closing = false;
   readonly webhooks: SqliteWebhooks;
+  /** How a thread opens its own connection to this database (undefined in memory, which a thread cannot share). */
+  readonly companion: { location: string; checkpoints: 'backstop' | 'inline' } | undefined;
 
   constructor(options: SqliteStoreOptions) {
     let file = options.location;
@@ -403,7 +423,9 @@ export class SqliteStore implements Store {
       throw err;
     }
     this.webhooks = new SqliteWebhooks(this.db);
-    if (file !== ':memory:' && options.decisions !== 'inline') this.decisionWriter = new DecisionWriter(options.location, options.checkpoints === 'background' ? 'backstop' : 'inline');
+    // Another thread checkpoints the WAL in the background: a companion's commits need only the backstop.
+    this.companion = file === ':memory:' ? undefined : { location: options.location, checkpoints: options.checkpoints === 'background' ? 'backstop' : 'inline' };
+    if (this.companion && options.decisions !== 'inline') this.decisionWriter = new DecisionWriter(this.companion.location, this.companion.checkpoints);
     if (options.checkpoints === 'backstop') this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     if (options.checkpoints === 'background' && file !== ':memory:') {
       this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
@@ -1041,15 +1063,22 @@ export class SqliteStore implements Store {
       const tick = this.ticker(marks);
       const updateEntry = this.stmt(`UPDATE queue SET state = coalesce(@state, state), reason = coalesce(@reason, reason), requested_changes = coalesce(@requested, requested_changes),
                                        approvals = @approvals, rev = rev + 1, updated_at = @at WHERE id = @id AND rev = @rev`);
-      // Most entries record no approval (their targets publish at once): those need no read first.
-      const updateState = this.stmt(`UPDATE queue SET state = coalesce(@state, state), reason = coalesce(@reason, reason), requested_changes = coalesce(@requested, requested_changes),
-                                       rev = rev + 1, updated_at = @at WHERE id = @id AND rev = @rev`);
-      for (const e of plan.entries) {
-        if (!e.approvals?.length) {
-          const changed = updateState.run({ id: e.entryId, rev: e.rev, at: plan.at, state: e.state ?? null, reason: e.reason ?? null, requested: e.requestedChanges ? JSON.stringify(e.requestedChanges) : null }).changes;
-          if (changed === 0) throw new StaleDecisionError(e.entryId);
-          continue;
+      // Most entries record no approval (their targets publish at once): those need no read first,
+      // and are updated by one statement (the rev of each checked by its join condition).
+      const plain = plan.entries.filter((e) => !e.approvals?.length);
+      if (plain.length > 0) {
+        const rows = JSON.stringify(plain.map((e) => [e.entryId, e.rev, e.state ?? null, e.reason ?? null, e.requestedChanges ? JSON.stringify(e.requestedChanges) : null]));
+        const changed = this.stmt(`UPDATE queue SET state = coalesce(e.value ->> 2, state), reason = coalesce(e.value ->> 3, reason), requested_changes = coalesce(e.value ->> 4, requested_changes),
+                                     rev = rev + 1, updated_at = @at FROM json_each(@rows) AS e WHERE queue.id = e.value ->> 0 AND queue.rev = e.value ->> 1`).run({ rows, at: plan.at }).changes;
+        if (changed !== plain.length) {
+          // The first entry this statement did not update (rolled back with the rest when thrown).
+          const stale = this.stmt(`SELECT e.value ->> 0 AS id FROM json_each(@rows) AS e LEFT JOIN queue q ON q.id = e.value ->> 0
+                                   WHERE q.id IS NULL OR NOT (q.rev = (e.value ->> 1) + 1 AND q.updated_at = @at) ORDER BY e.key LIMIT 1`).get({ rows, at: plan.at });
+          throw new StaleDecisionError((stale?.id as string | undefined) ?? plain[0]!.entryId);
         }
+      }
+      for (const e of plan.entries) {
+        if (!e.approvals?.length) continue;
         const row = this.stmt('SELECT approvals, organisation_id FROM queue WHERE id = ?').get(e.entryId);
         const approvals = JSON.parse((row?.approvals as string | undefined) ?? '[]') as QueueEntry['approvals'];
         // Policy decisions have no account: they approve as their actor name, once like anyone.
@@ -1116,6 +1145,8 @@ export class SqliteStore implements Store {
   ): { published: number; next: number } {
       let published = 0;
       const pks = new Map<string, number | undefined>();
+      const insertPublication = this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
+                                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
       // A decision gives an entry's targets one provenance object: serialised once.
       const provenances = new Map<Record<string, unknown>, string>();
       let i = from;
@@ -1127,17 +1158,31 @@ export class SqliteStore implements Store {
         if (pk === undefined) throw new StoreConflictError(`collection ${p.collectionId} does not exist`);
         const o = p.object;
         const versionKey = o.versionKey ?? versionKeyFromMicros(at);
-        // An object without a version has one version only: its key here is the intake's date_added,
-        // which differs per intake, so it is known by having no version (in publications and objects).
-        const present = o.version === undefined
-          ? this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version IS NULL').get(p.collectionId, o.id)
-          : this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version_key = ?').get(p.collectionId, o.id, versionKey);
-        if (present) continue;
-        const stored = this.storeObject(pk, () => tick(pk), o.version === undefined ? { ...o, versionKey: undefined } : { ...o, versionKey }, (p.provenance.submission as string | undefined) ?? decisionId);
-        if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version ?? 'no version'}) in collection ${p.collectionId}: ${stored.failure}`);
-        this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-          .run(p.collectionId, o.id, o.type, o.version ?? null, versionKey, stored.dateAdded!, p.entryId ?? null, decisionId, provenances.get(p.provenance) ?? provenances.set(p.provenance, JSON.stringify(p.provenance)).get(p.provenance)!);
+        const record = (dateAdded: number) => insertPublication.run(
+          p.collectionId, o.id, o.type, o.version ?? null, versionKey, dateAdded, p.entryId ?? null, decisionId,
+          provenances.get(p.provenance) ?? provenances.set(p.provenance, JSON.stringify(p.provenance)).get(p.provenance)!).changes;
+        const submissionId = (p.provenance.submission as string | undefined) ?? decisionId;
+        let dateAdded: number;
+        if (o.version === undefined) {
+          // An object without a version has one version only: its key here is the intake's date_added,
+          // which differs per intake, so it is known by having no version (in publications and objects).
+          if (this.stmt('SELECT 1 FROM publications WHERE collection_id = ? AND object_id = ? AND version IS NULL').get(p.collectionId, o.id)) continue;
+          const stored = this.storeObject(pk, () => tick(pk), { ...o, versionKey: undefined }, submissionId);
+          if (stored.failure) throw new StoreConflictError(`${o.id} (no version) in collection ${p.collectionId}: ${stored.failure}`);
+          dateAdded = stored.dateAdded!;
+          record(dateAdded);
+        } else {
+          // The publication's primary key claims (target, id, version) first: one already published
+          // (a retried or resumed decision) is skipped without a lookup of its own.
+          dateAdded = tick(pk);
+          if (record(dateAdded) === 0) continue;
+          const stored = this.storeObject(pk, () => dateAdded, { ...o, versionKey }, submissionId);
+          if (stored.failure) throw new StoreConflictError(`${o.id} (${o.version}) in collection ${p.collectionId}: ${stored.failure}`);
+          // The same version was already in the collection (written there directly): the publication is of that copy.
+          if (stored.dateAdded !== dateAdded) {
+            this.stmt('UPDATE publications SET date_added = ? WHERE collection_id = ? AND object_id = ? AND version_key = ?').run(stored.dateAdded!, p.collectionId, o.id, versionKey);
+          }
+        }
         this.appendChange(pk, tick(pk), { type: p.changeType, objectType: o.type, objectId: o.id, version: o.version, actorKind, tlp: o.tlp });
         published++;
       }
@@ -1177,7 +1222,11 @@ export class SqliteStore implements Store {
     // Usually there is none: the worker thread starts only for one.
     if (this.decisionWriter) return this.stmt("SELECT 1 FROM decisions WHERE status = 'applying' LIMIT 1").get() ? this.decisionWriter.resume() : 0;
     const open = this.stmt("SELECT d.id, d.actor_kind, d.at, p.plan FROM decisions d JOIN decision_plans p ON p.decision_id = d.id WHERE d.status = 'applying' ORDER BY d.at").all();
-    for (const d of open) await this.finishDecision(d.id, unpackPublications(d.plan), d.actor_kind, d.at);
+    const jsonOf = (source: string, id: string, versionKey: string) => {
+      const pk = this.collectionPk(source);
+      return pk === undefined ? undefined : (this.stmt('SELECT json FROM objects WHERE coll = ? AND id = ? AND version_key = ?').get(pk, id, versionKey)?.json as string | undefined);
+    };
+    for (const d of open) await this.finishDecision(d.id, unpackPublications(d.plan, jsonOf), d.actor_kind, d.at);
     return open.length;
   }
 

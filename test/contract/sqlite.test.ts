@@ -121,25 +121,41 @@ describe('SQLite store: a large decision written by the worker thread', function
     expect(log.map((c) => c.dateAdded)).to.deep.equal(log.map((c) => c.dateAdded).sort((a, b) => a - b));
   });
 
-  it('stops between two transactions when the store closes; the next open rolls the decision forward, every publication once', async function () {
-    const plan = bigPlan(4000);
-    const applying = store.applyDecision(plan).then(() => 'applied', (err: Error) => err.message);
-    // Closed as soon as the decision is recorded: its publications are still being written.
-    while ((await store.listDecisions({ limit: 1 })).length === 0) await new Promise((r) => setTimeout(r, 2));
-    await store.close();
-    const outcome = await applying;
-    store = new SqliteStore({ location: dir });
-    const resumed = await store.resumeDecisions();
-    if (outcome !== 'applied') {
-      expect(outcome).to.match(/finished at the next start/);
-      expect(resumed).to.equal(1);
-    }
-    for (const id of targets) {
-      expect(await store.countObjects(id)).to.equal(4000);
-      expect((await store.listPublications({ collectionId: id })).length).to.equal(4000);
-      expect((await store.readChanges(id, 0, 10_000)).items.length).to.equal(4000);
-    }
-    expect((await store.listDecisions({ limit: 1 }))[0]).to.include({ id: plan.id, publications: 12_000 });
-    expect(await store.resumeDecisions()).to.equal(0);
-  });
+  for (const copies of [false, true]) {
+    it(`stops between two transactions when the store closes; the next open rolls the decision forward, every publication once${copies ? ' (copies of a collection\'s objects: the kept plan refers to them, and the resumed one reads their JSON there)' : ''}`, async function () {
+      const plan = bigPlan(4000);
+      if (copies) {
+        // The objects are in a collection of their own first, as an intake's are; the plan names it as their source.
+        const source = randomUUID();
+        await store.createCollection({ id: source, apiRoot: 'fr', title: 'source', purpose: 'intake', mediaTypes: ['application/stix+json;version=2.1'] });
+        const account = (await store.createAccount({ id: randomUUID(), name: 'vendor', passwordHash: 'x', roles: ['publisher'], curatorRoots: [], disabled: false })).id;
+        const submission = randomUUID();
+        const objects = [...new Set(plan.publications.map((p) => p.object))];
+        await store.createSubmission({ id: submission, apiRoot: 'fr', collectionId: source, accountId: account, requestTimestamp: Date.now() * 1000, totalCount: objects.length });
+        await store.ingest(submission, objects.map((o, index) => ({ index, id: o.id, version: o.version!, object: o })));
+        for (const p of plan.publications) p.source = source;
+      }
+      const applying = store.applyDecision(plan).then(() => 'applied', (err: Error) => err.message);
+      // Closed as soon as the decision is recorded: its publications are still being written.
+      while ((await store.listDecisions({ limit: 1 })).length === 0) await new Promise((r) => setTimeout(r, 2));
+      await store.close();
+      const outcome = await applying;
+      store = new SqliteStore({ location: dir });
+      const resumed = await store.resumeDecisions();
+      if (outcome !== 'applied') {
+        expect(outcome).to.match(/finished at the next start/);
+        expect(resumed).to.equal(1);
+      }
+      for (const id of targets) {
+        expect(await store.countObjects(id)).to.equal(4000);
+        expect((await store.listPublications({ collectionId: id })).length).to.equal(4000);
+        expect((await store.readChanges(id, 0, 10_000)).items.length).to.equal(4000);
+      }
+      const last = plan.publications.at(-1)!.object;
+      const [copy] = (await store.queryObjects(targets[2]!, { ids: [last.id], versions: { all: true }, limit: 10 })).items;
+      expect(copy?.json).to.equal(last.json);
+      expect((await store.listDecisions({ limit: 1 }))[0]).to.include({ id: plan.id, publications: 12_000 });
+      expect(await store.resumeDecisions()).to.equal(0);
+    });
+  }
 });

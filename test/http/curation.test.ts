@@ -1,8 +1,13 @@
 // The desk workflow over HTTP (docs/architecture.md §3): a vendor posts to an intake, curators
 // review and publish to member countries, subscribers read only what they are entitled to.
 // Runs on both stores (the MongoDB lane of `npm test` runs test/http again on MongoDB).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
+import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
+import type { Store } from '../../collections/store.js';
 import { TLP2_IDS } from 'stix2-validator-ts/markings';
 import { type TestAccount, TAXII, indicator, testServer } from '../helpers/server.js';
 
@@ -11,8 +16,8 @@ const RED = TLP2_IDS.red!;
 
 type Server = Awaited<ReturnType<typeof testServer>>;
 
-async function world() {
-  const s = await testServer();
+async function world(store?: Store) {
+  const s = await testServer({}, store);
   const { admin } = s;
   for (const [path, country] of [['desk', undefined], ['fr', 'fr'], ['de', 'de'], ['global', undefined]] as const) {
     await admin.addApiRoot({ path, title: path, ...(country ? { country } : {}) });
@@ -366,3 +371,81 @@ describe('the desk: intake → review → publication (§5.5 status, curation AP
     }
   });
 });
+
+// On a SQLite file, decisions selecting by submission or filter (or listing over 100 entries) are
+// made by the decision thread (desk/decision-thread.ts) with its own connection; in memory, and on
+// MongoDB, on the event loop. The MongoDB lane runs the suite above; this one is about SQLite files.
+if (process.env.MERIDIAN_TEST_STORE !== 'mongo') {
+  describe('the desk: large decisions made by the decision thread (SQLite file)', function () {
+    this.timeout(60_000);
+    let dir: string;
+    let store: SqliteStore;
+    const mainThreadDecisions: string[] = [];
+    const original = SqliteStore.prototype.applyDecision;
+
+    beforeEach(function () {
+      dir = mkdtempSync(path.join(tmpdir(), 'meridian-desk-thread-'));
+      store = new SqliteStore({ location: dir });
+      // This thread's store only: the decision thread loads its own copy of the module.
+      SqliteStore.prototype.applyDecision = function (plan) {
+        mainThreadDecisions.push(plan.kind);
+        return original.call(this, plan);
+      };
+      mainThreadDecisions.length = 0;
+    });
+
+    afterEach(async function () {
+      SqliteStore.prototype.applyDecision = original;
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('approves a whole submission there: published to every target, seen by the countries, and nothing decided on this thread', async function () {
+      const w = await world(store);
+      const objects = Array.from({ length: 150 }, (_, i) => indicator({ name: `bulk ${i}` }));
+      const posted = await post(w.s, w.vendor, 'desk', 'intake', objects);
+      expect(posted.body.success_count).to.equal(150);
+      const approved = await decide(w.s, w.cur1, { action: 'approve', submission: posted.body.id, targets: ['fr', 'de'] });
+      expect(approved.status).to.equal(201);
+      expect(approved.body).to.include({ action: 'approve', entries: 150, published: 300 });
+      expect(approved.body.targets.map((t: { publish: unknown[] }) => t.publish.length)).to.deep.equal([150, 150]);
+      const seen = await request(w.s.app).get('/de/collections/published/manifest/?limit=1000').set('Authorization', w.subDe.auth).set('Accept', TAXII);
+      expect(seen.body.objects).to.have.length(150);
+      // The same decision again: every entry is approved and published already; nothing is published twice.
+      const again = await decide(w.s, w.cur1, { action: 'approve', submission: posted.body.id, targets: ['fr', 'de'] });
+      expect(again.body.published).to.equal(0);
+      expect(mainThreadDecisions).to.deep.equal([]);
+      // A single entry is decided on this thread (no hop for one entry).
+      const [one] = (await queue(w.s, w.cur1, '?state=approved&limit=1')).body.entries;
+      expect((await decide(w.s, w.cur1, { action: 'reject', entries: [{ id: one.id, rev: one.rev }], reason: 'no' })).status).to.equal(409); // approved: not rejectable
+      const single = indicator({ name: 'single' });
+      await post(w.s, w.vendor, 'desk', 'intake', [single]);
+      const [pending] = (await queue(w.s, w.cur1, '?state=pending')).body.entries;
+      expect((await decide(w.s, w.cur1, { action: 'approve', entries: [{ id: pending.id, rev: pending.rev }], targets: ['fr'] })).status).to.equal(201);
+      expect(mainThreadDecisions).to.deep.equal(['approve']);
+    });
+
+    it('answers its refusals as the event loop would: self-approval 403, a release rule 422 with the violations, a stale entry 409, a target outside the curator\'s roots 404', async function () {
+      const w = await world(store);
+      const red = Array.from({ length: 3 }, (_, i) => ({ ...indicator({ name: `red ${i}` }), object_marking_refs: [RED] }));
+      const posted = await post(w.s, w.vendor, 'desk', 'intake', [...red, ...Array.from({ length: 120 }, (_, i) => indicator({ name: `n ${i}` }))]);
+      const self = await decide(w.s, w.acmeCurator, { action: 'approve', submission: posted.body.id, targets: ['fr'] });
+      expect(self.status).to.equal(403);
+      expect(self.body.description).to.match(/your own organisation/);
+      const redToDe = await decide(w.s, w.cur1, { action: 'approve', submission: posted.body.id, targets: ['de'] });
+      expect(redToDe.status).to.equal(422);
+      expect(redToDe.body.description).to.match(/red_recipients/);
+      expect(redToDe.body.details.violations).to.have.length(3);
+      const outside = await decide(w.s, w.frOnly, { action: 'approve', submission: posted.body.id, targets: ['de'] });
+      expect(outside.status).to.equal(404);
+      const entries = (await queue(w.s, w.cur1, '?limit=200')).body.entries as Array<{ id: string; rev: number }>;
+      expect(entries).to.have.length(123);
+      const stale = await decide(w.s, w.cur1, { action: 'reject', entries: entries.map((e, i) => ({ id: e.id, rev: i === 7 ? e.rev + 1 : e.rev })), reason: 'duplicates' });
+      expect(stale.status).to.equal(409);
+      expect(stale.body.details).to.deep.equal({ entry: entries[7]!.id, rev: entries[7]!.rev });
+      // Nothing was written by the refused decisions.
+      expect((await queue(w.s, w.cur1, '?state=pending&limit=200')).body.entries).to.have.length(123);
+      expect(mainThreadDecisions).to.deep.equal([]);
+    });
+  });
+}
