@@ -1,7 +1,7 @@
 // Worker threads running our own modules, and the job protocol between a thread and its owner:
 // {job, ...} → {job, outcome} | {job, error}. Shared by the ingest runner, the SQLite decision
 // writer and the desk's decision thread.
-import { type MessagePort, Worker } from 'node:worker_threads';
+import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads';
 
 /** An error as it crosses a thread boundary: its name, message and own data fields (entryId, code, details …). */
 export interface WireError {
@@ -26,12 +26,12 @@ export function toWire(err: unknown): WireError {
  * the same format: .js when built; from source (tsx, in tests) it first registers tsx in the
  * worker, which does not inherit the loader.
  */
-export function startModuleWorker(from: string, name: string, workerData?: unknown): Worker {
+export function startModuleWorker(from: string, name: string, workerData?: unknown, resourceLimits?: ResourceLimits): Worker {
   const fromSource = from.endsWith('.ts');
   const url = new URL(`./${name}${fromSource ? '.ts' : '.js'}`, from);
-  if (!fromSource) return new Worker(url, { workerData });
+  if (!fromSource) return new Worker(url, { workerData, ...(resourceLimits ? { resourceLimits } : {}) });
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, ...(resourceLimits ? { resourceLimits } : {}) });
 }
 
 type Waiting = { resolve: (outcome: unknown) => void; reject: (err: Error) => void };
@@ -56,6 +56,7 @@ export class JobThread {
     private readonly revive: (e: WireError) => Error,
     /** Why jobs in progress failed when the thread stopped. */
     private readonly stoppedReason: string,
+    private readonly resourceLimits?: ResourceLimits,
   ) {}
 
   newJob(): number {
@@ -96,7 +97,7 @@ export class JobThread {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     if (this.closed) throw new Error('the store is closed');
-    const worker = startModuleWorker(this.from, this.name, this.workerData);
+    const worker = startModuleWorker(this.from, this.name, this.workerData, this.resourceLimits);
     worker.unref();
     worker.on('message', (m: { job: number; outcome?: unknown; error?: WireError }) => {
       const waiting = this.settle(m.job);

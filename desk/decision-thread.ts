@@ -10,6 +10,9 @@ import type { ErrorCode } from '../taxii/errors.js';
 import { JobThread, type WireError } from '../collections/threads.js';
 import type { DecisionRequest, DecisionResult } from './service.js';
 
+/** The decision thread's young generation, in MB (V8's default is a few tens). */
+const YOUNG_GENERATION_MB = 128;
+
 export class DecisionThread {
   private readonly thread: JobThread;
 
@@ -19,6 +22,9 @@ export class DecisionThread {
       import.meta.url, 'decision-thread-worker', companion, revive,
       // A decision whose writes had begun is left 'applying' and rolled forward at the next start.
       'the server stopped while the decision was being made; if its writes had begun, it is finished at the next start',
+      // A decision of 10,000 entries makes tens of MB of short-lived objects (rows, parsed
+      // objects, its plan and report): a larger young generation collects them in fewer scavenges.
+      { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     );
   }
 

@@ -502,6 +502,7 @@ export class DeskService {
       return organisations.get(id)?.name;
     };
     const publishedNow = targets.map(() => new Set<string>());
+    const provenances = new Map<string, Record<string, unknown>>();
     // Each object parsed once, and one copy to publish shared by its targets (a worker thread gets it once).
     const parsed = new Map<QueueEntry, StixJson>();
     const pause = slicer();
@@ -521,7 +522,6 @@ export class DeskService {
       const object = this.objectOf(objects, entry);
       parsed.set(entry, object);
       let copy: NewObject | undefined;
-      const provenances = new Map<string, Record<string, unknown>>();
       const earlier = publishedBefore.get(entry.objectId) ?? [];
       const votes: string[] = [];
       let publishedSomewhere = false;
@@ -551,13 +551,15 @@ export class DeskService {
         }
         const change = entry.revoked ? 'object.revoked' : earlier.some((p) => p.collectionId === t.collection.id) ? 'object.updated' : 'object.published';
         const curators = [...new Set([...entry.approvals.filter((a) => a.targetId === t.collection.id).map((a) => a.accountId), ...(caller ? [caller.account.id] : [])])];
-        let provenance = provenances.get(curators.join());
+        // Entries of one vendor's submission mostly share their provenance: one object for all (serialised once when written).
+        const key = `${entry.organisationId ?? ''}|${entry.submissionId}|${entry.intakeId}|${curators.join()}`;
+        let provenance = provenances.get(key);
         if (!provenance) {
           provenance = {
             vendor: entry.organisationId ?? null, vendor_name: (await orgName(entry.organisationId)) ?? null, submission: entry.submissionId, intake: entry.intakeId,
             curators, decided_at: decidedAt, policy: caller ? 'review' : kind,
           };
-          provenances.set(curators.join(), provenance);
+          provenances.set(key, provenance);
         }
         publications.push({ collectionId: t.collection.id, entryId: entry.id, object: (copy ??= this.newObject(objects, entry)), source: entry.intakeId, changeType: change, provenance });
         publishedNow[i]!.add(entry.objectId);

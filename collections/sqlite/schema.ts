@@ -294,8 +294,8 @@ CREATE TABLE IF NOT EXISTS changes (
   tlp INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (coll, date_added)
 ) WITHOUT ROWID;
--- a live stream resuming from Last-Event-ID (a change id)
-CREATE INDEX IF NOT EXISTS changes_by_id ON changes(coll, id);
+-- A live stream resumes from Last-Event-ID (a change id) through the primary key: the id encodes
+-- its date_added (changeId in sqlite-store.ts), so no index of its own is written with every change.
 `;
 
 /** Adds a column where the table lacks it; a table not there yet is created whole by SCHEMA afterwards. */
@@ -318,6 +318,13 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<Migration<Database.Database, void>
       addColumn(db, 'api_roots', 'taxii20', 'INTEGER NOT NULL DEFAULT 0');
       addColumn(db, 'decisions', 'status', "TEXT NOT NULL DEFAULT 'applied'");
       addColumn(db, 'collections', 'change_horizon', 'INTEGER NOT NULL DEFAULT 0');
+    },
+  },
+  {
+    version: 3,
+    description: 'changes_by_id dropped: a change is found by the date_added its id encodes',
+    up: (db) => {
+      db.exec('DROP INDEX IF EXISTS changes_by_id');
     },
   },
 ];

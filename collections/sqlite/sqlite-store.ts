@@ -90,8 +90,9 @@ const DECISION_CHUNK = 1000;
 const DECISION_SLICE_MS = 50;
 
 // Change ids in date_added order (the UUIDv7 layout: ms, the µs within it, then this process's salt
-// and a counter), so each lands at the end of changes_by_id: random ids cost ingest a fifth of its
-// speed in index pages written per batch. date_added is unique per collection, the counter per process.
+// and a counter): an id names its row's date_added, so a stream resuming from one finds it by the
+// primary key, and no index of ids is written with every change. date_added is unique per
+// collection, the counter per process.
 const CHANGE_ID_SALT = randomBytes(4).readUInt32BE(0) & 0x3fffffff;
 let changeIdCounter = 0;
 
@@ -101,6 +102,14 @@ function changeId(dateAdded: number): string {
   changeIdCounter = (changeIdCounter + 1) >>> 0;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${(dateAdded - ms * 1000).toString(16).padStart(3, '0')}-${(0x8000 | (CHANGE_ID_SALT & 0x3fff)).toString(16)}-`
     + `${(CHANGE_ID_SALT >>> 14).toString(16).padStart(4, '0')}${changeIdCounter.toString(16).padStart(8, '0')}`;
+}
+
+/** The date_added a change id of this store encodes (changeId), or undefined for an id of another layout. */
+function dateAddedOfChange(id: string): number | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-7([0-9a-f]{3})-/.exec(id);
+  if (!m) return undefined;
+  const micros = parseInt(m[3]!, 16);
+  return micros < 1000 ? parseInt(m[1]! + m[2]!, 16) * 1000 + micros : undefined;
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -346,43 +355,66 @@ export function queueSql(q: QueueQuery): { sql: string; params: Record<string, u
  * Their date_added follow this order; versions of one object stay in version order.
  */
 function inKeyOrder(publications: DecisionPlan['publications']): DecisionPlan['publications'] {
-  const key = (p: DecisionPlan['publications'][number]) => `${p.collectionId}|${p.object.id}|${p.object.versionKey ?? ''}`;
-  return publications.map((p) => ({ p, k: key(p) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.p);
+  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return [...publications].sort((a, b) => order(a.collectionId, b.collectionId) || order(a.object.id, b.object.id) || order(a.object.versionKey ?? '', b.object.versionKey ?? ''));
 }
 
+type PackedObject = NewObject | (Omit<NewObject, 'json'> & { source: string });
+/** [target collection, entry id, change type, provenance, object]: the last three as indexes into the lists beside. */
+type PackedRow = [number, string | null, number, number, number];
+
 /**
- * A large decision's publications as decision_plans keeps them: each object once (one version goes
- * to several targets), and an object copied from a collection (an intake) without its JSON, which
- * is read from there again if the plan is ever resumed: a plan of 10,000 objects stays a few MB.
+ * A large decision's publications as decision_plans keeps them: each object, target, change type
+ * and provenance once (one version goes to several targets; the entries of one decision mostly
+ * share their provenance), and an object copied from a collection (an intake) without its JSON,
+ * which is read from there again if the plan is ever resumed: a plan of 30,000 publications is a
+ * few hundred kB, not tens of MB.
  */
 function packPublications(publications: DecisionPlan['publications']): string {
-  const objects: Array<NewObject | (Omit<NewObject, 'json'> & { source: string })> = [];
-  const indexOf = new Map<NewObject, number>();
-  const rows = publications.map(({ object, source, ...rest }) => {
-    let i = indexOf.get(object);
-    if (i === undefined) {
-      const { json, ...bare } = object;
-      indexOf.set(object, (i = objects.push(source !== undefined && object.versionKey !== undefined ? { ...bare, source } : { ...bare, json }) - 1));
-    }
-    return { ...rest, object: i };
+  const lists = { collections: [] as string[], changeTypes: [] as string[], provenances: [] as string[], objects: [] as PackedObject[] };
+  const indexes = { collections: new Map<string, number>(), changeTypes: new Map<string, number>(), provenances: new Map<string, number>(), objects: new Map<NewObject, number>() };
+  const serialised = new Map<Record<string, unknown>, string>();
+  const indexOf = <K, V>(map: Map<K, number>, list: V[], key: K, value: () => V) => {
+    let i = map.get(key);
+    if (i === undefined) map.set(key, (i = list.push(value()) - 1));
+    return i;
+  };
+  const rows = publications.map(({ collectionId, entryId, changeType, provenance, object, source }): PackedRow => {
+    let json = serialised.get(provenance);
+    if (json === undefined) serialised.set(provenance, (json = JSON.stringify(provenance)));
+    return [
+      indexOf(indexes.collections, lists.collections, collectionId, () => collectionId),
+      entryId ?? null,
+      indexOf(indexes.changeTypes, lists.changeTypes, changeType, () => changeType),
+      indexOf(indexes.provenances, lists.provenances, json, () => json),
+      indexOf(indexes.objects, lists.objects, object, () => {
+        const { json: text, ...bare } = object;
+        return source !== undefined && object.versionKey !== undefined ? { ...bare, source } : { ...bare, json: text };
+      }),
+    ];
   });
-  return JSON.stringify({ objects, publications: rows });
+  return JSON.stringify({ v: 2, ...lists, rows });
 }
 
 /** The publications of a kept plan; `jsonOf` reads a referenced object's JSON (undefined: it is no longer there, and neither is its copy). */
 function unpackPublications(text: string, jsonOf: (source: string, id: string, versionKey: string) => string | undefined): DecisionPlan['publications'] {
-  type Packed = NewObject | (Omit<NewObject, 'json'> & { source: string });
-  const packed = JSON.parse(text) as DecisionPlan['publications'] | { objects: Packed[]; publications: Array<Omit<DecisionPlan['publications'][number], 'object'> & { object: number }> };
-  if (Array.isArray(packed)) return packed; // a plan written before objects were kept once
+  type Publication = DecisionPlan['publications'][number];
+  const packed = JSON.parse(text) as
+    | Publication[] // written before objects were kept once
+    | { objects: NewObject[]; publications: Array<Omit<Publication, 'object'> & { object: number }> } // before rows were packed
+    | { v: 2; collections: string[]; changeTypes: Array<Publication['changeType']>; provenances: string[]; objects: PackedObject[]; rows: PackedRow[] };
+  if (Array.isArray(packed)) return packed;
+  if (!('v' in packed)) return packed.publications.map((p) => ({ ...p, object: packed.objects[p.object]! }));
   const objects = packed.objects.map((o): NewObject | undefined => {
     if (!('source' in o)) return o;
     const { source, ...bare } = o;
     const json = jsonOf(source, bare.id, bare.versionKey!);
     return json === undefined ? undefined : { ...bare, json };
   });
-  return packed.publications.flatMap((p) => {
-    const object = objects[p.object];
-    return object ? [{ ...p, object }] : [];
+  const provenances = packed.provenances.map((p) => JSON.parse(p) as Record<string, unknown>);
+  return packed.rows.flatMap(([c, entryId, t, p, o]) => {
+    const object = objects[o];
+    return object ? [{ collectionId: packed.collections[c]!, ...(entryId !== null ? { entryId } : {}), changeType: packed.changeTypes[t]!, provenance: provenances[p]!, object }] : [];
   });
 }
 
@@ -1260,7 +1292,12 @@ export class SqliteStore implements Store {
 
   async getChange(collectionId: string, changeId: string): Promise<ChangeRecord | undefined> {
     const pk = this.collectionPk(collectionId);
-    const r = pk === undefined ? undefined : this.stmt('SELECT * FROM changes WHERE coll = ? AND id = ?').get(pk, changeId); // changes_by_id
+    if (pk === undefined) return undefined;
+    const at = dateAddedOfChange(changeId);
+    // An id of another layout (this store writes none) is looked for along the collection's log.
+    const r = at !== undefined
+      ? this.stmt('SELECT * FROM changes WHERE coll = ? AND date_added = ? AND id = ?').get(pk, at, changeId)
+      : this.stmt('SELECT * FROM changes WHERE coll = ? AND id = ?').get(pk, changeId);
     return r ? toChange(r, collectionId) : undefined;
   }
 

@@ -709,6 +709,10 @@ export function curationContract(name: string, harness: StoreHarness): void {
         expect(changes[0]!.dateAdded).to.be.greaterThan(before);
         expect(changes.every((c) => c.reason === undefined && c.lastVersion === undefined)).to.equal(true);
         expect(await store.getChange(pubA, changes[2]!.id)).to.deep.equal(changes[2]);
+        // Not a change of this collection: one of another collection, an id of another layout, nothing.
+        expect(await store.getChange(pubB, changes[2]!.id)).to.equal(undefined);
+        expect(await store.getChange(pubA, randomUUID())).to.equal(undefined);
+        expect(await store.getChange(pubA, 'not-an-id')).to.equal(undefined);
         // Objects posted later come after every change (one sequence), and the desk's publications interleave with them.
         const later = await submit([stixObject('malware', { modified: '2021-01-01T00:00:00.000Z' })], { collection: pubA });
         expect(later.items[0]!.dateAdded).to.be.greaterThan(changes.at(-1)!.dateAdded);

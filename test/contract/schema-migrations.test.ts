@@ -44,6 +44,7 @@ describe('schema migrations: the ordered list', function () {
 });
 
 describe('schema migrations: the embedded (SQLite) store', function () {
+  const LATEST = SQLITE_MIGRATIONS.at(-1)!.version;
   let dir: string;
   const file = () => path.join(dir, 'meridian.sqlite');
   const version = () => {
@@ -57,10 +58,12 @@ describe('schema migrations: the embedded (SQLite) store', function () {
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'meridian-schema-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A store at the baseline: version 1 recorded, made before api_roots.taxii20 existed. */
+  /** A store at the baseline: version 1 recorded, made before api_roots.taxii20 existed, with the change log's id index of then. */
   function baseline(): void {
     const db = new Database(file());
     db.exec('CREATE TABLE api_roots (seq INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, country TEXT, title TEXT NOT NULL, description TEXT, max_content_length INTEGER NOT NULL, created_at INTEGER NOT NULL)');
+    db.exec('CREATE TABLE changes (coll INTEGER NOT NULL, date_added INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, version TEXT, actor_kind TEXT NOT NULL, reason TEXT, last_version TEXT, tlp INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (coll, date_added)) WITHOUT ROWID');
+    db.exec('CREATE INDEX changes_by_id ON changes(coll, id)');
     db.prepare('INSERT INTO api_roots (path, title, max_content_length, created_at) VALUES (?, ?, ?, ?)').run('fr', 'France', 10, 1);
     db.pragma('user_version = 1');
     db.close();
@@ -85,7 +88,11 @@ describe('schema migrations: the embedded (SQLite) store', function () {
     } finally {
       await store.close();
     }
-    expect(version()).to.equal(2);
+    expect(version()).to.equal(LATEST);
+    expect(logged).to.deep.include(`schema migration 3 applied: ${SQLITE_MIGRATIONS[1]!.description}`);
+    const db = new Database(file());
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'changes_by_id'").get()).to.equal(undefined);
+    db.close();
     // Opened again: nothing left to apply.
     const again: string[] = [];
     await new SqliteStore({ location: dir, log: (_level, message) => again.push(message) }).close();
@@ -98,34 +105,34 @@ describe('schema migrations: the embedded (SQLite) store', function () {
     let fail = true;
     const steps: Array<Migration<Database.Database, void>> = [
       ...SQLITE_MIGRATIONS,
-      { version: 3, description: 'a table', up: (db) => { ran.push(3); db.exec('CREATE TABLE IF NOT EXISTS extra (k TEXT PRIMARY KEY)'); } },
+      { version: LATEST + 1, description: 'a table', up: (db) => { ran.push(LATEST + 1); db.exec('CREATE TABLE IF NOT EXISTS extra (k TEXT PRIMARY KEY)'); } },
       {
-        version: 4,
+        version: LATEST + 2,
         description: 'a row, then a failure',
         up: (db) => {
-          ran.push(4);
+          ran.push(LATEST + 2);
           db.exec("INSERT OR IGNORE INTO extra (k) VALUES ('four')");
-          if (fail) throw new Error('step 4 failed');
+          if (fail) throw new Error('the last step failed');
         },
       },
     ];
-    expect(() => new SqliteStore({ location: dir, migrations: steps })).to.throw('step 4 failed');
-    expect(version()).to.equal(3);
+    expect(() => new SqliteStore({ location: dir, migrations: steps })).to.throw('the last step failed');
+    expect(version()).to.equal(LATEST + 1);
     const db = new Database(file());
-    expect(db.prepare('SELECT count(*) AS n FROM extra').get()).to.deep.equal({ n: 0 }); // step 4's row rolled back
-    expect(sqliteSchemaState(db, steps)).to.deep.equal({ current: 3, latest: 4, pending: [{ version: 4, description: 'a row, then a failure' }] });
+    expect(db.prepare('SELECT count(*) AS n FROM extra').get()).to.deep.equal({ n: 0 }); // the failed step's row rolled back
+    expect(sqliteSchemaState(db, steps)).to.deep.equal({ current: LATEST + 1, latest: LATEST + 2, pending: [{ version: LATEST + 2, description: 'a row, then a failure' }] });
     db.close();
     fail = false;
     await new SqliteStore({ location: dir, migrations: steps }).close();
-    expect(ran).to.deep.equal([3, 4, 4]);
-    expect(version()).to.equal(4);
+    expect(ran).to.deep.equal([LATEST + 1, LATEST + 2, LATEST + 2]);
+    expect(version()).to.equal(LATEST + 2);
   });
 
   it('refuses a store from a newer Meridian and changes nothing in it', function () {
     const db = new Database(file());
     db.pragma('user_version = 99');
     db.close();
-    expect(() => new SqliteStore({ location: dir })).to.throw(SchemaTooNewError, /schema version 99, newer than this Meridian knows \(2\)/);
+    expect(() => new SqliteStore({ location: dir })).to.throw(SchemaTooNewError, `schema version 99, newer than this Meridian knows (${LATEST})`);
     const after = new Database(file());
     expect(after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).to.deep.equal({ n: 0 });
     expect(after.pragma('user_version', { simple: true })).to.equal(99);

@@ -1,7 +1,7 @@
 // The desk workflow over HTTP (docs/architecture.md §3): a vendor posts to an intake, curators
 // review and publish to member countries, subscribers read only what they are entitled to.
 // Runs on both stores (the MongoDB lane of `npm test` runs test/http again on MongoDB).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -423,6 +423,13 @@ if (process.env.MERIDIAN_TEST_STORE !== 'mongo') {
       const [pending] = (await queue(w.s, w.cur1, '?state=pending')).body.entries;
       expect((await decide(w.s, w.cur1, { action: 'approve', entries: [{ id: pending.id, rev: pending.rev }], targets: ['fr'] })).status).to.equal(201);
       expect(mainThreadDecisions).to.deep.equal(['approve']);
+      // Linux: the decision thread alone runs at a lower priority (nice 10), the main thread as before.
+      if (process.platform === 'linux') {
+        const nice = (task: string) => Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+        const tasks = readdirSync('/proc/self/task');
+        expect(nice(String(process.pid))).to.equal(0);
+        expect(tasks.filter((t) => nice(t) === 10)).to.have.length(1);
+      }
     });
 
     it('answers its refusals as the event loop would: self-approval 403, a release rule 422 with the violations, a stale entry 409, a target outside the curator\'s roots 404', async function () {
