@@ -5,22 +5,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from '../collections/sqlite/sqlite-store.js';
 import { serveJobs } from '../collections/threads.js';
 import type { Caller } from '../taxii/access.js';
-import { type DecisionRequest, DeskService } from './service.js';
+import { type DecisionRequest, DeskService, decisionJson } from './service.js';
 
-/** Niceness of this thread (0 normal, 19 lowest). */
-const DECISION_THREAD_NICE = 10;
-
-const { location, checkpoints } = workerData as { location: string; checkpoints: 'backstop' | 'inline' };
+const { location, checkpoints, nice } = workerData as { location: string; checkpoints: 'backstop' | 'inline'; nice: number };
 // Its writes stay on this thread: the decision's chunks are this thread's transactions.
 const store = new SqliteStore({ location, checkpoints, decisions: 'inline' });
 const desk = new DeskService(store);
 // Readers first: subscribers' polls are answered by the main thread, and on a machine with few
-// cores this thread would take CPU from them. At nice 10 it gets what they leave (a decision's
-// transactions end after a fixed wall-clock time, so a writer waiting for one waits no longer).
-// On Linux the nice value is per thread; elsewhere this may lower the whole process, so only there.
-if (process.platform === 'linux') {
+// cores this thread would take CPU from them; lowered (decisionThreadNice, 10 by default), it takes
+// mostly what they leave. Its transactions end after 50 ms of wall-clock time, but one it holds
+// while the scheduler keeps it waiting lasts longer: the lower the priority, the longer a writer on
+// another connection may wait on a saturated machine. On Linux the nice value is per thread;
+// elsewhere it may lower the whole process, so only there.
+if (process.platform === 'linux' && nice > 0) {
   try {
-    setPriority(0, DECISION_THREAD_NICE);
+    setPriority(0, nice);
   } catch {
     // not allowed here: the thread runs at the process's priority
   }
@@ -28,7 +27,7 @@ if (process.platform === 'linux') {
 
 serveJobs<{ job: number } & ({ type: 'decide'; caller: Caller; request: DecisionRequest } | { type: 'ping' })>(
   parentPort!,
-  async (m) => (m.type === 'ping' ? true : desk.decide(m.caller, m.request)),
+  async (m) => (m.type === 'ping' ? true : decisionJson(await desk.decide(m.caller, m.request))),
   // Stops a decision between two of its transactions (rolled forward at the next start).
   () => store.close(),
 );

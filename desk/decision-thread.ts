@@ -8,7 +8,7 @@ import { TaxiiError } from '../taxii/errors.js';
 import { reviveStoreError } from '../collections/sqlite/decision-writer.js';
 import type { ErrorCode } from '../taxii/errors.js';
 import { JobThread, type WireError } from '../collections/threads.js';
-import type { DecisionRequest, DecisionResult } from './service.js';
+import type { DecisionJson, DecisionRequest } from './service.js';
 
 /** The decision thread's young generation, in MB (V8's default is a few tens). */
 const YOUNG_GENERATION_MB = 128;
@@ -16,10 +16,13 @@ const YOUNG_GENERATION_MB = 128;
 export class DecisionThread {
   private readonly thread: JobThread;
 
-  /** @param companion where the store's file is and how its WAL is checkpointed (SqliteStore.companion) */
-  constructor(companion: { location: string; checkpoints: 'backstop' | 'inline' }) {
+  /**
+   * @param companion where the store's file is and how its WAL is checkpointed (SqliteStore.companion)
+   * @param nice the thread's priority on Linux (0 normal … 19 lowest)
+   */
+  constructor(companion: { location: string; checkpoints: 'backstop' | 'inline' }, nice = 10) {
     this.thread = new JobThread(
-      import.meta.url, 'decision-thread-worker', companion, revive,
+      import.meta.url, 'decision-thread-worker', { ...companion, nice }, revive,
       // A decision whose writes had begun is left 'applying' and rolled forward at the next start.
       'the server stopped while the decision was being made; if its writes had begun, it is finished at the next start',
       // A decision of 10,000 entries makes tens of MB of short-lived objects (rows, parsed
@@ -28,11 +31,12 @@ export class DecisionThread {
     );
   }
 
-  decide(caller: Caller, request: DecisionRequest): Promise<DecisionResult> {
+  /** The decision made there, as the JSON text of its result (a string crosses threads as one copy; a report of 30,000 publications as objects would be rebuilt here). */
+  decideAsJson(caller: Caller, request: DecisionRequest): Promise<DecisionJson> {
     // The grants memo is a promise of this thread; the worker reads the grants again.
     const { account, organisation, via, remote } = caller;
     const plain: Caller = { account, ...(organisation ? { organisation } : {}), ...(via ? { via } : {}), ...(remote !== undefined ? { remote } : {}) };
-    return this.thread.call({ type: 'decide', caller: plain, request }) as Promise<DecisionResult>;
+    return this.thread.call({ type: 'decide', caller: plain, request }) as Promise<DecisionJson>;
   }
 
   /** Starts the thread ahead of the first decision (loading its modules takes a tenth of a second). */

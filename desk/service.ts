@@ -101,6 +101,16 @@ export interface DecisionResult {
   targets: TargetReport[];
 }
 
+/** A decision's result as the API sends it. */
+export interface DecisionJson {
+  dryRun: boolean;
+  json: string;
+}
+
+export function decisionJson(result: DecisionResult): DecisionJson {
+  return { dryRun: result.dry_run, json: JSON.stringify(result) };
+}
+
 interface Target {
   ref: string;
   collection: CollectionRecord;
@@ -152,7 +162,7 @@ export class DeskService {
     private readonly store: Store,
     private readonly log: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void } = { warn: () => {}, info: () => {} },
     /** Where large decisions are made off the event loop (SQLite: decision-thread.ts); the same code runs there. */
-    private readonly thread?: { decide(caller: Caller, req: DecisionRequest): Promise<DecisionResult>; warm(): void; close(): Promise<void> },
+    private readonly thread?: { decideAsJson(caller: Caller, req: DecisionRequest): Promise<DecisionJson>; warm(): void; close(): Promise<void> },
   ) {}
 
   /** Readies the decision thread, if there is one, so that the first large decision does not wait for it to start. */
@@ -397,8 +407,16 @@ export class DeskService {
     return out;
   }
 
+  /**
+   * A decision as its JSON text, for the API: a large one made by the decision thread comes back
+   * serialised there (its report lists every publication), so this thread only sends it on.
+   */
+  async decideAsJson(caller: Caller, req: DecisionRequest): Promise<DecisionJson> {
+    if (this.thread && DeskService.large(req)) return this.thread.decideAsJson(caller, req);
+    return decisionJson(await this.decide(caller, req));
+  }
+
   async decide(caller: Caller, req: DecisionRequest): Promise<DecisionResult> {
-    if (this.thread && DeskService.large(req)) return this.thread.decide(caller, req);
     const v = await this.visibility(caller);
     if (!v.decides) throw notFound();
     switch (req.action) {

@@ -96,10 +96,11 @@ function decodeCursor(value: string, order: QueueOrder): number {
 export function curationRoutes(parts: { store: Store; desk: DeskService; logger: Logger }): Router {
   const { store, desk, logger } = parts;
   const router = express.Router({ strict: false });
-  const json = (res: Response, status: number, value: unknown) => {
+  const send = (res: Response, status: number, text: string) => {
     res.status(status).setHeader('Content-Type', ADMIN_MEDIA_TYPE);
-    res.end(JSON.stringify(value));
+    res.end(text);
   };
+  const json = (res: Response, status: number, value: unknown) => send(res, status, JSON.stringify(value));
   const organisations = async () => new Map((await store.listOrganisations()).map((o) => [o.id, o]));
 
   router.use((_req, res, next) => {
@@ -175,8 +176,8 @@ export function curationRoutes(parts: { store: Store; desk: DeskService; logger:
       ...(w.dry_run !== undefined ? { dryRun: w.dry_run } : {}),
       ...(w.annotation ? { annotation: w.annotation } : {}),
     };
-    const result = await desk.decide(callerOf(res), request);
-    json(res, result.dry_run ? 200 : 201, result);
+    const result = await desk.decideAsJson(callerOf(res), request);
+    send(res, result.dryRun ? 200 : 201, result.json);
   });
 
   router.get('/stats', async (req, res) => {
