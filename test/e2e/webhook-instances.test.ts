@@ -135,6 +135,29 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
   }
 
   const firstSeen = (r: Receiver) => [...new Set(r.received.map((x) => x.id))];
+  /** The process id in a lease owner ("host:pid:nonce"). */
+  const pidOf = (owner: string) => Number(owner.split(':').at(-2));
+
+  /** From now on, when each receiver is called (answering 204 after 10 ms). */
+  function recordArrivals(): number[][] {
+    const arrivals: number[][] = receivers.map(() => []);
+    for (const [n, r] of receivers.entries()) {
+      r.respond = () => {
+        arrivals[n]!.push(Date.now());
+        return { status: 204, delayMs: 10 };
+      };
+    }
+    return arrivals;
+  }
+
+  /** The first call a receiver got after an instance stopped (calls already on their way at that moment aside). */
+  const resumedAt = (arrivals: number[][], n: number, stoppedAt: number) => arrivals[n]!.find((t) => t > stoppedAt + 250)!;
+
+  /** Failed attempts the survivor logged for receiver n's subscription (each one is sent again). */
+  async function failedAttempts(survivor: ServerProcess, n: number): Promise<number> {
+    const log = await api(survivor, 'GET', `/admin/v1/subscriptions/${subscriptionIds[n]}/deliveries?limit=1000`, FR);
+    return (log.body.deliveries as Array<{ outcome: string }>).filter((d) => d.outcome === 'failure').length;
+  }
 
   it('both alive: every change reaches each receiver exactly once, in change-log order, whichever instance took the POST', async function () {
     for (let n = 0; n < SUBSCRIPTIONS; n++) {
@@ -161,18 +184,11 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
   });
 
   it('the delivering instance hangs with a backlog in flight: the other takes over once the leases run out — in order, nothing missing; then SIGKILL', async function () {
-    const arrivals: number[][] = receivers.map(() => []);
-    for (const [n, r] of receivers.entries()) {
-      r.respond = () => {
-        arrivals[n]!.push(Date.now());
-        return { status: 204, delayMs: 10 };
-      };
-    }
+    const arrivals = recordArrivals();
     const before = receivers.map((r) => r.received.length);
     // The instance holding most leases hangs; the other one keeps serving and takes them over.
     const leases = leaseOwners();
     const owners = [...leases.values()];
-    const pidOf = (owner: string) => Number(owner.split(':').at(-2));
     const counts = instances.map((i) => owners.filter((o) => pidOf(o) === i.child.pid).length);
     const victim = instances[counts[0]! >= counts[1]! ? 0 : 1]!;
     const survivor = instances.find((i) => i !== victim)!;
@@ -191,8 +207,7 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
       expect(firstSeen(r), 'every change, in order').to.deep.equal(ids);
       // At-least-once: what was in flight at the hang (an attempt answered but not yet recorded) comes
       // twice, and so does an attempt that timed out on this busy machine (a logged failure, retried).
-      const log = await api(survivor, 'GET', `/admin/v1/subscriptions/${subscriptionIds[n]}/deliveries?limit=1000`, FR);
-      const failures = (log.body.deliveries as Array<{ outcome: string }>).filter((d) => d.outcome === 'failure').length;
+      const failures = await failedAttempts(survivor, n);
       expect(r.received.length - ids.length, `receiver ${n}: sent again (${failures} failed attempts logged)`).to.be.at.most(1 + failures);
       const ordered = r.received.map((x) => ids.indexOf(x.id));
       for (let k = 1; k < ordered.length; k++) {
@@ -209,8 +224,7 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
     const taken = receivers.map((_, n) => n).filter((n) => pidOf(leases.get(subscriptionIds[n]!)!) === victim.child.pid);
     expect(taken).to.have.length.greaterThan(0);
     for (const n of taken) {
-      const resumed = arrivals[n]!.find((t) => t > stoppedAt + 250)!;
-      expect(resumed - stoppedAt, `receiver ${n}`).to.be.at.least(LEASE_SECONDS * 500);
+      expect(resumedAt(arrivals, n, stoppedAt) - stoppedAt, `receiver ${n}`).to.be.at.least(LEASE_SECONDS * 500);
     }
     console.log(`      the other instance took over; the backlog was complete ${(completeAfterMs / 1000).toFixed(1)} s after the hang (lease ${LEASE_SECONDS} s)`);
   });
@@ -222,19 +236,12 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
     await Promise.all(instances.map((i) => stopServer(i.child))); // a clean stop gives the leases up
     const pair = await Promise.all([0, 1].map(() => startServer({ ...env, MERIDIAN_WEBHOOK_LEASE_SECONDS: String(longLease) })));
     instances.push(...pair);
-    const arrivals: number[][] = receivers.map(() => []);
-    for (const [n, r] of receivers.entries()) {
-      r.respond = () => {
-        arrivals[n]!.push(Date.now());
-        return { status: 204, delayMs: 10 };
-      };
-    }
+    const arrivals = recordArrivals();
     const before = receivers.map((r) => r.received.length);
     await post(pair[0]!, Array.from({ length: 60 }, (_, k) => indicator({ name: `after the restart #${k}` })));
     const ids = await changeIds();
     await until(() => receivers.every((r, n) => r.received.length >= before[n]! + 5), 30_000, 'deliveries under way');
     const leases = leaseOwners();
-    const pidOf = (owner: string) => Number(owner.split(':').at(-2));
     const victim = pair.find((i) => [...leases.values()].some((o) => pidOf(o) === i.child.pid))!;
     const survivor = pair.find((i) => i !== victim)!;
     const taken = receivers.map((_, n) => n).filter((n) => pidOf(leases.get(subscriptionIds[n]!)!) === victim.child.pid);
@@ -243,18 +250,14 @@ describe('end to end: two meridian processes on one SQLite file deliver webhooks
     for (const r of receivers) await until(() => firstSeen(r).length >= ids.length, 60_000, 'the backlog after the kill');
     for (const [n, r] of receivers.entries()) {
       expect(firstSeen(r), 'every change, in order').to.deep.equal(ids);
-      const log = await api(survivor, 'GET', `/admin/v1/subscriptions/${subscriptionIds[n]}/deliveries?limit=1000`, FR);
-      const failures = (log.body.deliveries as Array<{ outcome: string }>).filter((d) => d.outcome === 'failure').length;
+      const failures = await failedAttempts(survivor, n);
       const repeats = (list: typeof r.received) => list.length - new Set(list.map((x) => x.id)).size;
       // Repeats of the earlier tests, plus at most the event in flight at the kill and logged failures.
       expect(repeats(r.received), `receiver ${n}`).to.be.at.most(repeats(r.received.slice(0, before[n])) + 1 + failures);
     }
-    for (const n of taken) {
-      const resumed = arrivals[n]!.find((t) => t > killedAt + 250)!;
-      expect(resumed - killedAt, `receiver ${n} resumed`).to.be.below((longLease / 2) * 1000);
-    }
+    const resumedMs = Math.max(...taken.map((n) => resumedAt(arrivals, n, killedAt) - killedAt));
+    expect(resumedMs, 'every taken-over receiver resumed').to.be.below((longLease / 2) * 1000);
     expect(survivor.log()).to.match(/webhook delivery taken over from another instance/);
-    const resumedMs = Math.max(...taken.map((n) => arrivals[n]!.find((t) => t > killedAt + 250)! - killedAt));
     console.log(`      the other instance took over ${(resumedMs / 1000).toFixed(1)} s after the kill (its lease had at least ${longLease / 2} s left)`);
   });
 });
