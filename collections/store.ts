@@ -774,6 +774,13 @@ export class StoreConflictError extends Error {
   }
 }
 
+/** The store's own error for one another thread reported (by name and fields), so callers catch it as usual; undefined for other errors. */
+export function reviveStoreError(e: { name: string; message: string; [field: string]: unknown }): Error | undefined {
+  if (e.name === 'StaleDecisionError' && typeof e.entryId === 'string') return new StaleDecisionError(e.entryId);
+  if (e.name === 'StoreConflictError') return new StoreConflictError(e.message);
+  return undefined;
+}
+
 /** The backing database cannot be reached; the server answers 503 with Retry-After. */
 export class StoreUnavailableError extends Error {
   constructor(message: string) {

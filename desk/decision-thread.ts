@@ -3,11 +3,10 @@
 // thread with its own connection to the same SQLite file (decision-thread-worker.ts: the same
 // DeskService and SqliteStore code, so the same rules, transactions and crash safety) makes them
 // there while the main thread keeps answering readers (WAL: readers never wait for the writer).
-import type { Caller } from '../taxii/access.js';
-import { TaxiiError } from '../taxii/errors.js';
-import { reviveStoreError } from '../collections/sqlite/decision-writer.js';
-import type { ErrorCode } from '../taxii/errors.js';
+import { reviveStoreError } from '../collections/store.js';
 import { JobThread, type WireError } from '../collections/threads.js';
+import type { Caller } from '../taxii/access.js';
+import { type ErrorCode, TaxiiError } from '../taxii/errors.js';
 import type { DecisionJson, DecisionRequest } from './service.js';
 
 /** The decision thread's young generation, in MB (V8's default is a few tens). */

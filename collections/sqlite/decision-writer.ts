@@ -9,18 +9,11 @@
 // progress (an interrupted decision is rolled forward at the next start, as after a crash) and exits.
 // A plan goes over in parts with the event loop let in between: copying tens of thousands of
 // publications to the worker at once would hold it for a hundred milliseconds.
-import { type DecisionOutcome, type DecisionPlan, StaleDecisionError, StoreConflictError } from '../store.js';
-import { JobThread, type WireError } from '../threads.js';
+import { type DecisionOutcome, type DecisionPlan, reviveStoreError } from '../store.js';
+import { JobThread } from '../threads.js';
 
 /** Publications per message to the worker (a few milliseconds of copying each). */
 const PART = 1000;
-
-/** The main thread's error for one the worker reported: the store's own classes, so callers catch them as usual. */
-export function reviveStoreError(e: WireError): Error | undefined {
-  if (e.name === 'StaleDecisionError' && typeof e.entryId === 'string') return new StaleDecisionError(e.entryId);
-  if (e.name === 'StoreConflictError') return new StoreConflictError(e.message);
-  return undefined;
-}
 
 export class DecisionWriter {
   private readonly thread: JobThread;

@@ -268,6 +268,21 @@ export function curationContract(name: string, harness: StoreHarness): void {
     });
 
     describe('queue listing', function () {
+      /** Every entry of a query, page by page through the cursor: each page but the last full, at most `maxPages` of them. */
+      async function walkQueue(q: Omit<QueueQuery, 'limit' | 'afterSeq'>, limit: number, maxPages: number): Promise<QueueEntry[]> {
+        const seen: QueueEntry[] = [];
+        let afterSeq: number | undefined;
+        for (let pages = 0; ; pages++) {
+          expect(pages).to.be.below(maxPages);
+          const page = await store.queryQueue({ ...q, limit, ...(afterSeq !== undefined ? { afterSeq } : {}) });
+          seen.push(...page.items);
+          if (!page.more) break;
+          expect(page.items).to.have.length(limit);
+          afterSeq = page.items.at(-1)!.seq;
+        }
+        return seen;
+      }
+
       it('filters by intake, state, vendor, submission, type, finding, TLP, creation time and object', async function () {
         const a1 = withFindings(stixObject('indicator', { modified: '2021-01-01T00:00:00.000Z', tlp: TLP_RANK.green }), [finding('W-A')]);
         const a2 = withFindings(stixObject('malware', { modified: '2021-01-01T00:00:00.000Z', tlp: TLP_RANK.red }), [finding('W-B'), finding('W-A', '/x')]);
@@ -316,19 +331,7 @@ export function curationContract(name: string, harness: StoreHarness): void {
       it('pages by seq with more, losing and repeating nothing over a few hundred entries', async function () {
         const objects = Array.from({ length: 301 }, (_, i) => stixObject(i % 3 ? 'indicator' : 'malware', { modified: '2021-01-01T00:00:00.000Z' }));
         for (let i = 0; i < objects.length; i += 100) await submit(objects.slice(i, i + 100));
-        const walk = async (q: Partial<QueueQuery>, limit: number) => {
-          const seen: QueueEntry[] = [];
-          let afterSeq: number | undefined;
-          for (let pages = 0; ; pages++) {
-            expect(pages).to.be.below(1000);
-            const page = await store.queryQueue({ intakeIds: [intake], limit, ...q, ...(afterSeq !== undefined ? { afterSeq } : {}) });
-            seen.push(...page.items);
-            if (!page.more) break;
-            expect(page.items).to.have.length(limit);
-            afterSeq = page.items.at(-1)!.seq;
-          }
-          return seen;
-        };
+        const walk = (q: Partial<QueueQuery>, limit: number) => walkQueue({ intakeIds: [intake], ...q }, limit, 1000);
         const seen = await walk({}, 7);
         expect(seen.map((e) => e.objectId)).to.deep.equal(objects.map((o) => o.id));
         for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq).to.be.greaterThan(seen[i - 1]!.seq);
@@ -343,19 +346,7 @@ export function curationContract(name: string, harness: StoreHarness): void {
       it('pages newest first (order desc) by seq, the cursor continuing to lower seqs, losing and repeating nothing', async function () {
         const objects = Array.from({ length: 61 }, (_, i) => stixObject(i % 3 ? 'indicator' : 'malware', { modified: '2021-01-01T00:00:00.000Z' }));
         for (let i = 0; i < objects.length; i += 20) await submit(objects.slice(i, i + 20));
-        const walk = async (q: Partial<QueueQuery>, limit: number) => {
-          const seen: QueueEntry[] = [];
-          let afterSeq: number | undefined;
-          for (let pages = 0; ; pages++) {
-            expect(pages).to.be.below(100);
-            const page = await store.queryQueue({ intakeIds: [intake, intake2], limit, order: 'desc', ...q, ...(afterSeq !== undefined ? { afterSeq } : {}) });
-            seen.push(...page.items);
-            if (!page.more) break;
-            expect(page.items).to.have.length(limit);
-            afterSeq = page.items.at(-1)!.seq;
-          }
-          return seen;
-        };
+        const walk = (q: Partial<QueueQuery>, limit: number) => walkQueue({ intakeIds: [intake, intake2], order: 'desc', ...q }, limit, 100);
         const seen = await walk({}, 7);
         expect(seen.map((e) => e.objectId)).to.deep.equal(objects.map((o) => o.id).reverse());
         for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq).to.be.below(seen[i - 1]!.seq);
