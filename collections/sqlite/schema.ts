@@ -227,22 +227,22 @@ CREATE INDEX IF NOT EXISTS queue_by_submission ON queue(submission_id, seq);
 CREATE INDEX IF NOT EXISTS queue_by_object ON queue(object_id, version_key);
 
 -- Every published copy of an approved version, with its provenance; unique per target and version.
+-- Keyed by object first: "where is this object published" (an entry's earlier versions, the
+-- revocation fast path, a decision's earlier publications) is a walk of the key, and a decision
+-- writes one key and no index per publication.
 CREATE TABLE IF NOT EXISTS publications (
-  collection_id TEXT NOT NULL,
   object_id TEXT NOT NULL,
+  collection_id TEXT NOT NULL,
+  version_key TEXT NOT NULL,
   object_type TEXT NOT NULL,
   version TEXT,
-  version_key TEXT NOT NULL,
   date_added INTEGER NOT NULL,
   entry_id TEXT,
   decision_id TEXT NOT NULL,
   provenance TEXT NOT NULL,
   withdrawn_at INTEGER,
-  PRIMARY KEY (collection_id, object_id, version_key)
+  PRIMARY KEY (object_id, collection_id, version_key)
 ) WITHOUT ROWID;
--- an entry's earlier published versions, revocation fast path (where is this object published?)
-CREATE INDEX IF NOT EXISTS publications_by_object ON publications(object_id, date_added);
-CREATE INDEX IF NOT EXISTS publications_by_entry ON publications(entry_id) WHERE entry_id IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS withdrawals (
   id TEXT PRIMARY KEY,
@@ -325,6 +325,23 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<Migration<Database.Database, void>
     description: 'changes_by_id dropped: a change is found by the date_added its id encodes',
     up: (db) => {
       db.exec('DROP INDEX IF EXISTS changes_by_id');
+    },
+  },
+  {
+    version: 4,
+    description: 'publications keyed by object id first; publications_by_object and publications_by_entry dropped',
+    up: (db) => {
+      // A file from before the desk has no publications yet: SCHEMA creates them in the new shape.
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'publications'").get()) return;
+      db.exec(`CREATE TABLE publications_by_object_key (
+                 object_id TEXT NOT NULL, collection_id TEXT NOT NULL, version_key TEXT NOT NULL, object_type TEXT NOT NULL, version TEXT, date_added INTEGER NOT NULL,
+                 entry_id TEXT, decision_id TEXT NOT NULL, provenance TEXT NOT NULL, withdrawn_at INTEGER,
+                 PRIMARY KEY (object_id, collection_id, version_key)
+               ) WITHOUT ROWID;
+               INSERT INTO publications_by_object_key (object_id, collection_id, version_key, object_type, version, date_added, entry_id, decision_id, provenance, withdrawn_at)
+                 SELECT object_id, collection_id, version_key, object_type, version, date_added, entry_id, decision_id, provenance, withdrawn_at FROM publications ORDER BY object_id, collection_id, version_key;
+               DROP TABLE publications;
+               ALTER TABLE publications_by_object_key RENAME TO publications;`);
     },
   },
 ];

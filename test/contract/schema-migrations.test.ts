@@ -44,6 +44,7 @@ describe('schema migrations: the ordered list', function () {
 });
 
 describe('schema migrations: the embedded (SQLite) store', function () {
+  const PUBLISHED = { id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', version: '2026-01-01T00:00:00.000Z', versionKey: '20260101000000000000' };
   const LATEST = SQLITE_MIGRATIONS.at(-1)!.version;
   let dir: string;
   const file = () => path.join(dir, 'meridian.sqlite');
@@ -58,12 +59,18 @@ describe('schema migrations: the embedded (SQLite) store', function () {
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'meridian-schema-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A store at the baseline: version 1 recorded, made before api_roots.taxii20 existed, with the change log's id index of then. */
+  /** A store at the baseline: version 1 recorded, made before api_roots.taxii20 existed, with the change log's id index and the publications' layout of then. */
   function baseline(): void {
     const db = new Database(file());
     db.exec('CREATE TABLE api_roots (seq INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, country TEXT, title TEXT NOT NULL, description TEXT, max_content_length INTEGER NOT NULL, created_at INTEGER NOT NULL)');
     db.exec('CREATE TABLE changes (coll INTEGER NOT NULL, date_added INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, version TEXT, actor_kind TEXT NOT NULL, reason TEXT, last_version TEXT, tlp INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (coll, date_added)) WITHOUT ROWID');
     db.exec('CREATE INDEX changes_by_id ON changes(coll, id)');
+    db.exec(`CREATE TABLE publications (collection_id TEXT NOT NULL, object_id TEXT NOT NULL, object_type TEXT NOT NULL, version TEXT, version_key TEXT NOT NULL, date_added INTEGER NOT NULL,
+             entry_id TEXT, decision_id TEXT NOT NULL, provenance TEXT NOT NULL, withdrawn_at INTEGER, PRIMARY KEY (collection_id, object_id, version_key)) WITHOUT ROWID`);
+    db.exec('CREATE INDEX publications_by_object ON publications(object_id, date_added)');
+    db.exec('CREATE INDEX publications_by_entry ON publications(entry_id) WHERE entry_id IS NOT NULL');
+    db.prepare('INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('fr-published', PUBLISHED.id, 'indicator', PUBLISHED.version, PUBLISHED.versionKey, 7, 'entry-1', 'decision-1', '{"vendor_name":"lab"}', null);
     db.prepare('INSERT INTO api_roots (path, title, max_content_length, created_at) VALUES (?, ?, ?, ?)').run('fr', 'France', 10, 1);
     db.pragma('user_version = 1');
     db.close();
@@ -90,9 +97,23 @@ describe('schema migrations: the embedded (SQLite) store', function () {
     }
     expect(version()).to.equal(LATEST);
     expect(logged).to.deep.include(`schema migration 3 applied: ${SQLITE_MIGRATIONS[1]!.description}`);
+    expect(logged).to.deep.include(`schema migration 4 applied: ${SQLITE_MIGRATIONS[2]!.description}`);
     const db = new Database(file());
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'changes_by_id'").get()).to.equal(undefined);
+    // The publications keep their rows, keyed by object first, without the two indexes of before.
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name IN ('publications_by_object', 'publications_by_entry')").all()).to.deep.equal([]);
+    const key = (db.prepare('PRAGMA table_info(publications)').all() as Array<{ name: string; pk: number }>).filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    expect(key).to.deep.equal(['object_id', 'collection_id', 'version_key']);
     db.close();
+    const reopened = new SqliteStore({ location: dir });
+    try {
+      expect(await reopened.listPublications({ objectId: PUBLISHED.id })).to.deep.equal([{
+        collectionId: 'fr-published', objectId: PUBLISHED.id, objectType: 'indicator', version: PUBLISHED.version, versionKey: PUBLISHED.versionKey,
+        dateAdded: 7, entryId: 'entry-1', decisionId: 'decision-1', provenance: { vendor_name: 'lab' },
+      }]);
+    } finally {
+      await reopened.close();
+    }
     // Opened again: nothing left to apply.
     const again: string[] = [];
     await new SqliteStore({ location: dir, log: (_level, message) => again.push(message) }).close();
