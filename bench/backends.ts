@@ -89,6 +89,11 @@ export interface DeskBackend {
    * raw in one transaction. `inspect` sees the database before it is dropped (tests).
    */
   rawPublish(objects: Obj[], targets: number, inspect?: (db: Database.Database) => void): Promise<{ rowsPerSecond: number; rows: number; seconds: number }>;
+  /**
+   * The same rows, publishing `objects` to the collections `targetIds`, inserted into a copy of the
+   * store in `dataDir` (the server may be running): what the rows cost in a database of that size.
+   */
+  rawPublishInto(dataDir: string, objects: Obj[], targetIds: string[]): Promise<{ rowsPerSecond: number; rows: number; seconds: number }>;
 }
 
 /** Times `run` the way every raw figure is: a warm-up, then sequential runs for at most 2 s. */
@@ -210,9 +215,7 @@ const sqliteDesk: DeskBackend = {
   async rawPublish(objects, targets, inspect) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-raw-'));
     try {
-      const db = new Database(path.join(dir, 'raw.sqlite'));
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      const db = openRaw(path.join(dir, 'raw.sqlite'));
       db.exec(SCHEMA);
       const collections: Array<{ pk: number; id: string }> = [];
       for (let t = 1; t <= targets; t++) {
@@ -220,44 +223,74 @@ const sqliteDesk: DeskBackend = {
         const pk = Number(db.prepare("INSERT INTO collections (id, api_root, title, media_types, created_at) VALUES (?, ?, 'raw', '[]', 0)").run(`raw${t}`, `raw${t}`).lastInsertRowid);
         collections.push({ pk, id: `raw${t}` });
       }
-      const insertObject = db.prepare(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, first_mask, last_mask, submission_id, warnings, json)
-                                       VALUES (?, ?, ?, ?, ?, ?, ?, 'application/stix+json;version=2.1', 1, 1, 1, 0, ?, ?, 'raw', NULL, ?)`);
-      const insertPublication = db.prepare(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
-                                            VALUES (?, ?, ?, ?, ?, ?, ?, 'raw', ?)`);
-      const insertChange = db.prepare(`INSERT INTO changes (coll, date_added, id, type, object_type, object_id, version, actor_kind, reason, last_version, tlp)
-                                       VALUES (?, ?, ?, 'object.published', ?, ?, ?, 'desk', NULL, NULL, 0)`);
-      // The rows are made before the clock starts: the limit is the insert alone.
-      const [flags] = versionFlags([{ versionKey: '', tlp: 0, specVersion: '2.1' }]);
-      const decidedAt = new Date().toISOString();
-      let clock = Date.now() * 1000;
-      const rows = collections.flatMap((c) =>
-        objects.map((o) => {
-          const r = rowOf(o, clock);
-          const provenance = JSON.stringify({ vendor: 'raw', vendor_name: 'raw', submission: 'raw', intake: 'raw', curators: ['raw'], decided_at: decidedAt, policy: 'review' });
-          return {
-            object: [c.pk, ++clock, r.id, r.type, r.version ?? null, r.versionKey, r.specVersion, flags!.firstMask, flags!.lastMask, r.json],
-            publication: [c.id, r.id, r.type, r.version ?? null, r.versionKey, clock, randomUUID(), provenance],
-            change: [c.pk, ++clock, randomUUID(), r.type, r.id, r.version ?? null],
-          };
-        }),
-      );
-      const started = performance.now();
-      db.transaction(() => {
-        for (const r of rows) {
-          insertObject.run(...r.object);
-          insertPublication.run(...r.publication);
-          insertChange.run(...r.change);
-        }
-      }).immediate();
-      const seconds = (performance.now() - started) / 1000;
-      inspect?.(db);
-      db.close();
-      return { rowsPerSecond: rows.length / seconds, rows: rows.length, seconds };
+      return insertPublicationRows(db, collections, objects, inspect);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  async rawPublishInto(dataDir, objects, targetIds) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-raw-'));
+    try {
+      // A consistent copy while the server runs (its WAL content included), page for page (VACUUM INTO
+      // would pack the pages full, and every insert would split one), then the same rows as rawPublish.
+      const copy = path.join(dir, 'raw.sqlite');
+      const source = new Database(path.join(dataDir, 'meridian.sqlite'), { readonly: true });
+      await source.backup(copy);
+      source.close();
+      const db = openRaw(copy);
+      const collections = targetIds.map((id) => ({ pk: (db.prepare('SELECT pk FROM collections WHERE id = ?').get(id) as { pk: number }).pk, id }));
+      return insertPublicationRows(db, collections, objects);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   },
 };
+
+function openRaw(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/** The rows publishing `objects` to `collections` (rawPublish), timed; the database is closed after `inspect`. */
+function insertPublicationRows(db: Database.Database, collections: Array<{ pk: number; id: string }>, objects: Obj[], inspect?: (db: Database.Database) => void) {
+  const insertObject = db.prepare(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, first_mask, last_mask, submission_id, warnings, json)
+                                   VALUES (?, ?, ?, ?, ?, ?, ?, 'application/stix+json;version=2.1', 1, 1, 1, 0, ?, ?, ?, NULL, ?)`);
+  const insertPublication = db.prepare(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
+                                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertChange = db.prepare(`INSERT INTO changes (coll, date_added, id, type, object_type, object_id, version, actor_kind, reason, last_version, tlp)
+                                   VALUES (?, ?, ?, 'object.published', ?, ?, ?, 'desk', NULL, NULL, 0)`);
+  // The rows are made before the clock starts: the limit is the insert alone.
+  const [flags] = versionFlags([{ versionKey: '', tlp: 0, specVersion: '2.1' }]);
+  // Ids and provenance as long as a decision's (UUIDs), one provenance text per target as there.
+  const [submission, decision] = [randomUUID(), randomUUID()];
+  const provenance = JSON.stringify({ vendor: randomUUID(), vendor_name: 'vendor-1', submission, intake: randomUUID(), curators: [randomUUID()], decided_at: new Date().toISOString(), policy: 'review' });
+  let clock = Date.now() * 1000;
+  const rows = collections.flatMap((c) =>
+    objects.map((o) => {
+      const r = rowOf(o, clock);
+      return {
+        object: [c.pk, ++clock, r.id, r.type, r.version ?? null, r.versionKey, r.specVersion, flags!.firstMask, flags!.lastMask, submission, r.json],
+        publication: [c.id, r.id, r.type, r.version ?? null, r.versionKey, clock, randomUUID(), decision, provenance],
+        change: [c.pk, ++clock, randomUUID(), r.type, r.id, r.version ?? null],
+      };
+    }),
+  );
+  const started = performance.now();
+  db.transaction(() => {
+    for (const r of rows) {
+      insertObject.run(...r.object);
+      insertPublication.run(...r.publication);
+      insertChange.run(...r.change);
+    }
+  }).immediate();
+  const seconds = (performance.now() - started) / 1000;
+  inspect?.(db);
+  db.close();
+  return { rowsPerSecond: rows.length / seconds, rows: rows.length, seconds };
+}
 
 export const sqliteBackend: Backend = {
   label: 'sqlite (better-sqlite3, WAL, synchronous=NORMAL; FULL for submission records; WAL checkpoints in a worker thread)',

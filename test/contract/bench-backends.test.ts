@@ -2,6 +2,7 @@
 // the bench times behind a GET returns exactly the rows of the store's own page, and the bench's
 // bulk load and raw insert work; the desk's raw queue query and raw publication insert likewise. On MongoDB this runs where the other MongoDB tests run (see
 // test/helpers/mongo.ts: a real server with MERIDIAN_TEST_MONGO_URL, else the stand-in).
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -188,5 +189,21 @@ describe('bench desk backend: sqlite', function () {
       expect(fromRaw[t]!.changes, `changes of target ${t}`).to.deep.equal(fromStore[t]!.changes);
       expect(fromRaw[t]!.dates).to.equal(fromStore[t]!.dates).and.equal(2 * approved.length);
     }
+
+    // The same rows into a copy of this store: its collections get them, the store itself nothing.
+    const fresh = same.map((o) => ({ ...o, id: `${(o.id as string).split('--')[0]}--${randomUUID()}` }));
+    const count = (table: string, column: string, value: string) => {
+      const db = new Database(path.join(dir, 'meridian.sqlite'), { readonly: true });
+      try {
+        return (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`).get(value) as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const before = count('publications', 'collection_id', 'fr-published');
+    const into = await desk.rawPublishInto(dir, fresh, ['fr-published', 'de-published', 'global-published']);
+    expect(into.rows).to.equal(3 * fresh.length);
+    expect(into.rowsPerSecond).to.be.greaterThan(0);
+    expect(count('publications', 'collection_id', 'fr-published')).to.equal(before);
   });
 });
