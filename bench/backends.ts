@@ -267,17 +267,19 @@ function insertPublicationRows(db: Database.Database, collections: Array<{ pk: n
   // Ids and provenance as long as a decision's (UUIDs), one provenance text per target as there.
   const [submission, decision] = [randomUUID(), randomUUID()];
   const provenance = JSON.stringify({ vendor: randomUUID(), vendor_name: 'vendor-1', submission, intake: randomUUID(), curators: [randomUUID()], decided_at: new Date().toISOString(), policy: 'review' });
+  // In the order a decision writes them (SqliteStore's inKeyOrder: object id, then target), each
+  // collection's date_added rising in that order.
+  const pairs = collections.flatMap((c) => objects.map((o) => ({ c, o, id: o.id as string })));
+  pairs.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : x.c.id < y.c.id ? -1 : x.c.id > y.c.id ? 1 : 0));
   let clock = Date.now() * 1000;
-  const rows = collections.flatMap((c) =>
-    objects.map((o) => {
-      const r = rowOf(o, clock);
-      return {
-        object: [c.pk, ++clock, r.id, r.type, r.version ?? null, r.versionKey, r.specVersion, flags!.firstMask, flags!.lastMask, submission, r.json],
-        publication: [c.id, r.id, r.type, r.version ?? null, r.versionKey, clock, randomUUID(), decision, provenance],
-        change: [c.pk, ++clock, randomUUID(), r.type, r.id, r.version ?? null],
-      };
-    }),
-  );
+  const rows = pairs.map(({ c, o }) => {
+    const r = rowOf(o, clock);
+    return {
+      object: [c.pk, ++clock, r.id, r.type, r.version ?? null, r.versionKey, r.specVersion, flags!.firstMask, flags!.lastMask, submission, r.json],
+      publication: [c.id, r.id, r.type, r.version ?? null, r.versionKey, clock, randomUUID(), decision, provenance],
+      change: [c.pk, ++clock, randomUUID(), r.type, r.id, r.version ?? null],
+    };
+  });
   const started = performance.now();
   db.transaction(() => {
     for (const r of rows) {
