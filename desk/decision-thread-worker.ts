@@ -12,7 +12,7 @@ const { location, checkpoints, nice } = workerData as { location: string; checkp
 const store = new SqliteStore({ location, checkpoints, decisions: 'inline' });
 const desk = new DeskService(store);
 // Readers first: subscribers' polls are answered by the main thread, and on a machine with few
-// cores this thread would take CPU from them; lowered (decisionThreadNice, 10 by default), it takes
+// cores this thread would take CPU from them; lowered (decisionThreadNice, 19 by default), it takes
 // mostly what they leave. Its transactions end after 50 ms of wall-clock time, but one it holds
 // while the scheduler keeps it waiting lasts longer: the lower the priority, the longer a writer on
 // another connection may wait on a saturated machine. On Linux the nice value is per thread;

@@ -87,7 +87,7 @@ export const CONFIG_SCHEMA = {
         organisations: { type: 'object', additionalProperties: RATE_LIMIT_FIGURES },
       },
     },
-    decisionThreadNice: { type: 'integer', minimum: 0, maximum: 19, default: 10, description: 'embedded store on Linux: the priority (nice value) of the thread that makes large curation decisions; higher leaves more CPU to polls, at the cost of slower decisions and, on a saturated machine, longer waits for writers' },
+    decisionThreadNice: { type: 'integer', minimum: 0, maximum: 19, default: 19, description: 'embedded store on Linux: the priority (nice value) of the thread that makes large curation decisions; higher leaves more CPU to polls, at the cost of slower decisions and, on a saturated machine, longer waits for writers' },
     ingestJobsPerAccount: { type: 'integer', minimum: 0, maximum: 10000, default: 8, description: 'envelopes one account may have being processed at once; a POST beyond it gets 429 before its body is read (0 = no limit)' },
     maxConnectionsPerAddress: { type: 'integer', minimum: 0, maximum: 100000, default: 256, description: 'open connections from one client address; more are answered 429 and closed (0 = no limit; not applied with trustProxy, where every connection comes from the proxy)' },
     maxConnections: { type: 'integer', minimum: 0, maximum: 1000000, default: 10000, description: 'open connections in all; more are refused (0 = no limit)' },

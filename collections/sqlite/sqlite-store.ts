@@ -1183,7 +1183,8 @@ export class SqliteStore implements Store {
       const provenances = new Map<Record<string, unknown>, string>();
       let i = from;
       while (i < publications.length) {
-        if ((i - from) % 100 === 99 && performance.now() > until) break;
+        // Looked at often: a thread kept waiting by the scheduler must not hold the write lock for many turns.
+        if ((i - from) % 10 === 9 && performance.now() > until) break;
         const p = publications[i++]!;
         if (!pks.has(p.collectionId)) pks.set(p.collectionId, this.collectionPk(p.collectionId));
         const pk = pks.get(p.collectionId);
