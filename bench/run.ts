@@ -411,37 +411,38 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   // targets: the first with nothing else running (its rate against the raw insert, which runs
   // alone too), the second while subscribers poll (their latency against polls just before).
   const vendor = new Client(server.port, `Basic ${Buffer.from(`vendor-1-feed:${PASSWORD}`).toString('base64')}`);
-  const approval = async <T>(objects: Array<Record<string, unknown>>, during?: () => Promise<T>) => {
+  /** POSTs the objects until complete and waits for the server to be idle again. */
+  const submit = async (objects: Array<Record<string, unknown>>) => {
     const posted = await postUntilComplete(vendor, 'global', 'intake', envelopes(objects, SUBMISSION)[0]!);
     const afterPost = await server.settle(); // the intake's policy meets the submission once it is complete
     log(`  stored ${num(posted.status.success_count)} (${posted.status.failure_count} failed) in ${ms(posted.ms)}; the policy pass after it ${ms(Math.max(0, afterPost.ms - 1000))}`);
     // Figures move with the machine's other work (client and server share its cores): say how busy it was.
     const loadAverage = os.loadavg();
     log(`  load average ${loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
-    const before = await during?.();
-    const body = Buffer.from(JSON.stringify({ action: 'approve', submission: posted.status.id, targets: DESK_TARGETS }));
+    return { id: posted.status.id as string, submissionPostMs: posted.ms, policyPassAfterPostMs: afterPost.ms, loadAverage };
+  };
+  /** Approves a submitted submission to the targets, timed. */
+  const approve = async ({ id, ...submitted }: Awaited<ReturnType<typeof submit>>) => {
+    const body = Buffer.from(JSON.stringify({ action: 'approve', submission: id, targets: DESK_TARGETS }));
     const decision = await admin.request('POST', '/admin/v1/curation/decisions', body, 600_000, JSON_HEADERS);
     if (decision.status !== 201) throw new Error(`approval → ${decision.status}: ${decision.body.toString('utf8').slice(0, 500)}`);
     const result = JSON.parse(decision.body.toString('utf8'));
     const published = result.published as number;
     const rate = published / (decision.ms / 1000);
     log(`  ${num(result.entries)} entries, ${num(published)} publications in ${ms(decision.ms)}: ${num(rate)} publications/s (raw ${num(rawPublish.rowsPerSecond)})`);
-    return { before, entries: result.entries as number, published, ms: decision.ms, rate, submissionPostMs: posted.ms, policyPassAfterPostMs: afterPost.ms, loadAverage };
+    return { entries: result.entries as number, published, ms: decision.ms, rate, ...submitted };
   };
   log(`approval alone: vendor-1 POSTs ${num(SUBMISSION)} objects to global/intake, the desk approves the submission to ${DESK_TARGETS.join(', ')}`);
-  const quiet = await approval(submissionAlone);
+  const quiet = await approve(await submit(submissionAlone));
   log(`approval while polled: vendor-1 POSTs ${num(SUBMISSION)} other objects, the desk approves them while ${CLIENTS} clients poll`);
+  const toApprove = await submit(submission);
+  const alone = await load(client, { clients: CLIENTS, seconds: POLL_ALONE_SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big') });
   let decided = false;
-  let pollers: Promise<LoadResult> | undefined;
-  const polled = await approval(submission, async () => {
-    const alone = await load(client, { clients: CLIENTS, seconds: POLL_ALONE_SECONDS, maxRequests: MAX_REQUESTS, path: pollOf(big, rng, 'big') });
-    pollers = load(client, { clients: CLIENTS, seconds: 600, maxRequests: 10_000_000, path: pollOf(big, rng, 'big'), stop: () => decided });
-    return alone;
-  }).finally(() => {
+  const pollers = load(client, { clients: CLIENTS, seconds: 600, maxRequests: 10_000_000, path: pollOf(big, rng, 'big'), stop: () => decided });
+  const polled = await approve(toApprove).finally(() => {
     decided = true;
   });
-  const alone = polled.before!;
-  const during = await pollers!;
+  const during = await pollers;
   vendor.close();
   admin.close();
   // The raw limit again, into a copy of this run's database (its collections, queue and indexes at
@@ -449,11 +450,10 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   const rawInto = await backend.desk!.rawPublishInto(dataDir, distinctObjects(SEED + 7, SUBMISSION, { targets, prefix: 'raw-into' }), targetIds);
   log(`  raw insert of the same rows into a copy of this database: ${num(rawInto.rowsPerSecond)} rows/s (${num(rawInto.rows)} in ${ms(rawInto.seconds * 1000)})`);
   const ofRaw = quiet.rate / rawPublish.rowsPerSecond;
-  const { before: _, ...polledApproval } = polled;
   figures.desk = {
     queueEntries: queueInfo.count, bulkLoad: { ...queueLoad, objectsPerSecond: queueLoad.count / queueLoad.seconds }, startupPolicyPass: startupPass, queue: queueFigures,
     approval: { ...quiet, publicationsPerSecond: quiet.rate, rawPublish, ratioOfRaw: ofRaw, rawPublishIntoRunDatabase: rawInto, ratioOfRawIntoRunDatabase: quiet.rate / rawInto.rowsPerSecond, targetIds, releaseRules: { approvalsRequired: 1 } },
-    approvalWhilePolled: { ...polledApproval, publicationsPerSecond: polled.rate, ratioOfRaw: polled.rate / rawPublish.rowsPerSecond },
+    approvalWhilePolled: { ...polled, publicationsPerSecond: polled.rate, ratioOfRaw: polled.rate / rawPublish.rowsPerSecond },
     pollAlone: alone, pollDuring: during,
   };
   log(`  poll alone ${lat(alone)}, during ${lat(during)} (${during.count} polls)`);
