@@ -17,9 +17,9 @@ export class DecisionThread {
 
   /**
    * @param companion where the store's file is and how its WAL is checkpointed (SqliteStore.companion)
-   * @param nice the thread's priority on Linux (0 normal … 19 lowest)
+   * @param nice the thread's priority on Linux (0 normal … 19 lowest; decisionThreadNice)
    */
-  constructor(companion: { location: string; checkpoints: 'backstop' | 'inline' }, nice = 19) {
+  constructor(companion: { location: string; checkpoints: 'backstop' | 'inline' }, nice: number) {
     this.thread = new JobThread(
       import.meta.url, 'decision-thread-worker', { ...companion, nice }, revive,
       // A decision whose writes had begun is left 'applying' and rolled forward at the next start.
