@@ -258,15 +258,14 @@ function openRaw(file: string): Database.Database {
 function insertPublicationRows(db: Database.Database, collections: Array<{ pk: number; id: string }>, objects: Obj[], inspect?: (db: Database.Database) => void) {
   const insertObject = db.prepare(`INSERT INTO objects (coll, date_added, id, type, version, version_key, spec_version, media_type, is_first, is_last, is_latest_spec, tlp, first_mask, last_mask, submission_id, warnings, json)
                                    VALUES (?, ?, ?, ?, ?, ?, ?, 'application/stix+json;version=2.1', 1, 1, 1, 0, ?, ?, ?, NULL, ?)`);
-  const insertPublication = db.prepare(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
-                                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertPublication = db.prepare(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, provenance)
+                                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertChange = db.prepare(`INSERT INTO changes (coll, date_added, id, type, object_type, object_id, version, actor_kind, reason, last_version, tlp)
                                    VALUES (?, ?, ?, 'object.published', ?, ?, ?, 'desk', NULL, NULL, 0)`);
   // The rows are made before the clock starts: the limit is the insert alone.
   const [flags] = versionFlags([{ versionKey: '', tlp: 0, specVersion: '2.1' }]);
-  // Ids and provenance as long as a decision's (UUIDs), one provenance text per target as there.
-  const [submission, decision] = [randomUUID(), randomUUID()];
-  const provenance = JSON.stringify({ vendor: randomUUID(), vendor_name: 'vendor-1', submission, intake: randomUUID(), curators: [randomUUID()], decided_at: new Date().toISOString(), policy: 'review' });
+  // Ids and provenance as long as a decision's (UUIDs); the decision's one provenance row, as there.
+  const submission = randomUUID();
   // In the order a decision writes them (SqliteStore's inKeyOrder: object id, then target), each
   // collection's date_added rising in that order.
   const pairs = collections.flatMap((c) => objects.map((o) => ({ c, o, id: o.id as string })));
@@ -276,15 +275,17 @@ function insertPublicationRows(db: Database.Database, collections: Array<{ pk: n
     const r = rowOf(o, clock);
     return {
       object: [c.pk, ++clock, r.id, r.type, r.version ?? null, r.versionKey, r.specVersion, flags!.firstMask, flags!.lastMask, submission, r.json],
-      publication: [c.id, r.id, r.type, r.version ?? null, r.versionKey, clock, randomUUID(), decision, provenance],
+      publication: [c.id, r.id, r.type, r.version ?? null, r.versionKey, clock, randomUUID()],
       change: [c.pk, ++clock, randomUUID(), r.type, r.id, r.version ?? null],
     };
   });
   const started = performance.now();
   db.transaction(() => {
+    const provenance = JSON.stringify({ vendor: randomUUID(), vendor_name: 'vendor-1', submission, intake: randomUUID(), curators: [randomUUID()], decided_at: new Date().toISOString(), policy: 'review' });
+    const provenancePk = db.prepare('INSERT INTO provenances (decision_id, json) VALUES (?, ?)').run(randomUUID(), provenance).lastInsertRowid;
     for (const r of rows) {
       insertObject.run(...r.object);
-      insertPublication.run(...r.publication);
+      insertPublication.run(...r.publication, provenancePk);
       insertChange.run(...r.change);
     }
   }).immediate();

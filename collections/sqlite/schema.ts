@@ -226,10 +226,19 @@ CREATE INDEX IF NOT EXISTS queue_by_submission ON queue(submission_id, seq);
 -- supersession on ingest, sticky rejections, an entry's earlier versions
 CREATE INDEX IF NOT EXISTS queue_by_object ON queue(object_id, version_key);
 
--- Every published copy of an approved version, with its provenance; unique per target and version.
--- Keyed by object first: "where is this object published" (an entry's earlier versions, the
--- revocation fast path, a decision's earlier publications) is a walk of the key, and a decision
--- writes one key and no index per publication.
+-- The provenance of publications (vendor, submission, intake, curators, decision time, policy) with
+-- their decision: one row per distinct provenance of a decision, which its publications share.
+CREATE TABLE IF NOT EXISTS provenances (
+  pk INTEGER PRIMARY KEY,
+  decision_id TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+
+-- Every published copy of an approved version; unique per target and version. Keyed by object
+-- first: "where is this object published" (an entry's earlier versions, the revocation fast path,
+-- a decision's earlier publications) is a walk of the key, and a decision writes one key and no
+-- index per publication. Object ids are random, so a decision's keys land all over the table and
+-- each dirties a page of its own: the rows stay small (the provenance by reference) to dirty few.
 CREATE TABLE IF NOT EXISTS publications (
   object_id TEXT NOT NULL,
   collection_id TEXT NOT NULL,
@@ -238,8 +247,7 @@ CREATE TABLE IF NOT EXISTS publications (
   version TEXT,
   date_added INTEGER NOT NULL,
   entry_id TEXT,
-  decision_id TEXT NOT NULL,
-  provenance TEXT NOT NULL,
+  provenance INTEGER NOT NULL,
   withdrawn_at INTEGER,
   PRIMARY KEY (object_id, collection_id, version_key)
 ) WITHOUT ROWID;
@@ -342,6 +350,28 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<Migration<Database.Database, void>
                  SELECT object_id, collection_id, version_key, object_type, version, date_added, entry_id, decision_id, provenance, withdrawn_at FROM publications ORDER BY object_id, collection_id, version_key;
                DROP TABLE publications;
                ALTER TABLE publications_by_object_key RENAME TO publications;`);
+    },
+  },
+  {
+    version: 5,
+    description: 'publications refer to their provenance (and decision) in the new table provenances instead of repeating it',
+    up: (db) => {
+      const columns = db.prepare('PRAGMA table_info(publications)').all() as Array<{ name: string }>;
+      if (!columns.some((c) => c.name === 'decision_id')) return;
+      db.exec(`CREATE TABLE IF NOT EXISTS provenances (pk INTEGER PRIMARY KEY, decision_id TEXT NOT NULL, json TEXT NOT NULL);
+               INSERT INTO provenances (decision_id, json) SELECT DISTINCT decision_id, provenance FROM publications ORDER BY decision_id;
+               CREATE TABLE publications_by_reference (
+                 object_id TEXT NOT NULL, collection_id TEXT NOT NULL, version_key TEXT NOT NULL, object_type TEXT NOT NULL, version TEXT, date_added INTEGER NOT NULL,
+                 entry_id TEXT, provenance INTEGER NOT NULL, withdrawn_at INTEGER,
+                 PRIMARY KEY (object_id, collection_id, version_key)
+               ) WITHOUT ROWID;
+               CREATE INDEX provenances_by_content ON provenances(decision_id, json);
+               INSERT INTO publications_by_reference (object_id, collection_id, version_key, object_type, version, date_added, entry_id, provenance, withdrawn_at)
+                 SELECT p.object_id, p.collection_id, p.version_key, p.object_type, p.version, p.date_added, p.entry_id, v.pk, p.withdrawn_at
+                   FROM publications p JOIN provenances v ON v.decision_id = p.decision_id AND v.json = p.provenance ORDER BY p.object_id, p.collection_id, p.version_key;
+               DROP INDEX provenances_by_content;
+               DROP TABLE publications;
+               ALTER TABLE publications_by_reference RENAME TO publications;`);
     },
   },
 ];

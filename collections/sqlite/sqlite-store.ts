@@ -1126,7 +1126,7 @@ export class SqliteStore implements Store {
         }).changes;
         if (changed === 0) throw new StaleDecisionError(e.entryId);
       }
-      const published = chunked ? 0 : this.publish(plan.publications, 0, plan.id, plan.actorKind, plan.at, tick).published;
+      const published = chunked ? 0 : this.publish(plan.publications, 0, plan.id, plan.actorKind, plan.at, tick, new Map()).published;
       let withdrawn = 0;
       for (const w of plan.withdrawals) {
         const pk = this.collectionPk(w.collectionId);
@@ -1173,14 +1173,22 @@ export class SqliteStore implements Store {
    * publications written and the index to go on from.
    */
   private publish(
-    publications: DecisionPlan['publications'], from: number, decisionId: string, actorKind: DecisionPlan['actorKind'], at: number, tick: (pk: number) => number, until = Infinity,
+    publications: DecisionPlan['publications'], from: number, decisionId: string, actorKind: DecisionPlan['actorKind'], at: number, tick: (pk: number) => number,
+    provenances: Map<Record<string, unknown>, number>, until = Infinity,
   ): { published: number; next: number } {
       let published = 0;
       const pks = new Map<string, number | undefined>();
-      const insertPublication = this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, decision_id, provenance)
-                                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
-      // A decision gives an entry's targets one provenance object: serialised once.
-      const provenances = new Map<Record<string, unknown>, string>();
+      const insertPublication = this.stmt(`INSERT INTO publications (collection_id, object_id, object_type, version, version_key, date_added, entry_id, provenance)
+                                           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+      // A decision gives an entry's targets one provenance object (mostly, all its entries): one row.
+      const provenanceOf = (provenance: Record<string, unknown>): number => {
+        let pk = provenances.get(provenance);
+        if (pk === undefined) {
+          pk = Number(this.stmt('INSERT INTO provenances (decision_id, json) VALUES (?, ?)').run(decisionId, JSON.stringify(provenance)).lastInsertRowid);
+          provenances.set(provenance, pk);
+        }
+        return pk;
+      };
       let i = from;
       while (i < publications.length) {
         // Looked at often: a thread kept waiting by the scheduler must not hold the write lock for many turns.
@@ -1192,8 +1200,7 @@ export class SqliteStore implements Store {
         const o = p.object;
         const versionKey = o.versionKey ?? versionKeyFromMicros(at);
         const record = (dateAdded: number) => insertPublication.run(
-          p.collectionId, o.id, o.type, o.version ?? null, versionKey, dateAdded, p.entryId ?? null, decisionId,
-          provenances.get(p.provenance) ?? provenances.set(p.provenance, JSON.stringify(p.provenance)).get(p.provenance)!).changes;
+          p.collectionId, o.id, o.type, o.version ?? null, versionKey, dateAdded, p.entryId ?? null, provenanceOf(p.provenance)).changes;
         const submissionId = (p.provenance.submission as string | undefined) ?? decisionId;
         let dateAdded: number;
         if (o.version === undefined) {
@@ -1225,12 +1232,14 @@ export class SqliteStore implements Store {
   /** The publications of a chunked decision, chunk by chunk (each its own transaction), then the decision marked applied. */
   private async finishDecision(decisionId: string, publications: DecisionPlan['publications'], actorKind: DecisionPlan['actorKind'], at: number): Promise<number> {
     let published = 0;
+    // The provenance rows written by earlier chunks (a failed chunk fails the decision, map and all).
+    const provenances = new Map<Record<string, unknown>, number>();
     for (let i = 0; i < publications.length; ) {
       await new Promise((resolve) => setImmediate(resolve));
       if (this.closing) throw new Error('the store closed in the middle of a decision; it is finished at the next start');
       const chunk = this.db.transaction(() => {
         const marks = new Map<number, number>();
-        const written = this.publish(publications, i, decisionId, actorKind, at, this.ticker(marks), performance.now() + DECISION_SLICE_MS);
+        const written = this.publish(publications, i, decisionId, actorKind, at, this.ticker(marks), provenances, performance.now() + DECISION_SLICE_MS);
         for (const [pk, last] of marks) this.stmt('UPDATE collections SET last_date_added = max(last_date_added, ?) WHERE pk = ?').run(last, pk);
         this.stmt('UPDATE decisions SET publications = publications + ? WHERE id = ?').run(written.published, decisionId);
         return written;
@@ -1274,7 +1283,8 @@ export class SqliteStore implements Store {
       parts.push('object_id IN (SELECT value FROM json_each(@object_ids))');
       params.object_ids = JSON.stringify(filter.objectIds);
     }
-    return this.stmt(`SELECT * FROM publications${parts.length ? ` WHERE ${parts.join(' AND ')}` : ''} ORDER BY date_added`)
+    return this.stmt(`SELECT p.collection_id, p.object_id, p.object_type, p.version, p.version_key, p.date_added, p.entry_id, p.withdrawn_at, v.decision_id, v.json AS provenance FROM publications p JOIN provenances v ON v.pk = p.provenance
+                      ${parts.length ? ` WHERE ${parts.join(' AND ')}` : ''} ORDER BY p.date_added`)
       .all(params)
       .map((r) => ({
         collectionId: r.collection_id, objectId: r.object_id, objectType: r.object_type, ...(r.version != null ? { version: r.version } : {}), versionKey: r.version_key,

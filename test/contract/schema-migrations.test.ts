@@ -45,6 +45,7 @@ describe('schema migrations: the ordered list', function () {
 
 describe('schema migrations: the embedded (SQLite) store', function () {
   const PUBLISHED = { id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', version: '2026-01-01T00:00:00.000Z', versionKey: '20260101000000000000' };
+  const OTHER = { id: 'indicator--0b2c1f5e-5a8e-4f52-9d0c-2e1f6b9a7c31', version: '2026-02-01T00:00:00.000Z', versionKey: '20260201000000000000' };
   const LATEST = SQLITE_MIGRATIONS.at(-1)!.version;
   let dir: string;
   const file = () => path.join(dir, 'meridian.sqlite');
@@ -69,8 +70,11 @@ describe('schema migrations: the embedded (SQLite) store', function () {
              entry_id TEXT, decision_id TEXT NOT NULL, provenance TEXT NOT NULL, withdrawn_at INTEGER, PRIMARY KEY (collection_id, object_id, version_key)) WITHOUT ROWID`);
     db.exec('CREATE INDEX publications_by_object ON publications(object_id, date_added)');
     db.exec('CREATE INDEX publications_by_entry ON publications(entry_id) WHERE entry_id IS NOT NULL');
-    db.prepare('INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run('fr-published', PUBLISHED.id, 'indicator', PUBLISHED.version, PUBLISHED.versionKey, 7, 'entry-1', 'decision-1', '{"vendor_name":"lab"}', null);
+    const insert = db.prepare('INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('fr-published', PUBLISHED.id, 'indicator', PUBLISHED.version, PUBLISHED.versionKey, 7, 'entry-1', 'decision-1', '{"vendor_name":"lab"}', null);
+    // Two publications of one decision share a provenance; another decision has its own.
+    insert.run('de-published', PUBLISHED.id, 'indicator', PUBLISHED.version, PUBLISHED.versionKey, 8, 'entry-1', 'decision-1', '{"vendor_name":"lab"}', 9);
+    insert.run('fr-published', OTHER.id, 'indicator', OTHER.version, OTHER.versionKey, 10, 'entry-2', 'decision-2', '{"vendor_name":"other lab"}', null);
     db.prepare('INSERT INTO api_roots (path, title, max_content_length, created_at) VALUES (?, ?, ?, ?)').run('fr', 'France', 10, 1);
     db.pragma('user_version = 1');
     db.close();
@@ -98,18 +102,29 @@ describe('schema migrations: the embedded (SQLite) store', function () {
     expect(version()).to.equal(LATEST);
     expect(logged).to.deep.include(`schema migration 3 applied: ${SQLITE_MIGRATIONS[1]!.description}`);
     expect(logged).to.deep.include(`schema migration 4 applied: ${SQLITE_MIGRATIONS[2]!.description}`);
+    expect(logged).to.deep.include(`schema migration 5 applied: ${SQLITE_MIGRATIONS[3]!.description}`);
     const db = new Database(file());
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'changes_by_id'").get()).to.equal(undefined);
     // The publications keep their rows, keyed by object first, without the two indexes of before.
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name IN ('publications_by_object', 'publications_by_entry')").all()).to.deep.equal([]);
     const key = (db.prepare('PRAGMA table_info(publications)').all() as Array<{ name: string; pk: number }>).filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
     expect(key).to.deep.equal(['object_id', 'collection_id', 'version_key']);
+    // Their provenance and decision moved to a row of their own, one per distinct pair.
+    expect(db.prepare('SELECT decision_id, json FROM provenances').all()).to.deep.equal([
+      { decision_id: 'decision-1', json: '{"vendor_name":"lab"}' }, { decision_id: 'decision-2', json: '{"vendor_name":"other lab"}' },
+    ]);
+    expect(db.prepare('SELECT count(*) AS n FROM publications').get()).to.deep.equal({ n: 3 });
     db.close();
     const reopened = new SqliteStore({ location: dir });
     try {
-      expect(await reopened.listPublications({ objectId: PUBLISHED.id })).to.deep.equal([{
-        collectionId: 'fr-published', objectId: PUBLISHED.id, objectType: 'indicator', version: PUBLISHED.version, versionKey: PUBLISHED.versionKey,
-        dateAdded: 7, entryId: 'entry-1', decisionId: 'decision-1', provenance: { vendor_name: 'lab' },
+      const published = { objectId: PUBLISHED.id, objectType: 'indicator', version: PUBLISHED.version, versionKey: PUBLISHED.versionKey, entryId: 'entry-1', decisionId: 'decision-1', provenance: { vendor_name: 'lab' } };
+      expect(await reopened.listPublications({ objectId: PUBLISHED.id })).to.deep.equal([
+        { collectionId: 'fr-published', ...published, dateAdded: 7 },
+        { collectionId: 'de-published', ...published, dateAdded: 8, withdrawnAt: 9 },
+      ]);
+      expect(await reopened.listPublications({ objectId: OTHER.id })).to.deep.equal([{
+        collectionId: 'fr-published', objectId: OTHER.id, objectType: 'indicator', version: OTHER.version, versionKey: OTHER.versionKey,
+        dateAdded: 10, entryId: 'entry-2', decisionId: 'decision-2', provenance: { vendor_name: 'other lab' },
       }]);
     } finally {
       await reopened.close();
