@@ -177,11 +177,11 @@ const sqliteDesk: DeskBackend = {
   async reader(dataDir) {
     const db = new Database(path.join(dataDir, 'meridian.sqlite'), { readonly: true, fileMustExist: true });
     const statements = new Map<string, Database.Statement>();
-    // Rows as objects, as the store reads queue pages.
+    // Rows as arrays, as the store reads queue pages (queueSql's columns: seq, id, …).
     const all = (q: QueueParams) => {
       const { sql, params } = queueSql(q);
-      const statement = statements.get(sql) ?? statements.set(sql, db.prepare(sql)).get(sql)!;
-      return statement.all(params) as Array<{ id: string; seq: number }>;
+      const statement = statements.get(sql) ?? statements.set(sql, db.prepare(sql).raw(true)).get(sql)!;
+      return (statement.all(params) as Array<[number, string]>).map(([seq, id]) => ({ seq, id }));
     };
     return {
       async intake(intakeId) {
