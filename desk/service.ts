@@ -521,6 +521,8 @@ export class DeskService {
     };
     const publishedNow = targets.map(() => new Set<string>());
     const provenances = new Map<string, Record<string, unknown>>();
+    // The curators of a publication no one approved before: the caller (none for policy).
+    const alone = caller ? [caller.account.id] : [];
     // Each object parsed once, and one copy to publish shared by its targets (a worker thread gets it once).
     const parsed = new Map<QueueEntry, StixJson>();
     const pause = slicer();
@@ -554,8 +556,10 @@ export class DeskService {
           reports[i]!.violations.push({ entry: entry.id, object: entry.objectId, ...violation });
         }
         const required = kind === 'revocation' ? 1 : approvalsRequired(t.release, t.collection.apiRoot, entry.tlp);
-        const others = new Set(entry.approvals.filter((a) => a.targetId === t.collection.id && a.accountId !== caller?.account.id).map((a) => a.accountId));
-        if (caller && entry.approvals.some((a) => a.targetId === t.collection.id && a.accountId === caller.account.id)) {
+        // Earlier approvals of this entry for this target (most entries have none).
+        const before = entry.approvals.length === 0 ? entry.approvals : entry.approvals.filter((a) => a.targetId === t.collection.id);
+        const others = new Set(before.filter((a) => a.accountId !== caller?.account.id).map((a) => a.accountId));
+        if (caller && before.some((a) => a.accountId === caller.account.id)) {
           throw new TaxiiError('TAXII_ERR_CONFLICT', `you already approved queue entry ${entry.id} for ${t.ref}; a second approval must come from another curator`);
         }
         if (!caller && required > 1) {
@@ -568,7 +572,7 @@ export class DeskService {
           continue;
         }
         const change = entry.revoked ? 'object.revoked' : earlier.some((p) => p.collectionId === t.collection.id) ? 'object.updated' : 'object.published';
-        const curators = [...new Set([...entry.approvals.filter((a) => a.targetId === t.collection.id).map((a) => a.accountId), ...(caller ? [caller.account.id] : [])])];
+        const curators = before.length === 0 ? alone : [...new Set([...before.map((a) => a.accountId), ...alone])];
         // Entries of one vendor's submission mostly share their provenance: one object for all (serialised once when written).
         const key = `${entry.organisationId ?? ''}|${entry.submissionId}|${entry.intakeId}|${curators.join()}`;
         let provenance = provenances.get(key);
@@ -602,6 +606,7 @@ export class DeskService {
     for (const [i, t] of targets.entries()) {
       const report = reports[i]!;
       if (report.publish.length === 0) continue;
+      const present = await this.presentIn(t.collection.id, refs.filter((ref) => !publishedNow[i]!.has(ref) && !refObjects.has(ref)));
       for (const ref of refs) {
         await pause();
         if (publishedNow[i]!.has(ref)) continue;
@@ -616,7 +621,7 @@ export class DeskService {
           continue;
         }
         if (ref.startsWith('marking-definition--') && /^marking-definition--(613f2e26|34098fce|f88d31f6|5e57c739|94868c89|bab4a63c|55d920b0|939a9414)/.test(ref)) continue; // predefined TLP markings
-        if (!(await this.store.hasObject(t.collection.id, ref))) report.dangling_refs.push(ref);
+        if (!present.has(ref)) report.dangling_refs.push(ref);
       }
       report.new_recipients = await this.newRecipients(t, report.publish.map((p) => p.id), Math.max(0, ...selected.map((s) => s.entry.tlp)));
     }
@@ -631,6 +636,22 @@ export class DeskService {
       audit: this.auditEvent(caller, `curation.${kind}`, selected.map((s) => s.entry), { targets: targets.map((t) => t.ref) }),
     };
     return { plan, reports };
+  }
+
+  /** Which of these object ids the collection holds (any version), a few hundred per query. */
+  private async presentIn(collectionId: string, ids: string[]): Promise<Set<string>> {
+    const present = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      let addedAfter: number | undefined;
+      for (;;) {
+        const page = await this.store.queryManifest(collectionId, { ids: batch, versions: { all: true }, specVersions: ['2.0', '2.1'], limit: 1000, ...(addedAfter !== undefined ? { addedAfter } : {}) });
+        for (const m of page.items) present.add(m.id);
+        if (!page.more || page.items.length === 0) break;
+        addedAfter = page.items.at(-1)!.dateAdded;
+      }
+    }
+    return present;
   }
 
   /** Organisations that would newly see objects in the target: readers of it under whose cap they fall. */
