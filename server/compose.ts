@@ -21,10 +21,13 @@ import { Metrics } from './metrics.js';
  * operations wait for it. A serving process checkpoints SQLite's WAL in a worker thread; a short
  * CLI command lets SQLite do it inline.
  */
-export function openStore(config: Pick<Config, 'dataDir' | 'store'>, logger?: Logger, role: 'serving' | 'command' = 'command'): Store {
+export function openStore(config: Pick<Config, 'dataDir' | 'store'> & Partial<Pick<Config, 'checkpointThreadNice'>>, logger?: Logger, role: 'serving' | 'command' = 'command'): Store {
   const log = logger && ((level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => logger[level]({ event: 'store', ...fields }, message));
   if (/^mongodb(\+srv)?:\/\//.test(config.store)) return new MongoStore({ uri: config.store, ...(log ? { log } : {}) });
-  return new SqliteStore({ location: config.dataDir, checkpoints: role === 'serving' ? 'background' : 'inline', ...(log ? { log } : {}) });
+  return new SqliteStore({
+    location: config.dataDir, checkpoints: role === 'serving' ? 'background' : 'inline',
+    ...(config.checkpointThreadNice !== undefined ? { checkpointNice: config.checkpointThreadNice } : {}), ...(log ? { log } : {}),
+  });
 }
 
 async function pageTokens(config: Readonly<Config>, store: Store): Promise<PageTokens> {

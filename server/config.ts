@@ -88,6 +88,7 @@ export const CONFIG_SCHEMA = {
       },
     },
     decisionThreadNice: { type: 'integer', minimum: 0, maximum: 19, default: 19, description: 'embedded store on Linux: the priority (nice value) of the thread that makes large curation decisions; higher leaves more CPU to polls, at the cost of slower decisions and, on a saturated machine, longer waits for writers' },
+    checkpointThreadNice: { type: 'integer', minimum: 0, maximum: 19, default: 19, description: 'embedded store on Linux: the priority (nice value) of the thread that copies committed pages from the WAL into the database file; higher leaves more CPU to polls while large writes run, and on a machine whose cores are all busy lets the WAL grow until a commit checkpoints past the backstop (64 MiB)' },
     ingestJobsPerAccount: { type: 'integer', minimum: 0, maximum: 10000, default: 8, description: 'envelopes one account may have being processed at once; a POST beyond it gets 429 before its body is read (0 = no limit)' },
     maxConnectionsPerAddress: { type: 'integer', minimum: 0, maximum: 100000, default: 256, description: 'open connections from one client address; more are answered 429 and closed (0 = no limit; not applied with trustProxy, where every connection comes from the proxy)' },
     maxConnections: { type: 'integer', minimum: 0, maximum: 1000000, default: 10000, description: 'open connections in all; more are refused (0 = no limit)' },
@@ -167,6 +168,7 @@ export interface Config {
   rateLimitOverrides: { accounts?: Record<string, RateLimitFigures>; organisations?: Record<string, RateLimitFigures> };
   ingestJobsPerAccount: number;
   decisionThreadNice: number;
+  checkpointThreadNice: number;
   maxConnectionsPerAddress: number;
   maxConnections: number;
   maxHeaderBytes: number;

@@ -11,6 +11,15 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
+// Background work: lowered (checkpointThreadNice), it copies pages with the CPU that readers leave.
+// On Linux the nice value is per thread; elsewhere it may lower the whole process, so only there.
+if (process.platform === 'linux' && workerData.nice > 0) {
+  try {
+    require('node:os').setPriority(0, workerData.nice);
+  } catch {
+    // not allowed here: the thread runs at the process's priority
+  }
+}
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 // Told once when checkpoints start failing and once when they work again, not at every turn.
@@ -40,12 +49,13 @@ export class Checkpointer {
 
   /**
    * @param file the database file (WAL mode, already created)
+   * @param nice the thread's priority on Linux (0 normal … 19 lowest)
    * @param onProblem told when checkpoints start failing (the backstop auto-checkpoint still runs),
    *   with no message when they work again
    */
-  constructor(file: string, everyMs: number, onProblem: (message?: string) => void) {
+  constructor(file: string, everyMs: number, nice: number, onProblem: (message?: string) => void) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, everyMs } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, everyMs, nice } });
     this.worker.unref();
     this.worker.on('message', (m: { type: 'failing' | 'recovered'; message?: string }) => onProblem(m.type === 'failing' ? m.message ?? 'unknown error' : undefined));
     this.worker.on('error', (err) => onProblem(err.message));

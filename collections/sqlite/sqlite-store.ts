@@ -69,6 +69,12 @@ export interface SqliteStoreOptions {
    * 'backstop': another connection's thread runs them, this one only past the backstop (the decision writer).
    */
   checkpoints?: 'background' | 'inline' | 'backstop';
+  /**
+   * With background checkpoints, the priority of their thread on Linux (0, the default, … 19): a
+   * lowered one leaves the CPU to readers while large writes run, and on a saturated machine lets
+   * the WAL grow until a commit checkpoints past the backstop.
+   */
+  checkpointNice?: number;
   /** Told of problems the store recovers from by itself (a failed background checkpoint). */
   log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
   /** The schema's steps (default SQLITE_MIGRATIONS); tests give their own. */
@@ -470,7 +476,7 @@ export class SqliteStore implements Store {
     if (options.checkpoints === 'backstop') this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     if (options.checkpoints === 'background' && file !== ':memory:') {
       this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-      this.checkpointer = new Checkpointer(file, BACKGROUND_CHECKPOINT_MS, (message) =>
+      this.checkpointer = new Checkpointer(file, BACKGROUND_CHECKPOINT_MS, options.checkpointNice ?? 0, (message) =>
         message === undefined
           ? options.log?.('info', 'background WAL checkpoints work again')
           : options.log?.('warn', 'background WAL checkpoints fail; commits checkpoint past the backstop', { error: message }));

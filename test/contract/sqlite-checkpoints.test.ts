@@ -1,10 +1,11 @@
 // SQLite WAL checkpoints in a worker thread (collections/sqlite/checkpointer.ts): committed pages
 // reach the database file without any commit doing it, and closing stops the thread. The control
 // (inline mode, same writes, under SQLite's own threshold) shows the file would not grow otherwise;
-// a failing checkpointer says so once.
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// a failing checkpointer says so once; its thread runs at the priority it is given.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { Checkpointer } from '../../collections/sqlite/checkpointer.js';
 import { SqliteStore } from '../../collections/sqlite/sqlite-store.js';
@@ -49,12 +50,37 @@ describe('sqlite store: WAL checkpoints off the main thread', function () {
     expect(await fileGrowth('inline', 1000)).to.equal(0);
   });
 
+  it('runs its thread at the priority it is given (Linux: the nice value of that thread only)', async function () {
+    if (process.platform !== 'linux') this.skip();
+    // The nice value of a thread (proc(5) stat: field 19, counted after the command's parentheses), and of each of this process.
+    const nice = (stat: string) => Number(readFileSync(stat, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const nices = () => readdirSync('/proc/self/task').map((tid) => nice(`/proc/self/task/${tid}/stat`));
+    const own = nice('/proc/thread-self/stat');
+    expect(nices()).not.to.include(17);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-ckpt-'));
+    const file = path.join(dir, 'meridian.sqlite');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.close();
+    const checkpointer = new Checkpointer(file, 20, 17, () => undefined);
+    try {
+      const deadline = Date.now() + 5000;
+      while (!nices().includes(17) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(nices()).to.include(17);
+      // This thread keeps its own.
+      expect(nice('/proc/thread-self/stat')).to.equal(own);
+    } finally {
+      await checkpointer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports failing checkpoints once, not at every turn', async function () {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-ckpt-'));
     const file = path.join(dir, 'broken.sqlite');
     writeFileSync(file, 'this is not an SQLite database, but it is long enough to be read as one'.repeat(100));
     const problems: Array<string | undefined> = [];
-    const checkpointer = new Checkpointer(file, 20, (message) => problems.push(message));
+    const checkpointer = new Checkpointer(file, 20, 0, (message) => problems.push(message));
     try {
       const deadline = Date.now() + 5000;
       while (problems.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
