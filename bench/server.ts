@@ -15,6 +15,28 @@ export function cli(dataDir: string, args: string[], o: { input?: string; env?: 
   return r.stdout.trim();
 }
 
+/**
+ * The machine's CPU time stolen by its host (a virtual machine's noisy neighbours) over what `fn`
+ * waits for, as a share of all CPU time meanwhile (/proc/stat, all cores); undefined off Linux.
+ * A figure taken while the host took a tenth of the CPU is not this code's figure.
+ */
+export async function withSteal<T>(fn: () => Promise<T>): Promise<{ result: T; steal: number | undefined }> {
+  const before = cpuTimes();
+  const result = await fn();
+  const after = cpuTimes();
+  return { result, steal: before && after && after.total > before.total ? (after.steal - before.steal) / (after.total - before.total) : undefined };
+}
+
+function cpuTimes(): { steal: number; total: number } | undefined {
+  try {
+    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice", in clock ticks
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: fields[7]!, total: fields.reduce((a, b) => a + b, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
 const NO_RATE_LIMITS = {
   MERIDIAN_RATE_LIMIT_ADDRESS_PER_MINUTE: '0',
   MERIDIAN_RATE_LIMIT_READS_PER_MINUTE: '0',
