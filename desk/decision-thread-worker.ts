@@ -7,9 +7,12 @@ import { serveJobs } from '../collections/threads.js';
 import type { Caller } from '../taxii/access.js';
 import { type DecisionRequest, DeskService, decisionJson } from './service.js';
 
-const { location, checkpoints, nice } = workerData as { location: string; checkpoints: 'backstop' | 'inline'; nice: number };
-// Its writes stay on this thread: the decision's chunks are this thread's transactions.
-const store = new SqliteStore({ location, checkpoints, decisions: 'inline' });
+const { location, nice } = workerData as { location: string; nice: number };
+// Its writes stay on this thread: the decision's chunks are this thread's transactions. Its commits
+// checkpoint what they wrote (SQLite's own threshold), at this thread's priority: the server's
+// background checkpoints wait meanwhile (DecisionThread's `around`), or they would copy a large
+// decision's tens of MB at normal priority, with the CPU the polls need.
+const store = new SqliteStore({ location, checkpoints: 'inline', decisions: 'inline' });
 const desk = new DeskService(store);
 // Readers first: subscribers' polls are answered by the main thread, and on a machine with few
 // cores this thread would take CPU from them; lowered (decisionThreadNice, 19 by default), it takes

@@ -14,14 +14,18 @@ const YOUNG_GENERATION_MB = 128;
 
 export class DecisionThread {
   private readonly thread: JobThread;
+  private readonly around: <T>(decision: () => Promise<T>) => Promise<T>;
 
   /**
-   * @param companion where the store's file is and how its WAL is checkpointed (SqliteStore.companion)
+   * @param location where the store's file is (SqliteStore.companion)
    * @param nice the thread's priority on Linux (0 normal … 19 lowest; decisionThreadNice)
+   * @param around runs each decision; the server's store holds its background checkpoints meanwhile
+   *   (SqliteStore.checkpointsHeldDuring), since the thread checkpoints what it writes, at its priority
    */
-  constructor(companion: { location: string; checkpoints: 'backstop' | 'inline' }, nice: number) {
+  constructor(location: string, nice: number, around: <T>(decision: () => Promise<T>) => Promise<T> = (decision) => decision()) {
+    this.around = around;
     this.thread = new JobThread(
-      import.meta.url, 'decision-thread-worker', { ...companion, nice }, revive,
+      import.meta.url, 'decision-thread-worker', { location, nice }, revive,
       // A decision whose writes had begun is left 'applying' and rolled forward at the next start.
       'the server stopped while the decision was being made; if its writes had begun, it is finished at the next start',
       // A decision of 10,000 entries makes tens of MB of short-lived objects (rows, parsed
@@ -35,7 +39,7 @@ export class DecisionThread {
     // The grants memo is a promise of this thread; the worker reads the grants again.
     const { account, organisation, via, remote } = caller;
     const plain: Caller = { account, ...(organisation ? { organisation } : {}), ...(via ? { via } : {}), ...(remote !== undefined ? { remote } : {}) };
-    return this.thread.call({ type: 'decide', caller: plain, request }) as Promise<DecisionJson>;
+    return this.around(() => this.thread.call({ type: 'decide', caller: plain, request }) as Promise<DecisionJson>);
   }
 
   /** Starts the thread ahead of the first decision (loading its modules takes a tenth of a second). */

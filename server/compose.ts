@@ -64,7 +64,10 @@ export async function composeApp(config: Readonly<Config>, given: Store, logger:
   metrics.observeWebhooks(store);
   const service = await createService(config, store, logger);
   // On SQLite, large decisions are made by a thread of their own (readers keep the event loop).
-  const desk = new DeskService(store, logger, given instanceof SqliteStore && given.companion ? new DecisionThread(given.companion, config.decisionThreadNice) : undefined);
+  const desk = new DeskService(
+    store, logger,
+    given instanceof SqliteStore && given.companion ? new DecisionThread(given.companion.location, config.decisionThreadNice, (decision) => given.checkpointsHeldDuring(decision)) : undefined,
+  );
   // What lands in an intake meets the intake's policy (auto-publish, revocations) once validated.
   service.onSubmissionComplete(async (submissionId) => {
     await desk.applyPolicy(submissionId);

@@ -24,7 +24,10 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 // Told once when checkpoints start failing and once when they work again, not at every turn.
 let failing = false;
+// Turns are skipped while another thread checkpoints what it writes (Checkpointer.hold).
+let held = 0;
 const checkpoint = () => {
+  if (held > 0) return;
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
     if (failing) parentPort.postMessage({ type: 'recovered' });
@@ -36,6 +39,10 @@ const checkpoint = () => {
 };
 const timer = setInterval(checkpoint, workerData.everyMs);
 parentPort.on('message', (m) => {
+  if (m === 'hold' || m === 'release') {
+    held += m === 'hold' ? 1 : -1;
+    return;
+  }
   if (m !== 'close') return;
   clearInterval(timer);
   db.close();
@@ -60,6 +67,21 @@ export class Checkpointer {
     this.worker.on('message', (m: { type: 'failing' | 'recovered'; message?: string }) => onProblem(m.type === 'failing' ? m.message ?? 'unknown error' : undefined));
     this.worker.on('error', (err) => onProblem(err.message));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  /**
+   * Skips this thread's turns until the returned function is called: for a large write whose own
+   * thread checkpoints as it goes, at that thread's (lower) priority, instead of this one doing it
+   * at its own while readers wait for the CPU. The backstop still bounds the WAL.
+   */
+  hold(): () => void {
+    this.worker.postMessage('hold');
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.worker.postMessage('release');
+    };
   }
 
   /** Stops checkpointing and closes the worker's connection. */

@@ -504,6 +504,20 @@ export class SqliteStore implements Store {
     return s;
   }
 
+  /**
+   * Runs `write`, made on another connection to this file that checkpoints what it writes itself
+   * (the decision thread, at its lower priority), with this store's background checkpoints held
+   * meanwhile: that work then takes the CPU the writer's thread gets, not the readers'.
+   */
+  async checkpointsHeldDuring<T>(write: () => Promise<T>): Promise<T> {
+    const release = this.checkpointer?.hold();
+    try {
+      return await write();
+    } finally {
+      release?.();
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.decisionWriter?.close();

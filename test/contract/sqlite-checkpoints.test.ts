@@ -45,6 +45,29 @@ describe('sqlite store: WAL checkpoints off the main thread', function () {
     expect(await fileGrowth('background', 5000)).to.be.greaterThan(1_000_000);
   });
 
+  it('skips its turns while a writer elsewhere holds them (checkpointsHeldDuring), and checkpoints again after', async function () {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-ckpt-'));
+    const file = path.join(dir, 'meridian.sqlite');
+    const store = new SqliteStore({ location: dir, checkpoints: 'background', log: (_level, message) => expect.fail(message) });
+    try {
+      const before = statSync(file).size;
+      const grown = async (waitMs: number) => {
+        const deadline = Date.now() + waitMs;
+        while (Date.now() < deadline && statSync(file).size === before) await new Promise((resolve) => setTimeout(resolve, 100));
+        return statSync(file).size - before;
+      };
+      // Four times the worker's period (250 ms) with the writes done and the turns held.
+      expect(await store.checkpointsHeldDuring(async () => {
+        await write(store);
+        return grown(1000);
+      })).to.equal(0);
+      expect(await grown(5000)).to.be.greaterThan(1_000_000);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('control: inline, the same writes stay in the WAL until a commit passes SQLite\'s threshold', async function () {
     // Four times the worker's period (250 ms).
     expect(await fileGrowth('inline', 1000)).to.equal(0);
