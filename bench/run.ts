@@ -387,18 +387,21 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   log(`queue: ${CURATORS} curators paging GET /admin/v1/curation/queue?limit=100 over ${num(queueInfo.count)} entries, ${shapes.length} filters × first and deep pages, ${QUEUE_SECONDS} s each`);
   for (const shape of shapes) {
     const base = `/admin/v1/curation/queue?limit=100${shape.query}`;
-    const first = await load(admin, { clients: CURATORS, seconds: QUEUE_SECONDS, maxRequests: MAX_REQUESTS, path: () => base, headers: JSON_HEADERS });
-    const deep = await load(admin, { clients: CURATORS, seconds: QUEUE_SECONDS, maxRequests: MAX_REQUESTS, path: () => `${base}&next=${cursor(randomSeq())}`, headers: JSON_HEADERS });
+    const { result: [first, deep], steal } = await withSteal(async () => [
+      await load(admin, { clients: CURATORS, seconds: QUEUE_SECONDS, maxRequests: MAX_REQUESTS, path: () => base, headers: JSON_HEADERS }),
+      await load(admin, { clients: CURATORS, seconds: QUEUE_SECONDS, maxRequests: MAX_REQUESTS, path: () => `${base}&next=${cursor(randomSeq())}`, headers: JSON_HEADERS }),
+    ]);
     // The store's query for a TLP cap of RED (an admin's), as DeskService.queue asks it.
     const params = { intakeIds: [intake.id], maxTlp: 4, limit: 100, ...shape.params };
     const rawFirst = await deskReader.time(2000, () => params);
     const rawDeep = await deskReader.time(2000, () => ({ ...params, afterSeq: randomSeq() }));
-    queueFigures[shape.label] = { first, deep, rawFirst, rawDeep };
-    log(`  ${shape.label}: first ${lat(first)}, deep ${lat(deep)}; raw first ${lat(rawFirst)}, deep ${lat(rawDeep)} (${rawFirst.plan})`);
+    queueFigures[shape.label] = { first, deep, rawFirst, rawDeep, hostSteal: steal };
+    const stolen = steal === undefined ? '' : ` · host steal ${(100 * steal).toFixed(1)}%`;
+    log(`  ${shape.label}: first ${lat(first)}, deep ${lat(deep)}${stolen}; raw first ${lat(rawFirst)}, deep ${lat(rawDeep)} (${rawFirst.plan})`);
     const worst = Math.max(first.p99, deep.p99);
     rows.push({
       figure: `queue?limit=100 (${shape.label}), ${num(queueInfo.count)} entries, ${CURATORS} clients`,
-      value: `first page ${lat(first)} · deep (next) ${lat(deep)} · ${num((first.count + deep.count) / (first.seconds + deep.seconds))} req/s${first.errors + deep.errors ? ` · ${first.errors + deep.errors} errors` : ''}`,
+      value: `first page ${lat(first)} · deep (next) ${lat(deep)} · ${num((first.count + deep.count) / (first.seconds + deep.seconds))} req/s${first.errors + deep.errors ? ` · ${first.errors + deep.errors} errors` : ''}${stolen}`,
       limit: `raw SQL first ${lat(rawFirst)} · deep ${lat(rawDeep)}`,
       ratio: `${(first.median / rawFirst.median).toFixed(1)}× / ${(deep.median / rawDeep.median).toFixed(1)}× raw p50`,
       target: `p99 ≤ 50 ms${queueInfo.count < 1_000_000 ? ' (at 1M)' : ''}`,
