@@ -339,8 +339,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<Migration<Database.Database, void>
     version: 4,
     description: 'publications keyed by object id first; publications_by_object and publications_by_entry dropped',
     up: (db) => {
-      // A file from before the desk has no publications yet: SCHEMA creates them in the new shape.
-      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'publications'").get()) return;
+      // A file from before the desk has no publications yet: SCHEMA creates them in the new shape;
+      // a table already keyed by object first (this shape or a later one) is left as it is.
+      const key = (db.prepare('PRAGMA table_info(publications)').all() as Array<{ name: string; pk: number }>).filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+      if (key.length === 0 || key[0]!.name === 'object_id') return;
       db.exec(`CREATE TABLE publications_by_object_key (
                  object_id TEXT NOT NULL, collection_id TEXT NOT NULL, version_key TEXT NOT NULL, object_type TEXT NOT NULL, version TEXT, date_added INTEGER NOT NULL,
                  entry_id TEXT, decision_id TEXT NOT NULL, provenance TEXT NOT NULL, withdrawn_at INTEGER,
