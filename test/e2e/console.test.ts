@@ -765,6 +765,9 @@ describe('the web console in chromium (sign-in, queue, decisions, object view, p
   it('ends the session when the token stops working, and asks to sign in again', async function () {
     const page = await open();
     await signIn(page, 'alice', PW.alice);
+    // What the console loads after signing in is loaded: a request of it still under way when the
+    // password changes would end the session before the click below (the nav gone with it).
+    await page.waitForLoadState('networkidle');
     // a changed password ends every token of the account at once
     await w.admin.updateAccount('alice', { password: 'a brand new passphrase 1' });
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Review queue' }).click();
