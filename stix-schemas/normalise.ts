@@ -22,11 +22,20 @@ export interface NormaliseOptions {
 }
 
 /** Keys in sorted order, values deep-copied the same way: the stable form of content we have no table for. */
+/**
+ * Sets an own, enumerable property. Keys come from the object sent, so any key is possible: plain
+ * assignment would take "__proto__" as the object's prototype and drop the property.
+ */
+function put(out: Record<string, unknown>, k: string, value: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  else out[k] = value;
+}
+
 function sortedCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedCopy);
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value).sort()) out[k] = sortedCopy(value[k]);
+  for (const k of Object.keys(value).sort()) put(out, k, sortedCopy(value[k]));
   return out;
 }
 
@@ -44,7 +53,7 @@ function normaliseValue(p: Prop | undefined, v: unknown): unknown {
     case 'dict': {
       if (!isRecord(v)) return v;
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) out[k] = normaliseValue(p.values, v[k]);
+      for (const k of Object.keys(v).sort()) put(out, k, normaliseValue(p.values, v[k]));
       return out;
     }
     default:
@@ -57,7 +66,7 @@ function canonicalHashes(v: Record<string, unknown>): Record<string, unknown> {
   const renamed: Record<string, unknown> = {};
   for (const [k, value] of Object.entries(v)) {
     const canonical = canonicalHashName(k);
-    renamed[canonical && !(canonical in v && canonical !== k) ? canonical : k] = value;
+    put(renamed, canonical && !(Object.hasOwn(v, canonical) && canonical !== k) ? canonical : k, value);
   }
   return sortedCopy(renamed) as Record<string, unknown>;
 }
@@ -65,15 +74,16 @@ function canonicalHashes(v: Record<string, unknown>): Record<string, unknown> {
 /** Known properties in table order, then any others sorted. */
 function ordered(props: Readonly<Record<string, Prop>>, v: Record<string, unknown>, lead: readonly string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of lead) if (k in v) out[k] = v[k];
-  for (const k in props) if (k in v && !(k in out)) out[k] = v[k];
-  for (const k of Object.keys(v).sort()) if (!(k in out)) out[k] = v[k];
+  // Own properties only: "constructor" or "toString" as a key is as good as any other.
+  for (const k of lead) if (Object.hasOwn(v, k)) put(out, k, v[k]);
+  for (const k in props) if (Object.hasOwn(v, k) && !Object.hasOwn(out, k)) put(out, k, v[k]);
+  for (const k of Object.keys(v).sort()) if (!Object.hasOwn(out, k)) put(out, k, v[k]);
   return out;
 }
 
 function normaliseEmbedded(def: ObjectDef, v: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, value] of Object.entries(v)) out[k] = normaliseValue(def.props[k], value);
+  for (const [k, value] of Object.entries(v)) put(out, k, normaliseValue(def.props[k], value));
   return ordered(def.props, out);
 }
 
@@ -104,18 +114,18 @@ export function canonicalise(obj: StixObject, options: NormaliseOptions = {}): S
       for (const name of Object.keys(v).sort()) {
         const predefined = def.extensions?.[name];
         const ext = v[name];
-        exts[name] = predefined && isRecord(ext) ? normaliseEmbedded(predefined, ext) : sortedCopy(ext);
+        put(exts, name, predefined && isRecord(ext) ? normaliseEmbedded(predefined, ext) : sortedCopy(ext));
       }
-      out[k] = exts;
+      put(out, k, exts);
     } else {
-      out[k] = normaliseValue(def.props[k] ?? COMMON_PROPS[k], v);
+      put(out, k, normaliseValue(def.props[k] ?? COMMON_PROPS[k], v));
     }
   }
-  if (options.defaultCreatedByRef && !('created_by_ref' in out) && def.kind !== 'sco' && commonUse(def.kind, 'created_by_ref')) {
+  if (options.defaultCreatedByRef && !Object.hasOwn(out, 'created_by_ref') && def.kind !== 'sco' && commonUse(def.kind, 'created_by_ref')) {
     out.created_by_ref = options.defaultCreatedByRef;
   }
   // A marking definition is never given a default marking: it could end up marking itself (§3.2).
-  if (options.defaultMarkingRefs?.length && !('object_marking_refs' in out) && obj.type !== 'marking-definition') {
+  if (options.defaultMarkingRefs?.length && !Object.hasOwn(out, 'object_marking_refs') && obj.type !== 'marking-definition') {
     out.object_marking_refs = [...options.defaultMarkingRefs];
   }
   return ordered({}, out, [...LEAD, ...Object.keys(def.props), ...COMMON_ORDER]);

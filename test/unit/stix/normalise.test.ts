@@ -40,6 +40,20 @@ describe('normaliser', () => {
     }), { numRuns: 300 });
   });
 
+  it('keeps every key the vendor sent, "__proto__" and "constructor" included, as own properties', () => {
+    // JSON.parse makes "__proto__" an own property; plain assignment would make it the prototype.
+    const sent = JSON.parse('{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2024-01-02T03:04:05.000Z",'
+      + '"modified":"2024-01-02T03:04:05.000Z","pattern":"[ipv4-addr:value = \'198.51.100.1\']","pattern_type":"stix","valid_from":"1970-01-01T00:00:00Z",'
+      + '"x_a":{"__proto__":[1],"constructor":2,"toString":3},"constructor":"c"}') as Record<string, unknown>;
+    const once = normalise(sent);
+    const x = once.x_a as Record<string, unknown>;
+    assert.deepEqual(Object.keys(x), ['__proto__', 'constructor', 'toString']);
+    assert.equal(Object.getPrototypeOf(x), Object.prototype);
+    assert.equal(once.constructor, 'c');
+    assert.equal(JSON.stringify(normalise(JSON.parse(JSON.stringify(once)) as Record<string, unknown>)), JSON.stringify(once));
+    assert.match(JSON.stringify(once), /"x_a":\{"__proto__":\[1\],"constructor":2,"toString":3\}/);
+  });
+
   it('keeps the instant of every timestamp (fast-check)', () => {
     fc.assert(fc.property(timestampArb, (t) => {
       const c = canonicalTimestamp(t);
