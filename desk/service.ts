@@ -11,8 +11,11 @@ import type {
   DeskRules,
   FindingRecord,
   IntakePolicy,
+  ManifestEntry,
   NewObject,
+  ObjectQuery,
   OrganisationRecord,
+  Page,
   PublicationRecord,
   QueueEntry,
   QueueQuery,
@@ -148,6 +151,27 @@ function slicer(): () => Promise<void> | undefined {
       since = performance.now();
     });
   };
+}
+
+/**
+ * Every stored version (any spec version) of these object ids, 500 ids per query, page by page;
+ * `between` runs after each 500. By id: asking for ids × version keys would probe the index for
+ * every combination.
+ */
+async function eachVersion<T extends ManifestEntry>(
+  read: (query: ObjectQuery) => Promise<Page<T>>, ids: string[], visit: (version: T) => void, between?: () => Promise<void> | undefined,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    let addedAfter: number | undefined;
+    for (;;) {
+      const page = await read({ ids: batch, versions: { all: true }, specVersions: ['2.0', '2.1'], limit: 1000, ...(addedAfter !== undefined ? { addedAfter } : {}) });
+      for (const version of page.items) visit(version);
+      if (!page.more || page.items.length === 0) break;
+      addedAfter = page.items.at(-1)!.dateAdded;
+    }
+    await between?.();
+  }
 }
 
 function versionKeyOf(o: Pick<StoredObject, 'version' | 'dateAdded'>): string {
@@ -291,19 +315,9 @@ export class DeskService {
     }
     const pause = slicer();
     for (const [intakeId, list] of byIntake) {
-      for (let i = 0; i < list.length; i += 500) {
-        // Every version of these ids (usually one each), looked up by id: asking for ids × version
-        // keys would probe the index for every combination.
-        const ids = [...new Set(list.slice(i, i + 500).map((e) => e.objectId))];
-        let addedAfter: number | undefined;
-        for (;;) {
-          const page = await this.store.queryObjects(intakeId, { ids, versions: { all: true }, specVersions: ['2.0', '2.1'], limit: 1000, ...(addedAfter !== undefined ? { addedAfter } : {}) });
-          for (const o of page.items) out.set(`${intakeId}|${o.id}|${versionKeyOf(o)}`, o);
-          if (!page.more || page.items.length === 0) break;
-          addedAfter = page.items.at(-1)!.dateAdded;
-        }
-        await pause();
-      }
+      // Every version of these ids: usually one each.
+      const ids = [...new Set(list.map((e) => e.objectId))];
+      await eachVersion((query) => this.store.queryObjects(intakeId, query), ids, (o) => out.set(`${intakeId}|${o.id}|${versionKeyOf(o)}`, o), pause);
     }
     return out;
   }
@@ -641,16 +655,7 @@ export class DeskService {
   /** Which of these object ids the collection holds (any version), a few hundred per query. */
   private async presentIn(collectionId: string, ids: string[]): Promise<Set<string>> {
     const present = new Set<string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const batch = ids.slice(i, i + 500);
-      let addedAfter: number | undefined;
-      for (;;) {
-        const page = await this.store.queryManifest(collectionId, { ids: batch, versions: { all: true }, specVersions: ['2.0', '2.1'], limit: 1000, ...(addedAfter !== undefined ? { addedAfter } : {}) });
-        for (const m of page.items) present.add(m.id);
-        if (!page.more || page.items.length === 0) break;
-        addedAfter = page.items.at(-1)!.dateAdded;
-      }
-    }
+    await eachVersion((query) => this.store.queryManifest(collectionId, query), ids, (m) => present.add(m.id));
     return present;
   }
 
