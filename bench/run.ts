@@ -72,6 +72,9 @@ const rows: BenchRow[] = [];
 const figures: Record<string, unknown> = {};
 const ms = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms` : 'n/a');
 const num = (x: number) => Math.round(x).toLocaleString('en-US');
+/** A share of the CPU taken by the host (withSteal), as a percentage; and as a figure's suffix, nothing when unknown. */
+const stealShare = (x: number | undefined) => (x === undefined ? 'unknown' : `${(100 * x).toFixed(1)}%`);
+const stealSuffix = (x: number | undefined) => (x === undefined ? '' : ` · host steal ${stealShare(x)}`);
 const lat = (s: Summary) => `p50 ${ms(s.median)} · p99 ${ms(s.p99)}`;
 
 function loadRow(figure: string, r: LoadResult, limit: Summary | undefined, target: string, met: boolean | undefined): void {
@@ -396,7 +399,7 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
     const rawFirst = await deskReader.time(2000, () => params);
     const rawDeep = await deskReader.time(2000, () => ({ ...params, afterSeq: randomSeq() }));
     queueFigures[shape.label] = { first, deep, rawFirst, rawDeep, hostSteal: steal };
-    const stolen = steal === undefined ? '' : ` · host steal ${(100 * steal).toFixed(1)}%`;
+    const stolen = stealSuffix(steal);
     log(`  ${shape.label}: first ${lat(first)}, deep ${lat(deep)}${stolen}; raw first ${lat(rawFirst)}, deep ${lat(rawDeep)} (${rawFirst.plan})`);
     const worst = Math.max(first.p99, deep.p99);
     rows.push({
@@ -450,9 +453,7 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
     });
     return Promise.all([approval, pollers]);
   });
-  const steal = (share: number | undefined) => (share === undefined ? '' : ` · host steal ${(100 * share).toFixed(1)}%`);
-  const share = (x: number | undefined) => (x === undefined ? 'unknown' : `${(100 * x).toFixed(1)}%`);
-  log(`  host steal: approval alone ${share(quietSteal)}, polls alone ${share(aloneSteal)}, approval while polled ${share(duringSteal)}`);
+  log(`  host steal: approval alone ${stealShare(quietSteal)}, polls alone ${stealShare(aloneSteal)}, approval while polled ${stealShare(duringSteal)}`);
   vendor.close();
   admin.close();
   // The raw limit again, into a copy of this run's database (its collections, queue and indexes at
@@ -471,7 +472,7 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   rows.push({
     // An observable of the submission already in the intake (same deterministic id) keeps its earlier entry.
     figure: `approve one ${num(SUBMISSION)}-object submission (${num(quiet.entries)} entries) to ${DESK_TARGETS.join(', ')} (POST decisions; release rules: 1 approval), nothing else running`,
-    value: `${num(quiet.rate)} publications/s · ${num(quiet.published)} in ${ms(quiet.ms)}${steal(quietSteal)}`,
+    value: `${num(quiet.rate)} publications/s · ${num(quiet.published)} in ${ms(quiet.ms)}${stealSuffix(quietSteal)}`,
     limit: `raw insert ${num(rawPublish.rowsPerSecond)} rows/s (objects+publications+changes, 1 transaction); into a copy of this run's database ${num(rawInto.rowsPerSecond)} rows/s`,
     ratio: `${(100 * ofRaw).toFixed(0)}% of raw (${((100 * quiet.rate) / rawInto.rowsPerSecond).toFixed(0)}% of raw into this database)`,
     target: '≥ 20,000 publications/s and ≥ 30% of raw',
@@ -479,7 +480,7 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   });
   rows.push({
     figure: `the same for ${num(SUBMISSION)} other objects (${num(polled.entries)} entries) while ${CLIENTS} clients poll`,
-    value: `${num(polled.rate)} publications/s · ${num(polled.published)} in ${ms(polled.ms)}${steal(duringSteal)}`,
+    value: `${num(polled.rate)} publications/s · ${num(polled.published)} in ${ms(polled.ms)}${stealSuffix(duringSteal)}`,
     limit: `raw insert ${num(rawPublish.rowsPerSecond)} rows/s`,
     ratio: `${((100 * polled.rate) / rawPublish.rowsPerSecond).toFixed(0)}% of raw`,
     target: '',
@@ -488,8 +489,8 @@ async function deskFigures(c: DeskContext): Promise<{ server: ServerProcess; cli
   const p99Ratio = during.p99 / alone.p99;
   rows.push({
     figure: `poll objects/ by ${CLIENTS} clients while the approval runs (${num(during.count)} polls)`,
-    value: `${lat(during)} · ${num(during.requestsPerSecond)} req/s${during.errors ? ` · ${during.errors} errors` : ''}${steal(duringSteal)}`,
-    limit: `poll alone (just before) ${lat(alone)}${steal(aloneSteal)}`,
+    value: `${lat(during)} · ${num(during.requestsPerSecond)} req/s${during.errors ? ` · ${during.errors} errors` : ''}${stealSuffix(duringSteal)}`,
+    limit: `poll alone (just before) ${lat(alone)}${stealSuffix(aloneSteal)}`,
     ratio: `${p50Ratio.toFixed(2)}× p50 · ${p99Ratio.toFixed(2)}× p99`,
     target: '≤ 1.2× alone (p50 and p99)',
     met: p50Ratio <= 1.2 && p99Ratio <= 1.2 && during.errors === 0,
@@ -589,7 +590,7 @@ async function main(): Promise<void> {
     log(`limit: raw insert of the rows approving ${num(SUBMISSION)} objects to ${DESK_TARGETS.length} targets writes (objects, publications, changes; one transaction)`);
     const { result, steal } = await withSteal(() => backend.desk!.rawPublish(submission, DESK_TARGETS.length));
     rawPublish = { ...result, ...(steal !== undefined ? { steal } : {}) };
-    log(`  ${num(rawPublish.rowsPerSecond)} publications/s (${num(rawPublish.rows)} in ${ms(rawPublish.seconds * 1000)})${steal === undefined ? '' : `, host steal ${(100 * steal).toFixed(1)}%`}`);
+    log(`  ${num(rawPublish.rowsPerSecond)} publications/s (${num(rawPublish.rows)} in ${ms(rawPublish.seconds * 1000)})${stealSuffix(steal)}`);
   }
 
   // Server set-up with the CLI
